@@ -1,0 +1,287 @@
+"""Nameko building blocks every service uses: the database (unit of work + outbox relay), reliable
+event handlers (inbox-friendly, retried with backoff, then dead-lettered) and observability.
+
+Delivery semantics, in one place:
+- an event is recorded in the outbox in the transaction of its state and relayed after commit with
+  publisher confirms, so it is published at least once, never for a rolled-back change;
+- a handler runs at least once per event; consumers claim the event id in their inbox inside their
+  own transaction (``UnitOfWork.claim``) so redeliveries have no second effect;
+- a handler that raises is not acked-and-dropped (nameko's default): the message is republished to a
+  delay queue (per-attempt TTL, dead-lettered back to the handler's queue) and, after the last attempt,
+  to ``<queue>.dlq``, where ``python -m helpdesk_common.dlq`` lists and replays it. The original is
+  acked only after the copy is confirmed by the broker.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+import weakref
+from functools import partial
+
+from kombu import Connection, Exchange, Queue
+from nameko.amqp.publish import Publisher
+from nameko.events import EventHandler
+from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc
+from prometheus_client import start_http_server
+from sqlalchemy.orm import sessionmaker
+
+from helpdesk_common import config as cfg
+from helpdesk_common import metrics
+from helpdesk_common.clock import SystemClock
+from helpdesk_common.context import NAMEKO_CONTEXT_KEY, new_correlation_id, set_correlation_id
+from helpdesk_common.db import make_engine
+from helpdesk_common.logging import init_sentry
+from helpdesk_common.relay import OutboxRelay
+from helpdesk_common.uow import UnitOfWork
+from helpdesk_contracts.envelope import Envelope
+
+log = logging.getLogger(__name__)
+
+ATTEMPT_HEADER = "x-helpdesk-attempt"
+ERROR_HEADER = "x-helpdesk-error"
+ORIGIN_HEADER = "x-helpdesk-original-queue"
+FAILED_AT_HEADER = "x-helpdesk-failed-at"
+
+_DEAD_LETTER_QUEUES: set[str] = set()
+
+
+class Database(DependencyProvider):
+    """Give each worker ``unit_of_work()`` on this service's database and run its outbox relay.
+
+    The database is ``<SERVICE>_DATABASE_URL`` (SQLite under ``var/`` by default). The relay runs in a
+    managed green thread unless ``OUTBOX_RELAY`` is ``off`` in the service config; commits wake it.
+    """
+
+    def __init__(self, service_name: str | None = None):
+        self.service_name = service_name
+        self.engine = None
+        self.relay = None
+        self.clock = SystemClock()
+        self._open: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def setup(self) -> None:
+        name = self.service_name or self.container.service_name
+        url = self.container.config.get("DATABASE_URL") or cfg.database_url(name)
+        self.engine = make_engine(url)
+        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.relay = OutboxRelay(
+            self.engine,
+            amqp_uri=self.container.config["AMQP_URI"],
+            clock=self.clock,
+            batch_size=int(self.container.config.get("OUTBOX_BATCH_SIZE", 100)),
+        )
+
+    def start(self) -> None:
+        if str(self.container.config.get("OUTBOX_RELAY", "on")).lower() not in ("off", "false", "0"):
+            poll = float(self.container.config.get("OUTBOX_POLL_SECONDS", 1.0))
+            self.container.spawn_managed_thread(lambda: self.relay.run(poll_interval=poll), identifier="outbox-relay")
+            self.container.spawn_managed_thread(self._watch_backlog, identifier="outbox-backlog")
+
+    def stop(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def _watch_backlog(self) -> None:
+        while not self.relay._stopped.is_set():
+            try:
+                count, age = self.relay.backlog()
+                metrics.OUTBOX_BACKLOG.set(count)
+                metrics.OUTBOX_OLDEST_AGE.set(age)
+            except Exception as exc:  # the database may be briefly away; the gauge just goes stale
+                log.debug("could not read the outbox backlog: %r", exc)
+            self.relay._stopped.wait(5.0)
+
+    def get_dependency(self, worker_ctx):
+        correlation_id = worker_ctx.data.get(NAMEKO_CONTEXT_KEY)
+        opened: list[UnitOfWork] = []
+        self._open[worker_ctx] = opened
+
+        def unit_of_work() -> UnitOfWork:
+            uow = UnitOfWork(
+                self.session_factory,
+                producer=self.container.service_name,
+                clock=self.clock,
+                correlation_id=correlation_id,
+                on_commit=self.relay.wake,
+            )
+            opened.append(uow)
+            return uow
+
+        return unit_of_work
+
+    def worker_teardown(self, worker_ctx) -> None:
+        for uow in self._open.pop(worker_ctx, []):
+            uow.close()
+
+
+class Observability(DependencyProvider):
+    """Bind the correlation id to each worker, count and time RPCs and events, serve /metrics."""
+
+    _metrics_port_started: int | None = None
+
+    def setup(self) -> None:
+        init_sentry(self.container.service_name)
+        port = int(self.container.config.get("METRICS_PORT") or 0)
+        if port and Observability._metrics_port_started is None:
+            start_http_server(port, addr=self.container.config.get("METRICS_ADDR", "0.0.0.0"))
+            Observability._metrics_port_started = port
+        self._started: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def start(self) -> None:
+        self.container.spawn_managed_thread(self._watch_dead_letters, identifier="dlq-depth")
+
+    def _watch_dead_letters(self) -> None:
+        uri = self.container.config["AMQP_URI"]
+        while True:
+            for name in sorted(_DEAD_LETTER_QUEUES):
+                try:
+                    with Connection(uri, connect_timeout=2) as conn:
+                        _, depth, _ = Queue(name, durable=True).bind(conn.default_channel).queue_declare(passive=True)
+                    metrics.DLQ_DEPTH.labels(queue=name).set(depth)
+                except Exception as exc:  # queue not declared yet, or broker away: try next round
+                    log.debug("could not read the depth of %s: %r", name, exc)
+            time.sleep(15)
+
+    def worker_setup(self, worker_ctx) -> None:
+        correlation_id = worker_ctx.data.get(NAMEKO_CONTEXT_KEY)
+        if not correlation_id:
+            correlation_id = new_correlation_id()
+            worker_ctx.data[NAMEKO_CONTEXT_KEY] = correlation_id
+        set_correlation_id(correlation_id)
+        self._started[worker_ctx] = time.perf_counter()
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None) -> None:
+        elapsed = time.perf_counter() - self._started.pop(worker_ctx, time.perf_counter())
+        entrypoint = worker_ctx.entrypoint
+        method = entrypoint.method_name
+        if isinstance(entrypoint, Rpc):
+            if exc_info is None:
+                outcome = "ok"
+            elif isinstance(exc_info[1], entrypoint.expected_exceptions):
+                outcome = "rejected"
+            else:
+                outcome = "error"
+            metrics.RPC_REQUESTS.labels(method=method, outcome=outcome).inc()
+            metrics.RPC_LATENCY.labels(method=method).observe(elapsed)
+        elif isinstance(entrypoint, EventHandler):
+            metrics.EVENT_LATENCY.labels(event_type=entrypoint.event_type, handler=method).observe(elapsed)
+
+    def worker_teardown(self, worker_ctx) -> None:
+        set_correlation_id(None)
+
+
+class ReliableEventHandler(EventHandler):
+    """An event handler that retries with backoff and dead-letters instead of dropping.
+
+    The decorated method receives an ``Envelope``. Config: ``EVENT_RETRY_DELAYS_MS`` (comma-separated,
+    one delay per retry; default ``500,2000,10000,30000``).
+    """
+
+    def setup(self) -> None:
+        super().setup()
+        raw = str(self.container.config.get("EVENT_RETRY_DELAYS_MS", "500,2000,10000,30000"))
+        self.retry_delays = [int(x) for x in raw.split(",") if x.strip()]
+        self.dead_letter_queue = Queue(f"{self.queue.name}.dlq", durable=True)
+        _DEAD_LETTER_QUEUES.add(self.dead_letter_queue.name)
+        self._publisher = Publisher(self.container.config["AMQP_URI"], use_confirms=True, mandatory=True)
+
+    def _retry_queue(self, delay_ms: int) -> Queue:
+        return Queue(
+            f"{self.queue.name}.retry.{delay_ms}ms",
+            durable=True,
+            queue_arguments={
+                "x-message-ttl": delay_ms,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": self.queue.name,
+            },
+        )
+
+    def handle_message(self, body, message):
+        try:
+            envelope = Envelope.from_dict(body)
+        except (KeyError, TypeError) as exc:
+            log.error("malformed event on %s: %r", self.queue.name, exc)
+            try:
+                self._dead_letter(body, message, f"malformed envelope: {exc!r}")
+            except Exception as publish_exc:  # keep it in the queue rather than lose it
+                log.error("could not dead-letter a malformed event, requeueing it: %r", publish_exc)
+                self.queue_consumer.requeue_message(message)
+                return
+            metrics.EVENTS_HANDLED.labels(event_type=self.event_type, handler=self.method_name, outcome="dead_lettered").inc()
+            self.queue_consumer.ack_message(message)
+            return
+        context_data = self.unpack_message_headers(message)
+        try:
+            self.container.spawn_worker(
+                self, (envelope,), {}, context_data=context_data, handle_result=partial(self.handle_result, message)
+            )
+        except Exception:  # container shutting down: leave the message to another consumer
+            self.queue_consumer.requeue_message(message)
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        handler = self.method_name
+        if exc_info is None:
+            metrics.EVENTS_HANDLED.labels(event_type=self.event_type, handler=handler, outcome="ok").inc()
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
+        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
+        error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()[:2000]
+        try:
+            if attempt <= len(self.retry_delays):
+                delay = self.retry_delays[attempt - 1]
+                self._republish(message, self._retry_queue(delay), attempt + 1, error)
+                outcome = "retried"
+            else:
+                self._dead_letter(message.payload, message, error, attempt=attempt)
+                outcome = "dead_lettered"
+        except Exception as exc:  # could not park the copy: requeue the original so nothing is lost
+            log.error("could not retry or dead-letter a failed event, requeueing it: %r", exc)
+            self.queue_consumer.requeue_message(message)
+            return result, exc_info
+        metrics.EVENTS_HANDLED.labels(event_type=self.event_type, handler=handler, outcome=outcome).inc()
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+    def _republish(self, message, queue: Queue, attempt: int, error: str, extra: dict | None = None) -> None:
+        headers = dict(message.headers or {})
+        headers.update({ATTEMPT_HEADER: attempt, ERROR_HEADER: error, ORIGIN_HEADER: self.queue.name})
+        headers.update(extra or {})
+        self._publisher.publish(
+            message.payload,
+            exchange=Exchange(""),
+            routing_key=queue.name,
+            declare=[queue],
+            headers=headers,
+            message_id=message.properties.get("message_id"),
+        )
+
+    def _dead_letter(self, payload, message, error: str, attempt: int = 1) -> None:
+        log.error("dead-lettering an event from %s after %s attempt(s): %s", self.queue.name, attempt, error)
+        headers = dict(message.headers or {})
+        headers.update(
+            {
+                ATTEMPT_HEADER: attempt,
+                ERROR_HEADER: error,
+                ORIGIN_HEADER: self.queue.name,
+                FAILED_AT_HEADER: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+        )
+        self._publisher.publish(
+            payload,
+            exchange=Exchange(""),
+            routing_key=self.dead_letter_queue.name,
+            declare=[self.dead_letter_queue],
+            headers=headers,
+            message_id=message.properties.get("message_id"),
+        )
+
+
+reliable_event_handler = ReliableEventHandler.decorator

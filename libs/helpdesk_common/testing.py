@@ -1,0 +1,209 @@
+"""Pytest fixtures for services: a real database per test (SQLite file, or a throwaway PostgreSQL
+database when ``HELPDESK_TEST_POSTGRES_URL`` is set), real RabbitMQ, Nameko containers and an event
+probe that waits for published events with a timeout.
+
+Enable with ``pytest_plugins = ["helpdesk_common.testing"]``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from kombu import Connection, Exchange, Queue
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from helpdesk_common.config import DEFAULT_AMQP_URI
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+POSTGRES_ENV = "HELPDESK_TEST_POSTGRES_URL"
+
+
+def backend() -> str:
+    """Return ``postgresql`` when the suite runs against PostgreSQL, else ``sqlite``."""
+    return "postgresql" if os.environ.get(POSTGRES_ENV) else "sqlite"
+
+
+class DatabaseFactory:
+    """Create empty databases for a test and drop them afterwards."""
+
+    def __init__(self, tmp_path: Path):
+        self.tmp_path = tmp_path
+        self.created: list[str] = []
+        self.admin_url = os.environ.get(POSTGRES_ENV)
+
+    def create(self, name: str = "db") -> str:
+        if not self.admin_url:
+            return f"sqlite:///{self.tmp_path / f'{name}-{uuid.uuid4().hex[:6]}.db'}"
+        dbname = f"t_{name}_{uuid.uuid4().hex[:10]}"
+        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{dbname}"'))
+        engine.dispose()
+        self.created.append(dbname)
+        return make_url(self.admin_url).set(database=dbname).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        if not self.created:
+            return
+        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            for dbname in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def migrate(alembic_ini: Path, url: str) -> None:
+    """Run a service's Alembic migrations up to head on ``url``."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config(str(alembic_ini))
+    cfg.attributes["database_url"] = url
+    command.upgrade(cfg, "head")
+
+
+@pytest.fixture
+def database_factory(tmp_path) -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory(tmp_path)
+    yield factory
+    factory.drop_all()
+
+
+@pytest.fixture(scope="session")
+def amqp_uri() -> str:
+    uri = os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+    parsed = urlparse(uri)
+    try:
+        socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 5672), timeout=2).close()
+    except OSError as exc:
+        pytest.fail(f"RabbitMQ is not reachable at {uri} ({exc}); run scripts/ensure_rabbitmq.sh")
+    return uri
+
+
+@pytest.fixture
+def container_factory(amqp_uri) -> Iterator[Callable]:
+    """Start Nameko service containers on the real broker; stop them after the test."""
+    from nameko.containers import ServiceContainer
+
+    started = []
+
+    def make(service_cls, config: dict | None = None):
+        full = {"AMQP_URI": amqp_uri, "METRICS_PORT": 0, "EVENT_RETRY_DELAYS_MS": "100,200"}
+        full.update(config or {})
+        container = ServiceContainer(service_cls, full)
+        container.start()
+        started.append(container)
+        return container
+
+    yield make
+    for container in reversed(started):
+        container.stop()
+
+
+class EventProbe:
+    """A temporary queue bound to event exchanges; ``wait`` returns the next matching event."""
+
+    def __init__(self, amqp_uri: str):
+        self.conn = Connection(amqp_uri)
+        self.queue_name = f"test-probe-{uuid.uuid4().hex[:8]}"
+        self.received: queue.Queue = queue.Queue()
+        self._bindings: list[tuple[str, str]] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def bind(self, producer: str, routing_key: str = "#") -> EventProbe:
+        self._bindings.append((producer, routing_key))
+        return self
+
+    def start(self) -> EventProbe:
+        channel = self.conn.channel()
+        q = Queue(self.queue_name, exclusive=True, auto_delete=True, channel=channel)
+        q.declare()
+        for producer, key in self._bindings:
+            exchange = Exchange(f"{producer}.events", type="topic", durable=True, channel=channel)
+            exchange.declare()
+            q.bind_to(exchange, routing_key=key)
+        self._consumer = self.conn.Consumer(q, callbacks=[self._on_message], accept=["json"])
+        self._consumer.consume()
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+        return self
+
+    def _on_message(self, body, message):
+        self.received.put((body, dict(message.headers or {})))
+        message.ack()
+
+    def _drain(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.conn.drain_events(timeout=0.2)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+
+    def wait(self, event_type: str | None = None, *, timeout: float = 10.0, where: Callable | None = None):
+        """Return the next event of ``event_type`` (matching ``where``), or fail after ``timeout`` s."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {event_type or 'event'} within {timeout} s")
+            try:
+                body, headers = self.received.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if event_type and body.get("type") != event_type:
+                continue
+            if where and not where(body):
+                continue
+            body["_headers"] = headers
+            return body
+
+    def drain_now(self) -> list[dict]:
+        """Return whatever arrived so far."""
+        items = []
+        while True:
+            try:
+                items.append(self.received.get_nowait()[0])
+            except queue.Empty:
+                return items
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=2)
+        with contextlib.suppress(Exception):  # the connection may be gone; the queue is auto-delete anyway
+            self._consumer.cancel()
+        self.conn.release()
+
+
+@pytest.fixture
+def event_probe(amqp_uri) -> Iterator[Callable[..., EventProbe]]:
+    probes: list[EventProbe] = []
+
+    def make(producer: str, routing_key: str = "#") -> EventProbe:
+        probe = EventProbe(amqp_uri).bind(producer, routing_key).start()
+        probes.append(probe)
+        return probe
+
+    yield make
+    for probe in probes:
+        probe.close()
+
+
+def to_json(value) -> str:
+    return json.dumps(value, default=str)

@@ -1,0 +1,87 @@
+"""Unit of work: one database transaction, the events it records, and the inbox claim of the event
+that caused it. Handlers receive one and call ``commit()`` once their change is complete."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from helpdesk_common.clock import Clock
+from helpdesk_common.inbox import claim_event
+from helpdesk_common.outbox import default_version, record_event
+from helpdesk_contracts.envelope import Envelope
+
+
+class UnitOfWork:
+    """A transaction that records state and the events describing it together."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        producer: str,
+        clock: Clock,
+        correlation_id: str | None = None,
+        on_commit: Callable[[], None] | None = None,
+    ):
+        self._session_factory = session_factory
+        self.producer = producer
+        self.clock = clock
+        self.correlation_id = correlation_id
+        self._on_commit = on_commit
+        self._session: Session | None = None
+        self.emitted: list[Envelope] = []
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = self._session_factory()
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def emit(self, type: str, data: dict[str, Any], *, version: int | None = None) -> Envelope:
+        """Record an event to be published once this transaction commits."""
+        envelope = Envelope.new(
+            type,
+            data,
+            producer=self.producer,
+            occurred_at=self.clock.now(),
+            version=version or default_version(type),
+            correlation_id=self.correlation_id,
+        )
+        record_event(self.session, envelope)
+        self.emitted.append(envelope)
+        return envelope
+
+    def claim(self, envelope: Envelope, *, consumer: str) -> bool:
+        """Mark an incoming event as handled by ``consumer``; False means it was handled before."""
+        return claim_event(
+            self.session, event_id=envelope.id, event_type=envelope.type, consumer=consumer, now=self.clock.now()
+        )
+
+    def commit(self) -> None:
+        """Commit state and recorded events, then nudge the relay."""
+        self.session.commit()
+        if self.emitted and self._on_commit is not None:
+            self._on_commit()
+        self.emitted = []
+
+    def rollback(self) -> None:
+        """Drop everything since the last commit, events included."""
+        if self._session is not None:
+            self._session.rollback()
+        self.emitted = []
+
+    def close(self) -> None:
+        """Roll back anything uncommitted and give the connection back."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        self.emitted = []

@@ -1,0 +1,162 @@
+"""Every event type the suite publishes, with the JSON Schema of its ``data``.
+
+This module is the contract integrators build on: add a type here before a service emits it; change a
+payload only by registering a new ``version`` next to the old one. ``python -m helpdesk_contracts.catalogue``
+renders it as ``docs/events/`` (AsyncAPI + a readable catalogue).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+
+from helpdesk_contracts.envelope import ENVELOPE_SCHEMA
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One published event type at one schema version."""
+
+    name: str
+    version: int
+    producer: str
+    summary: str
+    data_schema: dict[str, Any]
+
+    @property
+    def exchange(self) -> str:
+        """Return the topic exchange the event is published to (routing key = ``name``)."""
+        return f"{self.producer}.events"
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": True,
+    }
+
+
+_UUID = {"type": "string", "format": "uuid"}
+_UUID_OR_NULL = {"type": ["string", "null"], "format": "uuid"}
+_TS = {"type": "string", "format": "date-time"}
+_STR = {"type": "string"}
+_STR_OR_NULL = {"type": ["string", "null"]}
+_ROLE = {"enum": ["customer", "agent", "supervisor", "admin"]}
+_AVAILABILITY = {"enum": ["online", "away", "offline"]}
+
+USER_SNAPSHOT = _obj(
+    {
+        "id": _UUID,
+        "email": {"type": "string", "format": "email"},
+        "name": _STR,
+        "role": _ROLE,
+        "status": {"enum": ["active", "inactive", "on_leave"]},
+        "availability": _AVAILABILITY,
+        "department_id": _UUID_OR_NULL,
+        "organization_id": _UUID_OR_NULL,
+        "skills": {"type": "array", "items": _STR},
+        "max_concurrent_tickets": {"type": "integer", "minimum": 0},
+        "max_concurrent_chats": {"type": "integer", "minimum": 0},
+        "version": {"type": "integer", "minimum": 1},
+    }
+)
+DEPARTMENT_SNAPSHOT = _obj(
+    {
+        "id": _UUID,
+        "name": _STR,
+        "description": _STR_OR_NULL,
+        "default_sla_hours": {"type": ["number", "null"]},
+        "notification_email": _STR_OR_NULL,
+    }
+)
+ORGANIZATION_SNAPSHOT = _obj(
+    {
+        "id": _UUID,
+        "name": _STR,
+        "domain": _STR_OR_NULL,
+        "shared_tickets": {"type": "boolean"},
+    }
+)
+CHANGES = {
+    "type": "object",
+    "description": "Changed fields: `{field: {before, after}}`.",
+    "additionalProperties": _obj({"before": {}, "after": {}}),
+}
+
+EVENT_TYPES: list[EventType] = [
+    EventType("user.created", 1, "users", "A user account was created (registration, admin or seed).", _obj({"user": USER_SNAPSHOT})),
+    EventType(
+        "user.updated",
+        1,
+        "users",
+        "A user's profile, role, department, skills, capacity or status changed.",
+        _obj({"user": USER_SNAPSHOT, "changes": CHANGES}),
+    ),
+    EventType("user.deactivated", 1, "users", "A user was deactivated; their sessions are revoked.", _obj({"user": USER_SNAPSHOT})),
+    EventType("user.password_changed", 1, "users", "A user's password was changed or reset; every session was revoked.", _obj({"user_id": _UUID, "email": _STR})),
+    EventType(
+        "user.password_reset_requested",
+        1,
+        "users",
+        "A password reset was requested. Carries a single-use secret for the notifications service to "
+        "e-mail; do not forward it anywhere else.",
+        _obj({"user_id": _UUID, "email": _STR, "name": _STR, "reset_token": _STR, "expires_at": _TS}),
+    ),
+    EventType(
+        "agent.availability_changed",
+        1,
+        "users",
+        "An agent went online, away or offline.",
+        _obj(
+            {
+                "user_id": _UUID,
+                "availability": _AVAILABILITY,
+                "previous": _AVAILABILITY,
+                "department_id": _UUID_OR_NULL,
+                "skills": {"type": "array", "items": _STR},
+            }
+        ),
+    ),
+    EventType("department.created", 1, "users", "A department was created.", _obj({"department": DEPARTMENT_SNAPSHOT})),
+    EventType("department.updated", 1, "users", "A department changed.", _obj({"department": DEPARTMENT_SNAPSHOT, "changes": CHANGES})),
+    EventType("department.deleted", 1, "users", "A department was deleted.", _obj({"department": DEPARTMENT_SNAPSHOT})),
+    EventType("organization.created", 1, "users", "An organization was created.", _obj({"organization": ORGANIZATION_SNAPSHOT})),
+    EventType("organization.updated", 1, "users", "An organization changed.", _obj({"organization": ORGANIZATION_SNAPSHOT, "changes": CHANGES})),
+    EventType("organization.deleted", 1, "users", "An organization was deleted.", _obj({"organization": ORGANIZATION_SNAPSHOT})),
+]
+
+_BY_KEY = {(e.name, e.version): e for e in EVENT_TYPES}
+
+
+class UnknownEventType(LookupError):
+    """No schema is registered for this event type and version."""
+
+
+def event_type(name: str, version: int = 1) -> EventType:
+    """Return the registered type, or raise UnknownEventType."""
+    try:
+        return _BY_KEY[(name, version)]
+    except KeyError:
+        raise UnknownEventType(f"{name} v{version} is not a registered event type") from None
+
+
+def latest_version(name: str) -> int:
+    """Return the newest registered version of an event type."""
+    versions = [e.version for e in EVENT_TYPES if e.name == name]
+    if not versions:
+        raise UnknownEventType(f"{name} is not a registered event type")
+    return max(versions)
+
+
+_FORMATS = jsonschema.FormatChecker()
+
+
+def validate_envelope(raw: dict[str, Any]) -> None:
+    """Raise jsonschema.ValidationError unless ``raw`` is a valid envelope of a registered type."""
+    jsonschema.validate(raw, ENVELOPE_SCHEMA, format_checker=_FORMATS)
+    spec = event_type(raw["type"], raw["version"])
+    jsonschema.validate(raw["data"], spec.data_schema, format_checker=_FORMATS)

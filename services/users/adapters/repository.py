@@ -1,0 +1,136 @@
+"""Repositories: how the users domain is loaded and stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from services.users.adapters.orm import password_resets, refresh_tokens, users
+from services.users.domain.errors import DepartmentNotFound, OrganizationNotFound, UserNotFound
+from services.users.domain.model import Department, Organization, RefreshToken, User
+
+
+class SqlAlchemyUserRepository:
+    """Users, departments, organizations and session tokens in one SQL database."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    # users
+    def add(self, entity: Any) -> None:
+        self.session.add(entity)
+
+    def get_user(self, user_id: str) -> User:
+        user = self.session.get(User, user_id)
+        if user is None:
+            raise UserNotFound()
+        return user
+
+    def find_user_by_email(self, email: str) -> User | None:
+        return self.session.scalars(select(User).where(users.c.email == email)).first()
+
+    def list_users(self, filters: dict[str, Any], *, page: int, limit: int) -> tuple[list[User], int]:
+        query = select(User)
+        for field in ("role", "status", "availability", "department_id", "organization_id"):
+            if filters.get(field):
+                query = query.where(getattr(users.c, field) == filters[field])
+        if filters.get("q"):
+            like = f"%{filters['q'].lower()}%"
+            query = query.where(or_(func.lower(users.c.name).like(like), users.c.email.like(like)))
+        total = self.session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = self.session.scalars(query.order_by(users.c.created_at, users.c.id).offset((page - 1) * limit).limit(limit))
+        return list(rows), int(total or 0)
+
+    def available_agents(self, *, department_id: str | None, skill: str | None) -> list[User]:
+        query = select(User).where(
+            users.c.role.in_(("agent", "supervisor")), users.c.status == "active", users.c.availability == "online"
+        )
+        if department_id:
+            query = query.where(users.c.department_id == department_id)
+        agents = list(self.session.scalars(query.order_by(users.c.name)))
+        if skill:
+            agents = [a for a in agents if skill in (a.skills or [])]
+        return agents
+
+    def count_members(self, *, department_id: str | None = None, organization_id: str | None = None) -> int:
+        query = select(func.count()).select_from(users)
+        if department_id:
+            query = query.where(users.c.department_id == department_id)
+        if organization_id:
+            query = query.where(users.c.organization_id == organization_id)
+        return int(self.session.scalar(query) or 0)
+
+    # departments and organizations
+    def get_department(self, department_id: str) -> Department:
+        department = self.session.get(Department, department_id)
+        if department is None:
+            raise DepartmentNotFound()
+        return department
+
+    def find_department_by_name(self, name: str) -> Department | None:
+        return self.session.scalars(select(Department).where(func.lower(Department.name) == name.strip().lower())).first()
+
+    def list_departments(self, *, page: int, limit: int) -> tuple[list[Department], int]:
+        total = self.session.scalar(select(func.count()).select_from(Department))
+        rows = self.session.scalars(select(Department).order_by(Department.name).offset((page - 1) * limit).limit(limit))
+        return list(rows), int(total or 0)
+
+    def get_organization(self, organization_id: str) -> Organization:
+        organization = self.session.get(Organization, organization_id)
+        if organization is None:
+            raise OrganizationNotFound()
+        return organization
+
+    def find_organization_by_name(self, name: str) -> Organization | None:
+        return self.session.scalars(
+            select(Organization).where(func.lower(Organization.name) == name.strip().lower())
+        ).first()
+
+    def list_organizations(self, *, page: int, limit: int) -> tuple[list[Organization], int]:
+        total = self.session.scalar(select(func.count()).select_from(Organization))
+        rows = self.session.scalars(select(Organization).order_by(Organization.name).offset((page - 1) * limit).limit(limit))
+        return list(rows), int(total or 0)
+
+    def delete(self, entity: Any) -> None:
+        self.session.delete(entity)
+
+    # refresh-token families
+    def find_refresh_token(self, jti: str) -> RefreshToken | None:
+        return self.session.get(RefreshToken, jti, with_for_update=True)
+
+    def revoke_family(self, family_id: str, *, now: datetime) -> None:
+        self.session.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    def revoke_all_sessions(self, user_id: str, *, now: datetime) -> None:
+        self.session.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    # password resets
+    def add_password_reset(self, *, token_hash: str, user_id: str, now: datetime, expires_at: datetime) -> None:
+        self.session.execute(
+            insert(password_resets).values(token_hash=token_hash, user_id=user_id, created_at=now, expires_at=expires_at)
+        )
+
+    def spend_password_reset(self, token_hash: str, *, now: datetime) -> str | None:
+        """Mark a valid reset token used and return its user id, or None if unusable."""
+        row = self.session.execute(
+            select(password_resets.c.user_id, password_resets.c.expires_at, password_resets.c.used_at)
+            .where(password_resets.c.token_hash == token_hash)
+            .with_for_update()
+        ).first()
+        if row is None or row.used_at is not None or row.expires_at <= now:
+            return None
+        self.session.execute(
+            update(password_resets).where(password_resets.c.token_hash == token_hash).values(used_at=now)
+        )
+        return row.user_id

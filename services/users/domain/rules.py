@@ -1,0 +1,35 @@
+"""Pure rules of the users domain."""
+
+from __future__ import annotations
+
+ROLES = ("customer", "agent", "supervisor", "admin")
+STAFF_ROLES = ("agent", "supervisor", "admin")
+STATUSES = ("active", "inactive", "on_leave")
+AVAILABILITIES = ("online", "away", "offline")
+
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 128
+
+
+def normalize_email(email: str) -> str:
+    """Return the canonical form we store and compare e-mails in."""
+    return email.strip().lower()
+
+
+def password_problems(password: str, *, email: str | None = None) -> list[str]:
+    """Return what makes a password too weak (empty when it is acceptable)."""
+    problems = []
+    if len(password) < PASSWORD_MIN_LENGTH:
+        problems.append(f"Password must be at least {PASSWORD_MIN_LENGTH} characters long.")
+    if len(password) > PASSWORD_MAX_LENGTH:
+        problems.append(f"Password must be at most {PASSWORD_MAX_LENGTH} characters long.")
+    if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
+        problems.append("Password must contain at least one letter and one digit.")
+    if email and password.strip().lower() in (normalize_email(email), normalize_email(email).split("@")[0]):
+        problems.append("Password must not be your e-mail address.")
+    return problems
+
+
+def is_staff(role: str) -> bool:
+    """Tell whether a role works tickets (agents, supervisors, admins)."""
+    return role in STAFF_ROLES

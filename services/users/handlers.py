@@ -1,0 +1,461 @@
+"""Commands of the users service: one function each, given a unit of work and the password hasher.
+
+Each validates, changes state, records its events and commits; nothing here knows about Nameko.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from helpdesk_common.uow import UnitOfWork
+from services.users import schemas
+from services.users.adapters.passwords import Argon2PasswordHasher
+from services.users.adapters.repository import SqlAlchemyUserRepository
+from services.users.domain import rules
+from services.users.domain.errors import (
+    Conflict,
+    DepartmentInUse,
+    EmailAlreadyRegistered,
+    InvalidCredentials,
+    InvalidRefreshToken,
+    InvalidResetToken,
+    OrganizationInUse,
+    RefreshTokenReused,
+    ValidationFailed,
+    WeakPassword,
+)
+from services.users.domain.model import Department, Organization, RefreshToken, User
+
+RESET_TOKEN_LIFETIME = timedelta(hours=1)
+MAX_PAGE_SIZE = 100
+
+
+def _repo(uow: UnitOfWork) -> SqlAlchemyUserRepository:
+    return SqlAlchemyUserRepository(uow.session)
+
+
+def _page(page: int, limit: int) -> tuple[int, int]:
+    try:
+        page, limit = int(page), int(limit)
+    except (TypeError, ValueError):
+        raise ValidationFailed("page and limit must be integers.", {"page": ["Must be an integer."]}) from None
+    if page < 1:
+        raise ValidationFailed("page must be at least 1.", {"page": ["Must be at least 1."]})
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValidationFailed(f"limit must be between 1 and {MAX_PAGE_SIZE}.", {"limit": [f"Must be between 1 and {MAX_PAGE_SIZE}."]})
+    return page, limit
+
+
+def _check_password(password: str, email: str) -> None:
+    problems = rules.password_problems(password, email=email)
+    if problems:
+        raise WeakPassword(problems[0], {"password": problems})
+
+
+def _commit_unique(uow: UnitOfWork, error: Exception) -> None:
+    try:
+        uow.commit()
+    except IntegrityError:
+        uow.rollback()
+        raise error from None
+
+
+# users ------------------------------------------------------------------------------------------
+
+def register_customer(data: dict[str, Any], *, uow: UnitOfWork, passwords: Argon2PasswordHasher) -> dict[str, Any]:
+    """Create a customer account from a self-service registration."""
+    payload = schemas.load(schemas.RegisterCustomer(), data)
+    payload["role"] = "customer"
+    return _create_user(payload, uow=uow, passwords=passwords)
+
+
+def create_user(data: dict[str, Any], *, uow: UnitOfWork, passwords: Argon2PasswordHasher,
+                enforce_password_policy: bool = True) -> dict[str, Any]:
+    """Create a user of any role (admins; the demo seed skips the password policy)."""
+    payload = schemas.load(schemas.CreateUser(), data)
+    return _create_user(payload, uow=uow, passwords=passwords, enforce_password_policy=enforce_password_policy)
+
+
+def _create_user(payload: dict[str, Any], *, uow: UnitOfWork, passwords: Argon2PasswordHasher,
+                 enforce_password_policy: bool = True) -> dict[str, Any]:
+    repo = _repo(uow)
+    email = rules.normalize_email(payload["email"])
+    if enforce_password_policy:
+        _check_password(payload["password"], email)
+    if repo.find_user_by_email(email) is not None:
+        raise EmailAlreadyRegistered()
+    if payload.get("department_id"):
+        repo.get_department(payload["department_id"])
+    if payload.get("organization_id"):
+        repo.get_organization(payload["organization_id"])
+    user = User(
+        id=str(uuid.uuid4()),
+        email=email,
+        name=payload["name"],
+        password_hash=passwords.hash(payload["password"]),
+        role=payload.get("role", "customer"),
+        now=uow.clock.now(),
+        department_id=payload.get("department_id"),
+        organization_id=payload.get("organization_id"),
+        skills=payload.get("skills"),
+        phone=payload.get("phone"),
+        status=payload.get("status", "active"),
+        max_concurrent_tickets=payload.get("max_concurrent_tickets", 10),
+        max_concurrent_chats=payload.get("max_concurrent_chats", 3),
+    )
+    repo.add(user)
+    uow.session.flush()
+    view = schemas.user_view(user)
+    uow.emit("user.created", {"user": view})
+    _commit_unique(uow, EmailAlreadyRegistered())
+    return view
+
+
+def authenticate(email: str, password: str, *, uow: UnitOfWork, passwords: Argon2PasswordHasher) -> dict[str, Any]:
+    """Check credentials; unknown e-mail, wrong password and inactive account answer alike."""
+    repo = _repo(uow)
+    user = repo.find_user_by_email(rules.normalize_email(email or ""))
+    ok = passwords.verify(user.password_hash if user else None, password or "")
+    if not ok or user is None or not user.is_active:
+        raise InvalidCredentials()
+    user.record_login(now=uow.clock.now())
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash(password)
+    uow.commit()
+    return schemas.user_view(user)
+
+
+def get_user(user_id: str, *, uow: UnitOfWork) -> dict[str, Any]:
+    """Return one user."""
+    return schemas.user_view(_repo(uow).get_user(user_id))
+
+
+def list_users(filters: dict[str, Any] | None, page: int, limit: int, *, uow: UnitOfWork) -> dict[str, Any]:
+    """Return a page of users matching the filters."""
+    page, limit = _page(page, limit)
+    loaded = schemas.load(schemas.ListUsersFilters(), filters or {})
+    users, total = _repo(uow).list_users(loaded, page=page, limit=limit)
+    return {"items": [schemas.user_view(u) for u in users], "total": total}
+
+
+def update_user(user_id: str, changes: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+    """Change a user's editable fields (admins)."""
+    payload = schemas.load(schemas.UpdateUser(), changes)
+    return _update(user_id, payload, uow=uow)
+
+
+def update_profile(user_id: str, changes: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+    """Change one's own name or phone."""
+    payload = schemas.load(schemas.UpdateProfile(), changes)
+    return _update(user_id, payload, uow=uow)
+
+
+def _update(user_id: str, payload: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+    repo = _repo(uow)
+    user = repo.get_user(user_id)
+    if "email" in payload:
+        other = repo.find_user_by_email(rules.normalize_email(payload["email"]))
+        if other is not None and other.id != user.id:
+            raise EmailAlreadyRegistered()
+    if payload.get("department_id"):
+        repo.get_department(payload["department_id"])
+    if payload.get("organization_id"):
+        repo.get_organization(payload["organization_id"])
+    was_active = user.is_active
+    changes = user.update(payload, now=uow.clock.now())
+    view = schemas.user_view(user)
+    if changes:
+        uow.emit("user.updated", {"user": view, "changes": changes})
+        if was_active and not user.is_active:
+            repo.revoke_all_sessions(user.id, now=uow.clock.now())
+            uow.emit("user.deactivated", {"user": view})
+    _commit_unique(uow, EmailAlreadyRegistered())
+    return view
+
+
+def change_role(user_id: str, role: str, *, uow: UnitOfWork) -> dict[str, Any]:
+    """Give a user another role."""
+    user = _repo(uow).get_user(user_id)
+    changes = user.change_role(role, now=uow.clock.now())
+    view = schemas.user_view(user)
+    if changes:
+        uow.emit("user.updated", {"user": view, "changes": changes})
+    uow.commit()
+    return view
+
+
+def set_availability(user_id: str, availability: str, *, uow: UnitOfWork) -> dict[str, Any]:
+    """Set an agent online, away or offline."""
+    user = _repo(uow).get_user(user_id)
+    previous = user.set_availability(availability, now=uow.clock.now())
+    view = schemas.user_view(user)
+    if previous is not None:
+        uow.emit(
+            "agent.availability_changed",
+            {
+                "user_id": user.id,
+                "availability": user.availability,
+                "previous": previous,
+                "department_id": user.department_id,
+                "skills": list(user.skills or []),
+            },
+        )
+    uow.commit()
+    return view
+
+
+def deactivate_user(user_id: str, *, uow: UnitOfWork) -> dict[str, Any]:
+    """Deactivate an account and end all its sessions."""
+    repo = _repo(uow)
+    user = repo.get_user(user_id)
+    changes = user.deactivate(now=uow.clock.now())
+    repo.revoke_all_sessions(user.id, now=uow.clock.now())
+    view = schemas.user_view(user)
+    if changes:
+        uow.emit("user.deactivated", {"user": view})
+    uow.commit()
+    return view
+
+
+def list_available_agents(department_id: str | None, skill: str | None, *, uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Return active, online agents (optionally of a department or with a skill)."""
+    return [schemas.user_view(a) for a in _repo(uow).available_agents(department_id=department_id, skill=skill)]
+
+
+# passwords and sessions -------------------------------------------------------------------------
+
+def change_password(user_id: str, current_password: str, new_password: str, *, uow: UnitOfWork,
+                    passwords: Argon2PasswordHasher) -> None:
+    """Change one's password after proving the current one; every session ends."""
+    repo = _repo(uow)
+    user = repo.get_user(user_id)
+    if not passwords.verify(user.password_hash, current_password or ""):
+        raise InvalidCredentials("The current password is wrong.", {"current_password": ["Wrong password."]})
+    _check_password(new_password or "", user.email)
+    _set_password(user, new_password, uow=uow, passwords=passwords)
+    uow.commit()
+
+
+def _set_password(user: User, password: str, *, uow: UnitOfWork, passwords: Argon2PasswordHasher) -> None:
+    now = uow.clock.now()
+    user.password_hash = passwords.hash(password)
+    user.updated_at = now
+    _repo(uow).revoke_all_sessions(user.id, now=now)
+    uow.emit("user.password_changed", {"user_id": user.id, "email": user.email})
+
+
+def start_session(user_id: str, *, uow: UnitOfWork) -> dict[str, Any]:
+    """Open a new refresh-token family for a user who just signed in."""
+    user = _repo(uow).get_user(user_id)
+    if not user.is_active:
+        raise InvalidCredentials()
+    token = RefreshToken(jti=uuid.uuid4().hex, family_id=uuid.uuid4().hex, user_id=user.id, now=uow.clock.now())
+    uow.session.add(token)
+    uow.commit()
+    return {"jti": token.jti, "family_id": token.family_id, "expires_at": token.expires_at.isoformat()}
+
+
+def rotate_refresh_token(jti: str, *, uow: UnitOfWork) -> dict[str, Any]:
+    """Spend a refresh token and issue the next of its family; a reused one revokes the family."""
+    repo = _repo(uow)
+    now = uow.clock.now()
+    token = repo.find_refresh_token(jti or "")
+    if token is None:
+        raise InvalidRefreshToken()
+    try:
+        token.spend(now=now)
+    except RefreshTokenReused:
+        repo.revoke_family(token.family_id, now=now)
+        uow.commit()
+        raise
+    user = repo.get_user(token.user_id)
+    if not user.is_active:
+        repo.revoke_family(token.family_id, now=now)
+        uow.commit()
+        raise InvalidRefreshToken()
+    successor = RefreshToken(jti=uuid.uuid4().hex, family_id=token.family_id, user_id=user.id, now=now)
+    uow.session.add(successor)
+    uow.commit()
+    return {
+        "user": schemas.user_view(user),
+        "jti": successor.jti,
+        "family_id": successor.family_id,
+        "expires_at": successor.expires_at.isoformat(),
+    }
+
+
+def revoke_session(jti: str, *, uow: UnitOfWork) -> None:
+    """End the session (refresh-token family) a token belongs to."""
+    repo = _repo(uow)
+    token = repo.find_refresh_token(jti or "")
+    if token is not None:
+        repo.revoke_family(token.family_id, now=uow.clock.now())
+        uow.commit()
+
+
+def request_password_reset(email: str, *, uow: UnitOfWork) -> None:
+    """Issue a single-use reset token and hand it to the notifications service; silent for unknown e-mails."""
+    repo = _repo(uow)
+    user = repo.find_user_by_email(rules.normalize_email(email or ""))
+    if user is None or not user.is_active:
+        return
+    token = secrets.token_urlsafe(32)
+    now = uow.clock.now()
+    expires_at = now + RESET_TOKEN_LIFETIME
+    repo.add_password_reset(token_hash=_digest(token), user_id=user.id, now=now, expires_at=expires_at)
+    uow.emit(
+        "user.password_reset_requested",
+        {"user_id": user.id, "email": user.email, "name": user.name, "reset_token": token,
+         "expires_at": expires_at.isoformat()},
+    )
+    uow.commit()
+
+
+def reset_password(token: str, new_password: str, *, uow: UnitOfWork, passwords: Argon2PasswordHasher) -> None:
+    """Set a new password with a reset token (once, before it expires); every session ends."""
+    repo = _repo(uow)
+    user_id = repo.spend_password_reset(_digest(token or ""), now=uow.clock.now())
+    if user_id is None:
+        raise InvalidResetToken()
+    user = repo.get_user(user_id)
+    _check_password(new_password or "", user.email)
+    _set_password(user, new_password, uow=uow, passwords=passwords)
+    uow.commit()
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# departments ------------------------------------------------------------------------------------
+
+def create_department(data: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+    """Create a department."""
+    payload = schemas.load(schemas.DepartmentInput(), data)
+    repo = _repo(uow)
+    if repo.find_department_by_name(payload["name"]) is not None:
+        raise Conflict("A department with this name already exists.", {"name": ["Already taken."]})
+    department = Department(id=str(uuid.uuid4()), now=uow.clock.now(), **payload)
+    repo.add(department)
+    uow.session.flush()
+    view = schemas.department_view(department)
+    uow.emit("department.created", {"department": view})
+    _commit_unique(uow, Conflict("A department with this name already exists.", {"name": ["Already taken."]}))
+    return schemas.department_view(department, member_count=0)
+
+
+def get_department(department_id: str, *, uow: UnitOfWork) -> dict[str, Any]:
+    """Return one department with its member count."""
+    repo = _repo(uow)
+    department = repo.get_department(department_id)
+    return schemas.department_view(department, member_count=repo.count_members(department_id=department.id))
+
+
+def list_departments(page: int, limit: int, *, uow: UnitOfWork) -> dict[str, Any]:
+    """Return a page of departments."""
+    page, limit = _page(page, limit)
+    repo = _repo(uow)
+    items, total = repo.list_departments(page=page, limit=limit)
+    return {
+        "items": [schemas.department_view(d, member_count=repo.count_members(department_id=d.id)) for d in items],
+        "total": total,
+    }
+
+
+def update_department(department_id: str, changes: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+    """Change a department."""
+    payload = schemas.load(schemas.DepartmentInput(), changes, partial=True)
+    repo = _repo(uow)
+    department = repo.get_department(department_id)
+    if "name" in payload:
+        other = repo.find_department_by_name(payload["name"])
+        if other is not None and other.id != department.id:
+            raise Conflict("A department with this name already exists.", {"name": ["Already taken."]})
+    applied = department.update(payload, now=uow.clock.now())
+    view = schemas.department_view(department)
+    if applied:
+        uow.emit("department.updated", {"department": view, "changes": applied})
+    uow.commit()
+    return schemas.department_view(department, member_count=repo.count_members(department_id=department.id))
+
+
+def delete_department(department_id: str, *, uow: UnitOfWork) -> None:
+    """Delete an empty department."""
+    repo = _repo(uow)
+    department = repo.get_department(department_id)
+    if repo.count_members(department_id=department.id):
+        raise DepartmentInUse("The department still has members; move them first.")
+    view = schemas.department_view(department)
+    repo.delete(department)
+    uow.emit("department.deleted", {"department": view})
+    uow.commit()
+
+
+# organizations ----------------------------------------------------------------------------------
+
+def create_organization(data: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+    """Create a customer organization."""
+    payload = schemas.load(schemas.OrganizationInput(), data)
+    repo = _repo(uow)
+    if repo.find_organization_by_name(payload["name"]) is not None:
+        raise Conflict("An organization with this name already exists.", {"name": ["Already taken."]})
+    organization = Organization(id=str(uuid.uuid4()), now=uow.clock.now(), **payload)
+    repo.add(organization)
+    uow.session.flush()
+    view = schemas.organization_view(organization)
+    uow.emit("organization.created", {"organization": view})
+    _commit_unique(uow, Conflict("An organization with this name already exists.", {"name": ["Already taken."]}))
+    return schemas.organization_view(organization, member_count=0)
+
+
+def get_organization(organization_id: str, *, uow: UnitOfWork) -> dict[str, Any]:
+    """Return one organization with its member count."""
+    repo = _repo(uow)
+    organization = repo.get_organization(organization_id)
+    return schemas.organization_view(organization, member_count=repo.count_members(organization_id=organization.id))
+
+
+def list_organizations(page: int, limit: int, *, uow: UnitOfWork) -> dict[str, Any]:
+    """Return a page of organizations."""
+    page, limit = _page(page, limit)
+    repo = _repo(uow)
+    items, total = repo.list_organizations(page=page, limit=limit)
+    return {
+        "items": [schemas.organization_view(o, member_count=repo.count_members(organization_id=o.id)) for o in items],
+        "total": total,
+    }
+
+
+def update_organization(organization_id: str, changes: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+    """Change an organization."""
+    payload = schemas.load(schemas.OrganizationInput(), changes, partial=True)
+    repo = _repo(uow)
+    organization = repo.get_organization(organization_id)
+    if "name" in payload:
+        other = repo.find_organization_by_name(payload["name"])
+        if other is not None and other.id != organization.id:
+            raise Conflict("An organization with this name already exists.", {"name": ["Already taken."]})
+    applied = organization.update(payload, now=uow.clock.now())
+    view = schemas.organization_view(organization)
+    if applied:
+        uow.emit("organization.updated", {"organization": view, "changes": applied})
+    uow.commit()
+    return schemas.organization_view(organization, member_count=repo.count_members(organization_id=organization.id))
+
+
+def delete_organization(organization_id: str, *, uow: UnitOfWork) -> None:
+    """Delete an organization without members."""
+    repo = _repo(uow)
+    organization = repo.get_organization(organization_id)
+    if repo.count_members(organization_id=organization.id):
+        raise OrganizationInUse("The organization still has members; move them first.")
+    view = schemas.organization_view(organization)
+    repo.delete(organization)
+    uow.emit("organization.deleted", {"organization": view})
+    uow.commit()

@@ -1,0 +1,159 @@
+"""Marshmallow schemas for the users service's RPC payloads: validate what comes in, shape what goes out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+
+from services.users.domain import rules
+from services.users.domain.errors import ValidationFailed
+
+_NAME = fields.String(validate=validate.Length(min=1, max=200))
+_EMAIL = fields.Email(validate=validate.Length(max=254))
+_UUID = fields.String(validate=validate.Length(equal=36), allow_none=True)
+
+
+class RegisterCustomer(Schema):
+    class Meta:
+        unknown = RAISE
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=rules.PASSWORD_MAX_LENGTH))
+    phone = fields.String(validate=validate.Length(max=40), allow_none=True)
+    organization_id = _UUID
+
+
+class CreateUser(RegisterCustomer):
+    role = fields.String(validate=validate.OneOf(rules.ROLES), load_default="customer")
+    department_id = _UUID
+    skills = fields.List(fields.String(validate=validate.Length(min=1, max=60)), validate=validate.Length(max=50))
+    status = fields.String(validate=validate.OneOf(rules.STATUSES))
+    max_concurrent_tickets = fields.Integer(validate=validate.Range(min=0, max=1000))
+    max_concurrent_chats = fields.Integer(validate=validate.Range(min=0, max=100))
+
+
+class UpdateUser(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = _NAME
+    email = _EMAIL
+    phone = fields.String(validate=validate.Length(max=40), allow_none=True)
+    department_id = _UUID
+    organization_id = _UUID
+    skills = fields.List(fields.String(validate=validate.Length(min=1, max=60)), validate=validate.Length(max=50))
+    status = fields.String(validate=validate.OneOf(rules.STATUSES))
+    max_concurrent_tickets = fields.Integer(validate=validate.Range(min=0, max=1000))
+    max_concurrent_chats = fields.Integer(validate=validate.Range(min=0, max=100))
+
+
+class UpdateProfile(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = _NAME
+    phone = fields.String(validate=validate.Length(max=40), allow_none=True)
+
+
+class DepartmentInput(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(validate=validate.Length(max=2000), allow_none=True)
+    default_sla_hours = fields.Float(validate=validate.Range(min=0, max=24 * 365), allow_none=True)
+    notification_email = fields.Email(validate=validate.Length(max=254), allow_none=True)
+
+
+class OrganizationInput(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    domain = fields.String(validate=validate.Length(max=253), allow_none=True)
+    shared_tickets = fields.Boolean()
+
+
+class ListUsersFilters(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    role = fields.String(validate=validate.OneOf(rules.ROLES))
+    status = fields.String(validate=validate.OneOf(rules.STATUSES))
+    availability = fields.String(validate=validate.OneOf(rules.AVAILABILITIES))
+    department_id = fields.String()
+    organization_id = fields.String()
+    q = fields.String(validate=validate.Length(max=200))
+
+
+def load(schema: Schema, data: Any, *, partial: bool = False) -> dict[str, Any]:
+    """Validate an RPC payload, raising ValidationFailed with per-field messages."""
+    if not isinstance(data, dict):
+        raise ValidationFailed("Expected an object.", {"_schema": ["Expected an object."]})
+    try:
+        loaded = schema.load(data, partial=partial)
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        errors = {k: (v if isinstance(v, list) else [str(v)]) for k, v in messages.items()}
+        raise ValidationFailed("Invalid input.", errors) from None
+    for key, value in list(loaded.items()):
+        if isinstance(value, str) and key not in ("password",) and not value.strip() and key in ("name", "email"):
+            raise ValidationFailed("Invalid input.", {key: ["Must not be blank."]})
+    return loaded
+
+
+def iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def user_view(user) -> dict[str, Any]:
+    """Return the public form of a user (never the password hash)."""
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "status": user.status,
+        "availability": user.availability,
+        "department_id": user.department_id,
+        "organization_id": user.organization_id,
+        "skills": list(user.skills or []),
+        "phone": user.phone,
+        "max_concurrent_tickets": user.max_concurrent_tickets,
+        "max_concurrent_chats": user.max_concurrent_chats,
+        "last_login_at": iso(user.last_login_at),
+        "created_at": iso(user.created_at),
+        "updated_at": iso(user.updated_at),
+        "version": user.version,
+    }
+
+
+def department_view(department, *, member_count: int | None = None) -> dict[str, Any]:
+    view = {
+        "id": department.id,
+        "name": department.name,
+        "description": department.description,
+        "default_sla_hours": department.default_sla_hours,
+        "notification_email": department.notification_email,
+        "created_at": iso(department.created_at),
+        "updated_at": iso(department.updated_at),
+    }
+    if member_count is not None:
+        view["member_count"] = member_count
+    return view
+
+
+def organization_view(organization, *, member_count: int | None = None) -> dict[str, Any]:
+    view = {
+        "id": organization.id,
+        "name": organization.name,
+        "domain": organization.domain,
+        "shared_tickets": bool(organization.shared_tickets),
+        "created_at": iso(organization.created_at),
+        "updated_at": iso(organization.updated_at),
+    }
+    if member_count is not None:
+        view["member_count"] = member_count
+    return view
