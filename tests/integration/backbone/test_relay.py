@@ -1,0 +1,82 @@
+"""The outbox relay against a real broker: routed, unroutable, and broker-down cases."""
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from helpdesk_common.clock import SystemClock
+from helpdesk_common.db import make_engine, outbox_table
+from helpdesk_common.relay import OutboxRelay
+from helpdesk_common.testing import REPO_ROOT, migrate
+from helpdesk_common.uow import UnitOfWork
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def engine(database_factory):
+    url = database_factory.create("users")
+    migrate(REPO_ROOT / "services/users/alembic.ini", url)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def _emit_department_event(engine, event_type="department.created"):
+    with UnitOfWork(sessionmaker(bind=engine), producer="users", clock=SystemClock(),
+                    correlation_id="corr-relay") as uow:
+        envelope = uow.emit(event_type, {"department": {"id": str(uuid.uuid4()), "name": "Relay", "description": None,
+                                                        "default_sla_hours": None, "notification_email": None}})
+        uow.commit()
+    return envelope
+
+
+def _row(engine, event_id):
+    with engine.connect() as conn:
+        return conn.execute(select(outbox_table).where(outbox_table.c.event_id == event_id)).one()
+
+
+def test_relay_publishes_with_correlation_header_and_marks_sent(engine, amqp_uri, event_probe):
+    probe = event_probe("users", "department.created")
+    envelope = _emit_department_event(engine)
+
+    assert OutboxRelay(engine, amqp_uri=amqp_uri).relay_batch() == 1
+
+    received = probe.wait("department.created", where=lambda e: e["id"] == envelope.id)
+    assert received["_headers"]["nameko.correlation_id"] == "corr-relay"
+    row = _row(engine, envelope.id)
+    assert row.published_at is not None and row.unroutable == 0
+
+
+def test_relay_marks_event_without_subscribers_unroutable(engine, amqp_uri):
+    envelope = _emit_department_event(engine, "department.deleted")
+
+    OutboxRelay(engine, amqp_uri=amqp_uri).relay_batch()
+
+    row = _row(engine, envelope.id)
+    assert row.unroutable == 1
+    assert "unroutable" in row.last_error
+
+
+def test_relay_keeps_events_while_broker_is_down_and_sends_them_later(engine, amqp_uri, event_probe):
+    probe = event_probe("users", "department.created")
+    envelope = _emit_department_event(engine)
+
+    with pytest.raises(Exception):
+        OutboxRelay(engine, amqp_uri="amqp://guest:guest@127.0.0.1:1/").relay_batch()
+    assert _row(engine, envelope.id).published_at is None
+
+    OutboxRelay(engine, amqp_uri=amqp_uri).relay_batch()
+    assert probe.wait("department.created", where=lambda e: e["id"] == envelope.id)["id"] == envelope.id
+
+
+def test_relay_backlog_reports_pending_count_and_age(engine, amqp_uri):
+    _emit_department_event(engine)
+    _emit_department_event(engine)
+
+    count, age = OutboxRelay(engine, amqp_uri=amqp_uri).backlog()
+
+    assert count == 2
+    assert age >= 0.0
