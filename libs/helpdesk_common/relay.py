@@ -23,13 +23,14 @@ from helpdesk_common import metrics
 from helpdesk_common.clock import Clock, SystemClock
 from helpdesk_common.context import NAMEKO_CONTEXT_KEY
 from helpdesk_common.db import outbox_table
+from helpdesk_contracts.events import event_type as lookup_event_type
 
 log = logging.getLogger(__name__)
 
 
-def event_exchange(producer: str) -> Exchange:
-    """Return the durable topic exchange a producer's events go to (the one nameko's event_handler binds)."""
-    return Exchange(f"{producer}.events", type="topic", durable=True, delivery_mode=2)
+def event_exchange(name: str) -> Exchange:
+    """Return a durable topic exchange for events (``<producer>.events`` is the one nameko's event_handler binds)."""
+    return Exchange(name, type="topic", durable=True, delivery_mode=2)
 
 
 class OutboxRelay:
@@ -71,8 +72,8 @@ class OutboxRelay:
         return len(rows)
 
     def _publish(self, producer: str, event_type: str, envelope: dict) -> bool:
-        exchange = event_exchange(producer)
-        declare = [] if producer in self._declared else [exchange]
+        exchange = event_exchange(lookup_event_type(event_type, envelope.get("version", 1)).exchange)
+        declare = [] if exchange.name in self._declared else [exchange]
         headers = {}
         if envelope.get("correlation_id"):
             headers[f"nameko.{NAMEKO_CONTEXT_KEY}"] = envelope["correlation_id"]
@@ -90,7 +91,7 @@ class OutboxRelay:
             log.warning("event %s %s is unroutable: no queue is bound", event_type, envelope["id"])
             return True
         finally:
-            self._declared.add(producer)
+            self._declared.add(exchange.name)
         return False
 
     def record_failure(self, error: BaseException) -> None:

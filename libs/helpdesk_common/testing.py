@@ -23,10 +23,18 @@ from kombu import Connection, Exchange, Queue
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from helpdesk_common.config import DEFAULT_AMQP_URI
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_ENV = "HELPDESK_TEST_POSTGRES_URL"
+
+
+TEST_AMQP_ENV = "HELPDESK_TEST_AMQP_URI"
+DEFAULT_TEST_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/helpdesk_test"
+
+
+def amqp_uri_for_tests() -> str:
+    """Return the broker the tests use: its own vhost, apart from a running ``make run``."""
+    return os.environ.get(TEST_AMQP_ENV, DEFAULT_TEST_AMQP_URI)
 
 
 def backend() -> str:
@@ -82,12 +90,12 @@ def database_factory(tmp_path) -> Iterator[DatabaseFactory]:
 
 @pytest.fixture(scope="session")
 def amqp_uri() -> str:
-    uri = os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+    uri = amqp_uri_for_tests()
     parsed = urlparse(uri)
     try:
         socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 5672), timeout=2).close()
     except OSError as exc:
-        pytest.fail(f"RabbitMQ is not reachable at {uri} ({exc}); run scripts/ensure_rabbitmq.sh")
+        pytest.fail(f"RabbitMQ is not reachable at {uri} ({exc}); run scripts/ensure_rabbitmq.sh --vhost helpdesk_test")
     return uri
 
 

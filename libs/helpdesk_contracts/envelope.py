@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 ENVELOPE_SCHEMA: dict[str, Any] = {
@@ -50,13 +50,13 @@ class Envelope:
         correlation_id: str | None = None,
     ) -> Envelope:
         """Build an envelope with a fresh id for a fact that just happened."""
-        if occurred_at.tzinfo is None:
+        if occurred_at.utcoffset() is None:
             raise ValueError("occurred_at must be timezone-aware")
         return cls(
             type=type,
             data=data,
             producer=producer,
-            occurred_at=occurred_at.isoformat(),
+            occurred_at=occurred_at.astimezone(timezone.utc).isoformat(),
             version=version,
             correlation_id=correlation_id,
         )

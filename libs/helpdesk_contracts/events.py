@@ -24,11 +24,14 @@ class EventType:
     producer: str
     summary: str
     data_schema: dict[str, Any]
+    internal: bool = False
+    """Internal events carry secrets meant for one service (e.g. a reset token for notifications); they go
+    to ``<producer>.internal.events``, an exchange integrators are not granted."""
 
     @property
     def exchange(self) -> str:
         """Return the topic exchange the event is published to (routing key = ``name``)."""
-        return f"{self.producer}.events"
+        return f"{self.producer}.internal.events" if self.internal else f"{self.producer}.events"
 
 
 def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -44,6 +47,7 @@ _UUID = {"type": "string", "format": "uuid"}
 _UUID_OR_NULL = {"type": ["string", "null"], "format": "uuid"}
 _TS = {"type": "string", "format": "date-time"}
 _STR = {"type": "string"}
+_EMAIL = {"type": "string", "format": "email"}
 _STR_OR_NULL = {"type": ["string", "null"]}
 _ROLE = {"enum": ["customer", "agent", "supervisor", "admin"]}
 _AVAILABILITY = {"enum": ["online", "away", "offline"]}
@@ -97,14 +101,15 @@ EVENT_TYPES: list[EventType] = [
         _obj({"user": USER_SNAPSHOT, "changes": CHANGES}),
     ),
     EventType("user.deactivated", 1, "users", "A user was deactivated; their sessions are revoked.", _obj({"user": USER_SNAPSHOT})),
-    EventType("user.password_changed", 1, "users", "A user's password was changed or reset; every session was revoked.", _obj({"user_id": _UUID, "email": _STR})),
+    EventType("user.password_changed", 1, "users", "A user's password was changed or reset; every session was revoked.", _obj({"user_id": _UUID, "email": _EMAIL})),
     EventType(
         "user.password_reset_requested",
         1,
         "users",
-        "A password reset was requested. Carries a single-use secret for the notifications service to "
-        "e-mail; do not forward it anywhere else.",
-        _obj({"user_id": _UUID, "email": _STR, "name": _STR, "reset_token": _STR, "expires_at": _TS}),
+        "A password reset was requested. Internal: carries a single-use secret for the notifications "
+        "service to e-mail, so it is published on `users.internal.events`, never on `users.events`.",
+        _obj({"user_id": _UUID, "email": _EMAIL, "name": _STR, "reset_token": _STR, "expires_at": _TS}),
+        internal=True,
     ),
     EventType(
         "agent.availability_changed",
@@ -156,7 +161,7 @@ _FORMATS = jsonschema.FormatChecker()
 
 
 def validate_envelope(raw: dict[str, Any]) -> None:
-    """Raise jsonschema.ValidationError unless ``raw`` is a valid envelope of a registered type."""
+    """Raise jsonschema.ValidationError (or UnknownEventType) unless ``raw`` is a valid envelope of a registered type."""
     jsonschema.validate(raw, ENVELOPE_SCHEMA, format_checker=_FORMATS)
     spec = event_type(raw["type"], raw["version"])
     jsonschema.validate(raw["data"], spec.data_schema, format_checker=_FORMATS)

@@ -1,0 +1,64 @@
+# Helpdesk suite. `make run` sets up and starts everything; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+SERVICES := users
+TEST_PG_URL ?= postgresql+psycopg://helpdesk:helpdesk@127.0.0.1:5432/helpdesk
+export HELPDESK_TEST_AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672/helpdesk_test
+
+.PHONY: install run migrate seed broker postgres test test-unit test-integration test-e2e test-postgres lint bench catalogue clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is required"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
+	@printf '%s\n%s\n' "$(CURDIR)/libs" "$(CURDIR)" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/helpdesk.pth
+	@touch $@
+
+install: $(VENV)/.installed  ## create the virtualenv and install the pinned dependencies
+
+broker:  ## make sure RabbitMQ answers (installs and starts it when missing and root)
+	@bash scripts/ensure_rabbitmq.sh --vhost helpdesk_test
+
+postgres:  ## make sure a local PostgreSQL with a `helpdesk` role answers (for the PostgreSQL test run)
+	@bash scripts/ensure_postgres.sh
+
+migrate: install  ## run every service's migrations
+	@for s in $(SERVICES); do $(VENV)/bin/alembic -c services/$$s/alembic.ini upgrade head || exit 1; done
+
+seed: install  ## seed the demo data once (HELPDESK_DEMO=1)
+	@for s in $(SERVICES); do HELPDESK_DEMO=1 $(PY) -m services.$$s.seed || exit 1; done
+
+run: install broker migrate seed  ## install, migrate, seed, start every service and the gateway
+	@bash scripts/run.sh
+
+test: install broker  ## unit, integration and end-to-end tests on the embedded default (SQLite)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: install broker postgres  ## the same suite on PostgreSQL
+	HELPDESK_TEST_POSTGRES_URL=$(TEST_PG_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: install
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: install broker
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+test-e2e: install broker
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+lint: install  ## ruff, import rules, and the event catalogue being current
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(PY) -m helpdesk_contracts.catalogue --check
+
+catalogue: install  ## regenerate docs/events from the contracts
+	$(PY) -m helpdesk_contracts.catalogue
+
+bench: install broker postgres  ## print performance figures (not a test)
+	$(PY) -m bench
+
+clean:
+	rm -rf var $(VENV)

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Start every service and the gateway in the foreground (honcho + Procfile); Ctrl-C stops them all.
+# Called by `make run` after install, broker, migrate and seed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p var
+# A development JWT secret, made once and kept out of the repo. Production sets JWT_SECRET itself.
+if [ -z "${JWT_SECRET:-}" ]; then
+  [ -s var/dev-jwt-secret ] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(48))' > var/dev-jwt-secret
+  JWT_SECRET="$(cat var/dev-jwt-secret)"
+fi
+export JWT_SECRET
+export GATEWAY_PORT="${GATEWAY_PORT:-8000}"
+export PSYCOPG_WAIT_FUNC="${PSYCOPG_WAIT_FUNC:-wait_select}"
+export PYTHONUNBUFFERED=1
+export PATH="$PWD/.venv/bin:$PATH"
+cat <<MSG
+
+  Helpdesk is starting.
+  API:          http://127.0.0.1:${GATEWAY_PORT}/api/v1
+  API docs:     http://127.0.0.1:${GATEWAY_PORT}/api/v1/docs
+  Health:       http://127.0.0.1:${GATEWAY_PORT}/health/ready
+  Demo logins:  admin@example.com / admin123     (admin)
+                carlos@example.com / carlos123   (agent, Redes y Servidores)
+                maria@example.com / maria123     (agent, Hardware y Impresoras)
+                jorge@example.com / jorge123     (agent, Software y Bases de Datos)
+                ana@example.com / ana123         (customer)
+  Ctrl-C stops everything.
+
+MSG
+exec .venv/bin/honcho start -f Procfile -d .
