@@ -15,6 +15,7 @@ Delivery semantics, in one place:
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 import weakref
@@ -136,11 +137,15 @@ class Observability(DependencyProvider):
         self._started: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def start(self) -> None:
+        self._stopped = threading.Event()
         self.container.spawn_managed_thread(self._watch_dead_letters, identifier="dlq-depth")
+
+    def stop(self) -> None:
+        self._stopped.set()
 
     def _watch_dead_letters(self) -> None:
         uri = self.container.config["AMQP_URI"]
-        while True:
+        while not self._stopped.is_set():
             for name in sorted(_DEAD_LETTER_QUEUES):
                 try:
                     with Connection(uri, connect_timeout=2) as conn:
@@ -148,7 +153,7 @@ class Observability(DependencyProvider):
                     metrics.DLQ_DEPTH.labels(queue=name).set(depth)
                 except Exception as exc:  # queue not declared yet, or broker away: try next round
                     log.debug("could not read the depth of %s: %r", name, exc)
-            time.sleep(15)
+            self._stopped.wait(15)
 
     def worker_setup(self, worker_ctx) -> None:
         correlation_id = worker_ctx.data.get(NAMEKO_CONTEXT_KEY)

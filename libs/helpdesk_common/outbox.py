@@ -4,7 +4,7 @@ the relay publishes them afterwards (see ``relay``)."""
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import jsonschema
@@ -16,7 +16,7 @@ from helpdesk_contracts.envelope import Envelope
 from helpdesk_contracts.events import event_type, latest_version
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str, version: int) -> jsonschema.protocols.Validator:
     schema = event_type(name, version).data_schema
     cls = jsonschema.validators.validator_for(schema)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from kombu import Exchange
 from nameko.amqp.publish import Publisher, UndeliverableMessage
@@ -118,7 +118,7 @@ class OutboxRelay:
         if isinstance(oldest, str):  # aggregate results skip the column type on SQLite
             oldest = datetime.fromisoformat(oldest)
         if oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=timezone.utc)
+            oldest = oldest.replace(tzinfo=UTC)
         return int(count), max(0.0, (self.clock.now() - oldest).total_seconds())
 
     def wake(self) -> None:

@@ -11,7 +11,9 @@ import contextlib
 import json
 import os
 import queue
+import shutil
 import socket
+import subprocess
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,8 +25,8 @@ from kombu import Connection, Exchange, Queue
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from helpdesk_common.stack import REPO_ROOT  # noqa: F401  (re-exported for tests)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_ENV = "HELPDESK_TEST_POSTGRES_URL"
 
 
@@ -88,15 +90,37 @@ def database_factory(tmp_path) -> Iterator[DatabaseFactory]:
     factory.drop_all()
 
 
+def _rabbitmqctl(*args: str) -> bool:
+    ctl = shutil.which("rabbitmqctl") or ("/usr/sbin/rabbitmqctl" if os.path.exists("/usr/sbin/rabbitmqctl") else None)
+    if ctl is None:
+        return False
+    done = subprocess.run([ctl, "-q", *args], capture_output=True, text=True, timeout=60)
+    return done.returncode == 0
+
+
 @pytest.fixture(scope="session")
-def amqp_uri() -> str:
+def amqp_uri() -> Iterator[str]:
+    """The broker for this test session.
+
+    With a local broker we may administer, every session gets a virtual host of its own (so two runs on
+    one machine, or a running ``make run``, never answer each other's RPCs); otherwise
+    ``HELPDESK_TEST_AMQP_URI`` is used as it is.
+    """
     uri = amqp_uri_for_tests()
     parsed = urlparse(uri)
     try:
         socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 5672), timeout=2).close()
     except OSError as exc:
         pytest.fail(f"RabbitMQ is not reachable at {uri} ({exc}); run scripts/ensure_rabbitmq.sh --vhost helpdesk_test")
-    return uri
+    vhost = f"helpdesk_test_{uuid.uuid4().hex[:8]}"
+    local = parsed.hostname in ("127.0.0.1", "localhost")
+    if local and _rabbitmqctl("add_vhost", vhost) and _rabbitmqctl(
+        "set_permissions", "-p", vhost, parsed.username or "guest", ".*", ".*", ".*"
+    ):
+        yield parsed._replace(path=f"/{vhost}").geturl()
+        _rabbitmqctl("delete_vhost", vhost)
+        return
+    yield uri
 
 
 @pytest.fixture
@@ -156,7 +180,7 @@ class EventProbe:
         while not self._stop.is_set():
             try:
                 self.conn.drain_events(timeout=0.2)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 break

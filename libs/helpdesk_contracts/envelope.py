@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 ENVELOPE_SCHEMA: dict[str, Any] = {
@@ -56,7 +56,7 @@ class Envelope:
             type=type,
             data=data,
             producer=producer,
-            occurred_at=occurred_at.astimezone(timezone.utc).isoformat(),
+            occurred_at=occurred_at.astimezone(UTC).isoformat(),
             version=version,
             correlation_id=correlation_id,
         )

@@ -50,7 +50,7 @@ def seed(url: str) -> list[str]:
     with uow() as u:
         repo = SqlAlchemyUserRepository(u.session)
         department_ids = {}
-        for name, description, sla in DEPARTMENTS:
+        for name, *_ in DEPARTMENTS:
             found = repo.find_department_by_name(name)
             department_ids[name] = found.id if found else None
         organization = repo.find_organization_by_name(ORGANIZATION)

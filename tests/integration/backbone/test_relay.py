@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+from kombu.exceptions import OperationalError
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
@@ -64,7 +65,7 @@ def test_relay_keeps_events_while_broker_is_down_and_sends_them_later(engine, am
     probe = event_probe("users", "department.created")
     envelope = _emit_department_event(engine)
 
-    with pytest.raises(Exception):
+    with pytest.raises(OperationalError):
         OutboxRelay(engine, amqp_uri="amqp://guest:guest@127.0.0.1:1/").relay_batch()
     assert _row(engine, envelope.id).published_at is None
 

@@ -1,14 +1,13 @@
 """users, departments, organizations, sessions, outbox and inbox
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 16:06:00.873934
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import helpdesk_common.db
-
 
 revision = '0001'
 down_revision = None

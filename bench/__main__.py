@@ -1,0 +1,210 @@
+"""Print the foundation's performance figures (``make bench``; not a test).
+
+- login throughput through the gateway (Argon2id-bound);
+- ``GET /api/v1/auth/me`` p50/p99 through the gateway next to a bare Nameko RPC round trip
+  (``users.get_user``) measured in the same run, and their ratio (target: within 2x);
+- outbox relay latency, from the event's commit to its delivery to a consumer, p50/p99.
+
+The stack runs as real processes (the Procfile's commands) on PostgreSQL by default, in the test vhost
+of RabbitMQ so a running ``make run`` is left alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+from kombu import Connection, Exchange, Queue
+from nameko.standalone.rpc import ClusterRpcProxy
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from helpdesk_common.stack import launch, migrate_and_seed
+
+DEFAULT_PG = "postgresql+psycopg://helpdesk:helpdesk@127.0.0.1:5432/helpdesk"
+DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/helpdesk_test"
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+def ms(value: float) -> str:
+    return f"{value * 1000:.1f} ms"
+
+
+def create_database(backend: str, var_dir: Path) -> tuple[str, callable]:
+    if backend == "sqlite":
+        return f"sqlite:///{var_dir / 'users.db'}", lambda: None
+    admin = os.environ.get("HELPDESK_BENCH_POSTGRES_URL", DEFAULT_PG)
+    name = f"bench_users_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+    return make_url(admin).set(database=name).render_as_string(hide_password=False), drop
+
+
+def bench_logins(base: str, *, seconds: float, concurrency: int) -> tuple[float, list[float]]:
+    stop = time.monotonic() + seconds
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def worker():
+        session = requests.Session()
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            response = session.post(f"{base}/api/v1/auth/login",
+                                    json={"email": "admin@example.com", "password": "admin123"}, timeout=30)
+            if response.status_code == 200:
+                with lock:
+                    latencies.append(time.perf_counter() - started)
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(concurrency) as pool:
+        for _ in range(concurrency):
+            pool.submit(worker)
+    return len(latencies) / (time.monotonic() - began), latencies
+
+
+def bench_me(base: str, token: str, *, requests_count: int) -> list[float]:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    for _ in range(20):  # warm connections and caches
+        session.get(f"{base}/api/v1/auth/me", timeout=10)
+    latencies = []
+    for _ in range(requests_count):
+        started = time.perf_counter()
+        response = session.get(f"{base}/api/v1/auth/me", timeout=10)
+        latencies.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.text
+    return latencies
+
+
+def bench_bare_rpc(amqp_uri: str, user_id: str, *, calls: int) -> list[float]:
+    latencies = []
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as rpc:
+        for _ in range(20):
+            rpc.users.get_user(user_id)
+        for _ in range(calls):
+            started = time.perf_counter()
+            rpc.users.get_user(user_id)
+            latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def bench_outbox(amqp_uri: str, agent_id: str, *, events: int) -> list[float]:
+    """Toggle an agent's availability; time each event from its commit to its arrival at a consumer."""
+    latencies: list[float] = []
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        queue = Queue(f"bench-outbox-{uuid.uuid4().hex[:6]}", exclusive=True, auto_delete=True, channel=channel)
+        queue.declare()
+        queue.bind_to(Exchange("users.events", type="topic", durable=True, channel=channel),
+                      routing_key="agent.availability_changed")
+        arrived = []
+
+        def on_message(body, message):
+            arrived.append((time.time(), body))
+            message.ack()
+
+        consumer = conn.Consumer(queue, callbacks=[on_message], accept=["json"])
+        consumer.consume()
+        with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as rpc:
+            for i in range(events):
+                rpc.users.set_availability(agent_id, "online" if i % 2 == 0 else "away")
+                deadline = time.monotonic() + 10
+                while len(arrived) <= i and time.monotonic() < deadline:
+                    conn.drain_events(timeout=10)
+        for received_at, body in arrived:
+            committed = datetime.fromisoformat(body["occurred_at"]).timestamp()
+            latencies.append(max(0.0, received_at - committed))
+    return latencies
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of the login throughput run")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=1000, help="sequential /auth/me and bare RPC calls")
+    parser.add_argument("--events", type=int, default=300, help="events for the outbox latency")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    args = parser.parse_args()
+
+    amqp_uri = os.environ.get("HELPDESK_TEST_AMQP_URI", DEFAULT_AMQP)
+    with tempfile.TemporaryDirectory(prefix="helpdesk-bench-") as tmp:
+        var_dir = Path(tmp)
+        url, drop = create_database(args.backend, var_dir)
+        try:
+            migrate_and_seed("users", url)
+            stack = launch(var_dir=var_dir, amqp_uri=amqp_uri, database_urls={"users": url},
+                           extra_env={"GATEWAY_LOGIN_RATE_LIMIT": "1000000/minute", "LOG_LEVEL": "WARNING",
+                                      "GATEWAY_WORKERS": "2", "GATEWAY_THREADS": "8"})
+            try:
+                figures = run(stack.base_url, amqp_uri, args)
+            finally:
+                stack.stop_all()
+        finally:
+            drop()
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    return 0
+
+
+def run(base: str, amqp_uri: str, args) -> dict:
+    started = datetime.now(UTC)
+    print(f"helpdesk bench — {started:%Y-%m-%d %H:%M} UTC, backend {args.backend}, {os.cpu_count()} cores")
+    admin = requests.post(f"{base}/api/v1/auth/login", json={"email": "admin@example.com", "password": "admin123"},
+                          timeout=30).json()["data"]
+    carlos = requests.post(f"{base}/api/v1/auth/login", json={"email": "carlos@example.com", "password": "carlos123"},
+                           timeout=30).json()["data"]
+
+    rate, login_lat = bench_logins(base, seconds=args.seconds, concurrency=args.concurrency)
+    print(f"login throughput ({args.concurrency} clients, {args.seconds:.0f} s): {rate:.1f} logins/s, "
+          f"p50 {ms(pct(login_lat, 50))}, p99 {ms(pct(login_lat, 99))}")
+
+    me = bench_me(base, admin["access_token"], requests_count=args.requests)
+    bare = bench_bare_rpc(amqp_uri, admin["user"]["id"], calls=args.requests)
+    ratio50 = pct(me, 50) / pct(bare, 50)
+    ratio99 = pct(me, 99) / pct(bare, 99)
+    print(f"GET /api/v1/auth/me via gateway ({args.requests} sequential): p50 {ms(pct(me, 50))}, p99 {ms(pct(me, 99))}")
+    print(f"bare nameko RPC users.get_user ({args.requests} sequential): p50 {ms(pct(bare, 50))}, "
+          f"p99 {ms(pct(bare, 99))}")
+    print(f"gateway / bare RPC: p50 x{ratio50:.2f}, p99 x{ratio99:.2f} (target: within x2)")
+
+    outbox = bench_outbox(amqp_uri, carlos["user"]["id"], events=args.events)
+    print(f"outbox relay, commit to delivery ({len(outbox)} events): p50 {ms(pct(outbox, 50))}, "
+          f"p99 {ms(pct(outbox, 99))}, mean {ms(statistics.fmean(outbox) if outbox else float('nan'))}")
+    return {
+        "backend": args.backend,
+        "login_per_second": rate,
+        "me_p50_ms": pct(me, 50) * 1000,
+        "me_p99_ms": pct(me, 99) * 1000,
+        "bare_rpc_p50_ms": pct(bare, 50) * 1000,
+        "bare_rpc_p99_ms": pct(bare, 99) * 1000,
+        "gateway_over_rpc_p50": ratio50,
+        "gateway_over_rpc_p99": ratio99,
+        "outbox_p50_ms": pct(outbox, 50) * 1000,
+        "outbox_p99_ms": pct(outbox, 99) * 1000,
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The REST resources under ``/api/v1``, one blueprint per resource."""

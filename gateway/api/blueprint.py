@@ -1,0 +1,28 @@
+"""The blueprint class every resource uses: flask-smorest's, with a stricter body parser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+import flask_smorest
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import UnsupportedMediaType
+
+
+class JsonBodyParser(FlaskParser):
+    """Read JSON bodies; answer 415 for a body in another format instead of ignoring it."""
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not is_json_request(req):
+            if req.content_length or req.headers.get("Transfer-Encoding"):
+                raise UnsupportedMediaType()
+            return core.missing
+        return core.parse_json(req.get_data(cache=True))
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """A flask-smorest blueprint whose JSON bodies must be sent as ``application/json``."""
+
+    ARGUMENTS_PARSER = JsonBodyParser()

@@ -1,0 +1,94 @@
+"""The application factory: ``gunicorn -c gateway/gunicorn.conf.py 'gateway.app:create_app()'``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_cors import CORS
+from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from gateway.api import auth as auth_api
+from gateway.api import departments as departments_api
+from gateway.api import organizations as organizations_api
+from gateway.api import users as users_api
+from gateway.auth import BEARER_SCHEME, TokenService
+from gateway.config import load_config
+from gateway.docs import ASSETS_URL, init_docs
+from gateway.errors import register_error_handlers
+from gateway.health import blp as health_blp
+from gateway.observability import init_observability
+from gateway.ratelimit import init_rate_limits
+from gateway.rpc import RpcPool
+from gateway.schemas.common import ErrorEnvelopeSchema
+from helpdesk_common.context import CORRELATION_HEADER
+from helpdesk_common.logging import configure_logging, init_sentry
+
+RESOURCES = (auth_api, users_api, departments_api, organizations_api)
+
+
+class GatewayApi(Api):
+    """flask-smorest's Api, documenting our error envelope as the error response."""
+
+    ERROR_SCHEMA = ErrorEnvelopeSchema
+
+
+def create_app(config: dict[str, Any] | None = None, rpc: Any = None) -> Flask:
+    """Build the gateway.
+
+    ``config`` overrides settings read from the environment (tests pass ``TESTING`` and limits);
+    ``rpc`` replaces the RPC pool with anything that has ``call(service, method, *args, **kwargs)``
+    and ``ping_all(services, timeout)``.
+    """
+    app = Flask(__name__)
+    load_config(app, config)
+    if not app.config["TESTING"]:
+        configure_logging("gateway")
+        init_sentry("gateway")
+    app.json.sort_keys = False  # keep {"success", "data", "message"} and schema field order
+
+    if rpc is None:
+        rpc = RpcPool(
+            app.config["AMQP_URI"], size=int(app.config["RPC_POOL_SIZE"]), timeout=float(app.config["RPC_TIMEOUT"])
+        )
+    app.extensions["gateway.rpc"] = rpc
+    app.extensions["gateway.tokens"] = TokenService(
+        secret=app.config["JWT_SECRET"],
+        issuer=app.config["JWT_ISSUER"],
+        audience=app.config["JWT_AUDIENCE"],
+        access_ttl=int(app.config["ACCESS_TOKEN_TTL"]),
+        refresh_ttl=int(app.config["REFRESH_TOKEN_TTL"]),
+    )
+
+    init_observability(app)  # first: binds the correlation id before any other hook can fail
+
+    app.config["OPENAPI_SWAGGER_UI_URL"] = ASSETS_URL
+    api = GatewayApi(app, spec_kwargs={"info": {"description": _API_DESCRIPTION}})
+    api.spec.components.security_scheme(BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    register_error_handlers(app)  # after the Api, whose own HTTPException handler ours replaces
+    for resource in RESOURCES:
+        api.register_blueprint(resource.blp)
+    app.register_blueprint(health_blp)
+    init_docs(app)
+    init_rate_limits(app)  # after the views exist: it wraps the ones marked @rate_limited
+
+    if app.config["CORS_ORIGINS"]:
+        CORS(
+            app,
+            resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
+            allow_headers=["Authorization", "Content-Type", CORRELATION_HEADER],
+            expose_headers=[CORRELATION_HEADER, "Retry-After", "Location"],
+            max_age=600,
+        )
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies > 0:  # only behind a known number of proxies may X-Forwarded-For name the client
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    return app
+
+
+_API_DESCRIPTION = (
+    "Every answer is an envelope: `{success, data, message}` on success, `{success: false, message, errors}` "
+    "on failure (`errors` maps fields to messages). Lists put `{items, pagination}` in `data`. "
+    "Send `Authorization: Bearer <access_token>`; access tokens live 15 minutes, refresh tokens 7 days."
+)

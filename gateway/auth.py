@@ -1,0 +1,201 @@
+"""JWT access and refresh tokens (HS256 only) and the ``require_auth`` guard for views.
+
+Access tokens live 15 minutes and carry the user's id, role and e-mail, so a request is authorised
+without an RPC; the price is that a role change or a deactivation takes effect at the next refresh
+(at most ``ACCESS_TOKEN_TTL`` later). Refresh tokens live 7 days and name a refresh-token family
+kept by the users service (``jti``, ``fam``): the service spends each ``jti`` once and revokes the
+whole family when a spent one comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any, TypedDict
+
+import jwt
+from flask import current_app, g, request
+from flask_smorest import Blueprint
+
+from gateway.errors import InvalidToken
+from helpdesk_contracts.errors import PermissionDenied
+
+log = logging.getLogger(__name__)
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "typ", "jti"]
+MIN_SECRET_BYTES = 32
+BEARER_SCHEME = "bearerAuth"
+
+CUSTOMER, AGENT, SUPERVISOR, ADMIN = "customer", "agent", "supervisor", "admin"
+ROLES = (CUSTOMER, AGENT, SUPERVISOR, ADMIN)
+STAFF = (AGENT, SUPERVISOR, ADMIN)
+MANAGERS = (SUPERVISOR, ADMIN)
+ADMINS = (ADMIN,)
+
+
+class CurrentUser(TypedDict):
+    """The signed-in caller, read from the access token."""
+
+    id: str
+    role: str
+    email: str | None
+
+
+class TokenService:
+    """Issue and verify the gateway's tokens."""
+
+    def __init__(
+        self,
+        *,
+        secret: str,
+        issuer: str,
+        audience: str,
+        access_ttl: int,
+        refresh_ttl: int,
+        clock: Callable[[], float] = time.time,
+    ):
+        self._secret = secret
+        self.issuer = issuer
+        self.audience = audience
+        self.access_ttl = access_ttl
+        self.refresh_ttl = refresh_ttl
+        self._clock = clock
+
+    def issue_access_token(self, user: dict[str, Any]) -> str:
+        """Return a signed access token for a user dict of the users service."""
+        now = int(self._clock())
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": str(user["id"]),
+            "typ": "access",
+            "jti": uuid.uuid4().hex,
+            "iat": now,
+            "exp": now + self.access_ttl,
+            "role": user["role"],
+        }
+        if user.get("email"):
+            claims["email"] = user["email"]
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def issue_refresh_token(self, *, user_id: str, jti: str, family_id: str, expires_at: str | None = None) -> str:
+        """Return a signed refresh token for a session the users service started or rotated."""
+        now = int(self._clock())
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": str(user_id),
+            "typ": "refresh",
+            "jti": str(jti),
+            "fam": str(family_id),
+            "iat": now,
+            "exp": _epoch_seconds(expires_at, fallback=now + self.refresh_ttl),
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def token_pair(self, user: dict[str, Any], session: dict[str, Any]) -> dict[str, Any]:
+        """Return the login answer: both tokens, their type and lifetime, and the user."""
+        return {
+            "access_token": self.issue_access_token(user),
+            "refresh_token": self.issue_refresh_token(
+                user_id=user["id"],
+                jti=session["jti"],
+                family_id=session["family_id"],
+                expires_at=session.get("expires_at"),
+            ),
+            "token_type": "Bearer",
+            "expires_in": self.access_ttl,
+            "user": user,
+        }
+
+    def verify(self, token: str, *, token_type: str, verify_exp: bool = True) -> dict[str, Any]:
+        """Return the claims of a valid token of ``token_type``; raise ``InvalidToken`` otherwise."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": REQUIRED_CLAIMS, "verify_exp": verify_exp},
+            )
+        except jwt.ExpiredSignatureError:
+            raise InvalidToken("The token has expired.") from None
+        except jwt.InvalidTokenError as exc:
+            log.info("rejected a %s token: %s", token_type, exc)
+            raise InvalidToken("The token is invalid.") from None
+        if claims.get("typ") != token_type:
+            log.info("rejected a %r token where a %s token was expected", claims.get("typ"), token_type)
+            raise InvalidToken("The token is invalid.")
+        return claims
+
+
+def _epoch_seconds(expires_at: str | None, *, fallback: int) -> int:
+    if not expires_at:
+        return fallback
+    try:
+        moment = datetime.fromisoformat(expires_at)
+    except (TypeError, ValueError):
+        log.warning("unreadable session expiry %r; using the default refresh lifetime", expires_at)
+        return fallback
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def tokens() -> TokenService:
+    """Return the token service of the current app."""
+    return current_app.extensions["gateway.tokens"]
+
+
+def bearer_token() -> str:
+    """Return the token of the request's ``Authorization: Bearer`` header."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("Authentication required: send 'Authorization: Bearer <access token>'.")
+    return token.strip()
+
+
+def authenticate() -> CurrentUser:
+    """Return the caller named by the request's access token."""
+    claims = tokens().verify(bearer_token(), token_type="access")
+    role = claims.get("role")
+    if role not in ROLES:
+        log.info("rejected an access token with role %r", role)
+        raise InvalidToken("The token is invalid.")
+    email = claims.get("email")
+    return CurrentUser(id=claims["sub"], role=role, email=email if isinstance(email, str) else None)
+
+
+def current_user() -> CurrentUser:
+    """Return the caller that ``require_auth`` authenticated for this request."""
+    return g.current_user
+
+
+def require_auth(roles: Iterable[str] | None = None):
+    """Guard a view: 401 without a valid access token, 403 when the caller's role is not in ``roles``.
+
+    Apply it right under ``blp.route`` so it runs before the body is parsed. Sets ``g.current_user``
+    (``{id, role, email}``) and documents the bearer requirement in the OpenAPI spec.
+    """
+    allowed = frozenset(roles) if roles is not None else None
+    if allowed is not None and not allowed <= set(ROLES):
+        raise ValueError(f"unknown roles: {sorted(allowed - set(ROLES))}")
+
+    def decorator(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            user = authenticate()
+            g.current_user = user
+            if allowed is not None and user["role"] not in allowed:
+                raise PermissionDenied("You do not have permission to do this.")
+            return view(*args, **kwargs)
+
+        return Blueprint.doc(security=[{BEARER_SCHEME: []}])(guarded)
+
+    return decorator

@@ -1,0 +1,128 @@
+"""Users as the users service answers them, and the requests that change them."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from gateway.auth import ROLES
+from gateway.schemas.common import (
+    NAME_MAX,
+    PHONE_MAX,
+    ChangesSchema,
+    EmailAddress,
+    InputSchema,
+    PageQuerySchema,
+    UuidString,
+    password,
+    text,
+)
+
+AVAILABILITIES = ("online", "away", "offline")
+STATUS_MAX = 32
+SKILL_MAX = 60
+SKILLS_MAX = 50
+TICKETS_MAX = 1000
+CHATS_MAX = 100
+
+_timestamp = {"format": "date-time"}
+
+
+class UserSchema(Schema):
+    """A user (never a password hash)."""
+
+    id = fields.String(required=True, metadata={"format": "uuid"})
+    email = fields.String(required=True, metadata={"format": "email"})
+    name = fields.String(required=True)
+    role = fields.String(required=True, metadata={"enum": list(ROLES)})
+    status = fields.String()
+    availability = fields.String(allow_none=True, metadata={"enum": list(AVAILABILITIES)})
+    department_id = fields.String(allow_none=True, metadata={"format": "uuid"})
+    organization_id = fields.String(allow_none=True, metadata={"format": "uuid"})
+    skills = fields.List(fields.String())
+    phone = fields.String(allow_none=True)
+    max_concurrent_tickets = fields.Integer(allow_none=True)
+    max_concurrent_chats = fields.Integer(allow_none=True)
+    last_login_at = fields.String(allow_none=True, metadata=_timestamp)
+    created_at = fields.String(metadata=_timestamp)
+    updated_at = fields.String(metadata=_timestamp)
+    version = fields.Integer()
+
+
+class AvailableAgentSchema(Schema):
+    """An agent who can take work now, as any signed-in caller may see it (no contact details)."""
+
+    id = fields.String(required=True, metadata={"format": "uuid"})
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+    availability = fields.String(allow_none=True)
+    department_id = fields.String(allow_none=True, metadata={"format": "uuid"})
+    skills = fields.List(fields.String())
+    open_slots = fields.Integer(metadata={"description": "How many more tickets the agent can take."})
+
+
+def _skills() -> fields.List:
+    return fields.List(text(SKILL_MAX), validate=validate.Length(max=SKILLS_MAX))
+
+
+def _capacity(maximum: int) -> fields.Integer:
+    return fields.Integer(validate=validate.Range(min=0, max=maximum))
+
+
+class UserQuerySchema(PageQuerySchema):
+    """Filters of the user list."""
+
+    role = fields.String(validate=validate.OneOf(ROLES))
+    status = text(STATUS_MAX)
+    availability = fields.String(validate=validate.OneOf(AVAILABILITIES))
+    department_id = UuidString()
+    organization_id = UuidString()
+    q = text(NAME_MAX, metadata={"description": "Part of the name or e-mail."})
+
+
+class CreateUserSchema(InputSchema):
+    """A user an admin creates (any role)."""
+
+    email = EmailAddress(required=True)
+    name = text(NAME_MAX, required=True)
+    password = password(required=True)
+    role = fields.String(validate=validate.OneOf(ROLES))
+    department_id = UuidString(allow_none=True)
+    organization_id = UuidString(allow_none=True)
+    skills = _skills()
+    phone = text(PHONE_MAX, allow_none=True)
+    status = text(STATUS_MAX)
+    max_concurrent_tickets = _capacity(TICKETS_MAX)
+    max_concurrent_chats = _capacity(CHATS_MAX)
+
+
+class UpdateUserSchema(ChangesSchema):
+    """What an admin may change on a user (role and password have their own endpoints)."""
+
+    email = EmailAddress()
+    name = text(NAME_MAX)
+    phone = text(PHONE_MAX, allow_none=True)
+    department_id = UuidString(allow_none=True)
+    organization_id = UuidString(allow_none=True)
+    skills = _skills()
+    status = text(STATUS_MAX)
+    max_concurrent_tickets = _capacity(TICKETS_MAX)
+    max_concurrent_chats = _capacity(CHATS_MAX)
+
+
+class RoleSchema(InputSchema):
+    """A new role."""
+
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+
+
+class AvailabilitySchema(InputSchema):
+    """A new availability."""
+
+    availability = fields.String(required=True, validate=validate.OneOf(AVAILABILITIES))
+
+
+class AvailableAgentsQuerySchema(InputSchema):
+    """Filters of the available agents."""
+
+    department_id = UuidString()
+    skill = text(SKILL_MAX)

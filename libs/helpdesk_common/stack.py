@@ -1,0 +1,149 @@
+"""Start the services and the gateway as real processes, as the Procfile does (end-to-end tests, benchmarks)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ["users"]
+
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def procfile() -> dict[str, str]:
+    """Return the Procfile's process commands by name."""
+    entries = {}
+    for line in (REPO_ROOT / "Procfile").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, command = line.split(":", 1)
+            entries[name.strip()] = command.strip()
+    return entries
+
+
+@dataclass
+class Stack:
+    """Running processes of the suite, reachable at ``base_url``."""
+
+    env: dict[str, str]
+    log_dir: Path
+    gateway_port: int
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def start(self, name: str) -> None:
+        command = procfile()[name]
+        log = open(self.log_dir / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(
+            shlex.split(command), cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
+        proc = self.processes.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
+    def logs(self, name: str) -> str:
+        path = self.log_dir / f"{name}.log"
+        return path.read_text(errors="replace")[-5000:] if path.exists() else ""
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Wait until the gateway says every service answers."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            for name, proc in self.processes.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {proc.returncode}:\n{self.logs(name)}")
+            try:
+                response = requests.get(f"{self.base_url}/health/ready", timeout=3)
+                if response.status_code == 200:
+                    return
+                last = response.text
+            except requests.RequestException as exc:
+                last = repr(exc)
+            threading.Event().wait(0.2)
+        raise RuntimeError(f"stack not ready in {timeout} s: {last}\n{self.logs('users')}\n{self.logs('gateway')}")
+
+
+def make_env(*, amqp_uri: str, database_urls: dict[str, str], var_dir: Path, gateway_port: int,
+             extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
+    env.update(
+        {
+            "AMQP_URI": amqp_uri,
+            "HELPDESK_VAR_DIR": str(var_dir),
+            "JWT_SECRET": secrets.token_urlsafe(32),
+            "GATEWAY_BIND": f"127.0.0.1:{gateway_port}",
+            "GATEWAY_PORT": str(gateway_port),
+            "GATEWAY_WORKERS": "1",
+            "USERS_METRICS_PORT": str(free_port()),
+            "PSYCOPG_WAIT_FUNC": "wait_select",
+            "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+            "PYTHONPATH": f"{REPO_ROOT / 'libs'}:{REPO_ROOT}",
+            "PYTHONUNBUFFERED": "1",
+            "LOG_LEVEL": "INFO",
+        }
+    )
+    for service, url in database_urls.items():
+        env[f"{service.upper()}_DATABASE_URL"] = url
+    env.update(extra or {})
+    return env
+
+
+def migrate_and_seed(service: str, url: str) -> None:
+    """Run a service's migrations and its demo seed on ``url`` (in subprocesses, like ``make run``)."""
+    env = {**os.environ, "HELPDESK_DEMO": "1", f"{service.upper()}_DATABASE_URL": url,
+           "PYTHONPATH": f"{REPO_ROOT / 'libs'}:{REPO_ROOT}"}
+    alembic = Path(sys.executable).parent / "alembic"
+    for command in ([str(alembic), "-c", f"services/{service}/alembic.ini", "upgrade", "head"],
+                    [sys.executable, "-m", f"services.{service}.seed"]):
+        done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+
+
+def launch(*, var_dir: Path, amqp_uri: str, database_urls: dict[str, str], extra_env: dict[str, str] | None = None,
+           ready_timeout: float = 60.0) -> Stack:
+    """Start every service and the gateway on prepared databases; return once the gateway is ready."""
+    port = free_port()
+    stack = Stack(env=make_env(amqp_uri=amqp_uri, database_urls=database_urls, var_dir=var_dir, gateway_port=port,
+                               extra=extra_env), log_dir=var_dir, gateway_port=port)
+    for name in [*database_urls, "gateway"]:
+        stack.start(name)
+    try:
+        stack.wait_ready(ready_timeout)
+    except Exception:
+        stack.stop_all()
+        raise
+    return stack

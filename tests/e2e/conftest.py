@@ -1,0 +1,93 @@
+"""End-to-end fixtures: migrated and seeded databases, the Procfile's processes, HTTP helpers."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import pytest
+import requests
+
+from helpdesk_common.stack import SERVICES, launch, migrate_and_seed
+from helpdesk_common.testing import DatabaseFactory
+from tests.e2e.tcpproxy import TcpProxy
+
+DEMO = {
+    "admin": ("admin@example.com", "admin123"),
+    "carlos": ("carlos@example.com", "carlos123"),
+    "maria": ("maria@example.com", "maria123"),
+    "ana": ("ana@example.com", "ana123"),
+}
+
+
+def _start(tmp_path_factory, amqp_uri: str, extra_env: dict | None = None):
+    var_dir = tmp_path_factory.mktemp("var")
+    factory = DatabaseFactory(var_dir)
+    urls = {}
+    for service in SERVICES:
+        urls[service] = factory.create(service)
+        migrate_and_seed(service, urls[service])
+    try:
+        return launch(var_dir=var_dir, amqp_uri=amqp_uri, database_urls=urls, extra_env=extra_env), factory
+    except Exception:
+        factory.drop_all()
+        raise
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, amqp_uri):
+    # generous login limits: the suite signs in many times from one address
+    stack, factory = _start(tmp_path_factory, amqp_uri, {"GATEWAY_LOGIN_RATE_LIMIT": "1000/minute"})
+    yield stack
+    stack.stop_all()
+    factory.drop_all()
+
+
+@pytest.fixture
+def proxied_stack(tmp_path_factory, amqp_uri):
+    """A stack of its own whose every broker connection goes through a proxy the test can cut."""
+    target = urlparse(amqp_uri)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5672).start()
+    uri = f"amqp://{target.username or 'guest'}:{target.password or 'guest'}@127.0.0.1:{proxy.port}{target.path or '/'}"
+    stack, factory = _start(tmp_path_factory, uri, {"GATEWAY_RPC_TIMEOUT": "3"})
+    yield stack, proxy
+    proxy.restore()
+    stack.stop_all()
+    factory.drop_all()
+    proxy.close()
+
+
+class Api:
+    """A thin HTTP client for the gateway."""
+
+    def __init__(self, base_url: str, token: str | None = None):
+        self.base = base_url.rstrip("/")
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def __getattr__(self, method):
+        def call(path, **kwargs):
+            kwargs.setdefault("timeout", 15)
+            return self.session.request(method.upper(), f"{self.base}{path}", **kwargs)
+
+        return call
+
+
+def login(base_url: str, email: str, password: str) -> dict:
+    response = requests.post(f"{base_url}/api/v1/auth/login", json={"email": email, "password": password}, timeout=15)
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+@pytest.fixture
+def anon(stack) -> Api:
+    return Api(stack.base_url)
+
+
+@pytest.fixture
+def as_role(stack):
+    def make(who: str) -> Api:
+        email, password = DEMO[who]
+        return Api(stack.base_url, login(stack.base_url, email, password)["access_token"])
+
+    return make

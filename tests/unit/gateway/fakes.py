@@ -1,0 +1,503 @@
+"""Fakes for the gateway's unit tests: the users service in memory behind a fake RPC pool, and a
+scripted proxy to drive ``gateway.rpc.RpcPool`` without a broker."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from gateway.errors import ServiceTimeout, ServiceUnavailable, UnexpectedServiceError
+from helpdesk_common.context import get_correlation_id
+from helpdesk_contracts.errors import (
+    Conflict,
+    DepartmentInUse,
+    DepartmentNotFound,
+    EmailAlreadyRegistered,
+    InvalidCredentials,
+    InvalidRefreshToken,
+    InvalidResetToken,
+    OrganizationInUse,
+    OrganizationNotFound,
+    RefreshTokenReused,
+    UserNotFound,
+    ValidationFailed,
+    WeakPassword,
+)
+
+ROLES = ("customer", "agent", "supervisor", "admin")
+AVAILABILITIES = ("online", "away", "offline")
+USER_FIELDS = (
+    "email",
+    "name",
+    "password",
+    "role",
+    "department_id",
+    "organization_id",
+    "skills",
+    "phone",
+    "status",
+    "max_concurrent_tickets",
+    "max_concurrent_chats",
+)
+UPDATABLE_USER_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "department_id",
+    "organization_id",
+    "skills",
+    "status",
+    "max_concurrent_tickets",
+    "max_concurrent_chats",
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _wire(value: Any) -> Any:
+    """Round-trip through JSON, as nameko's serializer would: no shared objects, no Python types."""
+    return json.loads(json.dumps(value))
+
+
+class FakeUsersService:
+    """The RPC contract of ``services/users/README.md``, in memory, raising the contract's errors."""
+
+    def __init__(self) -> None:
+        self.users: dict[str, dict[str, Any]] = {}
+        self.passwords: dict[str, str] = {}
+        self.departments: dict[str, dict[str, Any]] = {}
+        self.organizations: dict[str, dict[str, Any]] = {}
+        self.refresh_tokens: dict[str, dict[str, Any]] = {}  # jti -> {family_id, user_id, spent}
+        self.revoked_families: set[str] = set()
+        self.reset_tokens: dict[str, str] = {}  # token -> user id
+        self.open_tickets: dict[str, int] = {}  # user id -> open tickets, for open_slots
+
+    # -- test helpers -------------------------------------------------------------------------
+    def add_user(self, *, email: str, password: str, role: str = "customer", **fields: Any) -> dict[str, Any]:
+        """Store a user directly (skipping the password rules, like the demo seed)."""
+        user_id = str(uuid.uuid4())
+        now = _now()
+        user = {
+            "id": user_id,
+            "email": email.lower(),
+            "name": fields.pop("name", email.split("@")[0].title()),
+            "role": role,
+            "status": "active",
+            "availability": None if role == "customer" else "offline",
+            "department_id": None,
+            "organization_id": None,
+            "skills": [],
+            "phone": None,
+            "max_concurrent_tickets": None if role == "customer" else 10,
+            "max_concurrent_chats": None if role == "customer" else 3,
+            "last_login_at": None,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        user.update(fields)
+        self.users[user_id] = user
+        self.passwords[user_id] = password
+        return _wire(user)
+
+    def active_families(self, user_id: str) -> set[str]:
+        """Return the refresh-token families of a user that are not revoked."""
+        return {
+            token["family_id"]
+            for token in self.refresh_tokens.values()
+            if token["user_id"] == user_id and token["family_id"] not in self.revoked_families
+        }
+
+    # -- RPC methods --------------------------------------------------------------------------
+    def ping(self) -> str:
+        return "pong"
+
+    def authenticate(self, email: str, password: str) -> dict[str, Any]:
+        user = self._by_email(email)
+        if user is None or self.passwords[user["id"]] != password or user["status"] != "active":
+            raise InvalidCredentials()
+        user["last_login_at"] = _now()
+        return _wire(user)
+
+    def register_customer(self, data: dict[str, Any]) -> dict[str, Any]:
+        self._reject_unknown(data, ("email", "name", "password", "phone", "organization_id"))
+        return self._create({**data, "role": "customer"})
+
+    def create_user(self, data: dict[str, Any]) -> dict[str, Any]:
+        self._reject_unknown(data, USER_FIELDS)
+        return self._create(data)
+
+    def get_user(self, user_id: str) -> dict[str, Any]:
+        return _wire(self._user(user_id))
+
+    def list_users(self, filters: dict[str, Any], page: int, limit: int) -> dict[str, Any]:
+        self._reject_unknown(filters, ("role", "status", "availability", "department_id", "organization_id", "q"))
+        found = []
+        for user in self.users.values():
+            if any(user.get(key) != value for key, value in filters.items() if key != "q"):
+                continue
+            q = filters.get("q", "").lower()
+            if q and q not in user["name"].lower() and q not in user["email"]:
+                continue
+            found.append(user)
+        found.sort(key=lambda user: user["email"])
+        return _wire({"items": found[(page - 1) * limit : page * limit], "total": len(found)})
+
+    def update_user(self, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        self._reject_unknown(changes, UPDATABLE_USER_FIELDS)
+        user = self._user(user_id)
+        if "email" in changes:
+            other = self._by_email(changes["email"])
+            if other is not None and other["id"] != user_id:
+                raise EmailAlreadyRegistered()
+            changes = {**changes, "email": changes["email"].lower()}
+        self._check_references(changes)
+        return self._touch(user, changes)
+
+    def update_profile(self, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        self._reject_unknown(changes, ("name", "phone"))
+        return self._touch(self._user(user_id), changes)
+
+    def change_password(self, user_id: str, current_password: str, new_password: str) -> None:
+        user = self._user(user_id)
+        if self.passwords[user_id] != current_password:
+            raise InvalidCredentials()
+        self._check_password(new_password, user["email"])
+        self.passwords[user_id] = new_password
+        self._revoke_all(user_id)
+
+    def deactivate_user(self, user_id: str) -> dict[str, Any]:
+        user = self._user(user_id)
+        self._revoke_all(user_id)
+        return self._touch(user, {"status": "inactive"})
+
+    def change_role(self, user_id: str, role: str) -> dict[str, Any]:
+        user = self._user(user_id)
+        if role not in ROLES:
+            raise ValidationFailed("Unknown role.", {"role": ["Unknown role."]})
+        return self._touch(user, {"role": role})
+
+    def set_availability(self, user_id: str, availability: str) -> dict[str, Any]:
+        user = self._user(user_id)
+        if user["role"] == "customer":
+            raise ValidationFailed("Customers have no availability.", {"availability": ["Customers have none."]})
+        if availability not in AVAILABILITIES:
+            raise ValidationFailed("Unknown availability.", {"availability": ["Unknown availability."]})
+        return self._touch(user, {"availability": availability})
+
+    def list_available_agents(self, department_id: str | None = None, skill: str | None = None) -> list[dict]:
+        agents = []
+        for user in self.users.values():
+            if user["role"] not in ("agent", "supervisor") or user["status"] != "active":
+                continue
+            if user["availability"] != "online":
+                continue
+            if department_id is not None and user["department_id"] != department_id:
+                continue
+            if skill is not None and skill not in user["skills"]:
+                continue
+            open_slots = (user["max_concurrent_tickets"] or 0) - self.open_tickets.get(user["id"], 0)
+            if open_slots > 0:
+                agents.append({**user, "open_slots": open_slots})
+        return _wire(agents)
+
+    def create_department(self, data: dict[str, Any]) -> dict[str, Any]:
+        self._reject_unknown(data, ("name", "description", "default_sla_hours", "notification_email"))
+        self._unique_name(self.departments, data["name"])
+        now = _now()
+        department = {
+            "id": str(uuid.uuid4()),
+            "description": None,
+            "default_sla_hours": 24,
+            "notification_email": None,
+            "member_count": 0,
+            "created_at": now,
+            "updated_at": now,
+            **data,
+        }
+        self.departments[department["id"]] = department
+        return _wire(department)
+
+    def update_department(self, department_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        department = self._department(department_id)
+        if "name" in changes:
+            self._unique_name(self.departments, changes["name"], exclude=department_id)
+        department.update(changes, updated_at=_now())
+        return _wire(department)
+
+    def get_department(self, department_id: str) -> dict[str, Any]:
+        return _wire(self._with_members(self._department(department_id), "department_id"))
+
+    def list_departments(self, page: int, limit: int) -> dict[str, Any]:
+        items = sorted(self.departments.values(), key=lambda d: d["name"])
+        chosen = [self._with_members(d, "department_id") for d in items[(page - 1) * limit : page * limit]]
+        return _wire({"items": chosen, "total": len(items)})
+
+    def delete_department(self, department_id: str) -> None:
+        department = self._department(department_id)
+        if self._with_members(department, "department_id")["member_count"]:
+            raise DepartmentInUse()
+        del self.departments[department_id]
+
+    def create_organization(self, data: dict[str, Any]) -> dict[str, Any]:
+        self._reject_unknown(data, ("name", "domain", "shared_tickets"))
+        self._unique_name(self.organizations, data["name"])
+        now = _now()
+        organization = {
+            "id": str(uuid.uuid4()),
+            "domain": None,
+            "shared_tickets": False,
+            "member_count": 0,
+            "created_at": now,
+            "updated_at": now,
+            **data,
+        }
+        self.organizations[organization["id"]] = organization
+        return _wire(organization)
+
+    def update_organization(self, organization_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        organization = self._organization(organization_id)
+        if "name" in changes:
+            self._unique_name(self.organizations, changes["name"], exclude=organization_id)
+        organization.update(changes, updated_at=_now())
+        return _wire(organization)
+
+    def get_organization(self, organization_id: str) -> dict[str, Any]:
+        return _wire(self._with_members(self._organization(organization_id), "organization_id"))
+
+    def list_organizations(self, page: int, limit: int) -> dict[str, Any]:
+        items = sorted(self.organizations.values(), key=lambda o: o["name"])
+        chosen = [self._with_members(o, "organization_id") for o in items[(page - 1) * limit : page * limit]]
+        return _wire({"items": chosen, "total": len(items)})
+
+    def delete_organization(self, organization_id: str) -> None:
+        organization = self._organization(organization_id)
+        if self._with_members(organization, "organization_id")["member_count"]:
+            raise OrganizationInUse()
+        del self.organizations[organization_id]
+
+    def start_session(self, user_id: str) -> dict[str, Any]:
+        user = self._user(user_id)
+        if user["status"] != "active":
+            raise InvalidCredentials()
+        return self._issue(user_id, str(uuid.uuid4()))
+
+    def rotate_refresh_token(self, jti: str) -> dict[str, Any]:
+        token = self.refresh_tokens.get(jti)
+        if token is None or token["family_id"] in self.revoked_families:
+            raise InvalidRefreshToken()
+        if token["spent"]:
+            self.revoked_families.add(token["family_id"])
+            raise RefreshTokenReused()
+        token["spent"] = True
+        session = self._issue(token["user_id"], token["family_id"])
+        return {**session, "user": _wire(self.users[token["user_id"]])}
+
+    def revoke_session(self, jti: str) -> None:
+        token = self.refresh_tokens.get(jti)
+        if token is not None:
+            self.revoked_families.add(token["family_id"])
+
+    def request_password_reset(self, email: str) -> None:
+        user = self._by_email(email)
+        if user is not None:
+            self.reset_tokens[uuid.uuid4().hex] = user["id"]
+
+    def reset_password(self, token: str, new_password: str) -> None:
+        user_id = self.reset_tokens.get(token)
+        if user_id is None:
+            raise InvalidResetToken()
+        self._check_password(new_password, self.users[user_id]["email"])
+        del self.reset_tokens[token]
+        self.passwords[user_id] = new_password
+        self._revoke_all(user_id)
+
+    # -- internals ----------------------------------------------------------------------------
+    def _create(self, data: dict[str, Any]) -> dict[str, Any]:
+        if self._by_email(data["email"]) is not None:
+            raise EmailAlreadyRegistered()
+        self._check_password(data["password"], data["email"])
+        self._check_references(data)
+        fields = {key: value for key, value in data.items() if key not in ("email", "password", "role")}
+        return self.add_user(
+            email=data["email"], password=data["password"], role=data.get("role", "customer"), **fields
+        )
+
+    def _check_references(self, data: dict[str, Any]) -> None:
+        if data.get("department_id") and data["department_id"] not in self.departments:
+            raise DepartmentNotFound()
+        if data.get("organization_id") and data["organization_id"] not in self.organizations:
+            raise OrganizationNotFound()
+
+    @staticmethod
+    def _check_password(password: str, email: str) -> None:
+        if (
+            len(password) < 8
+            or len(password) > 128
+            or not re.search(r"[A-Za-z]", password)
+            or not re.search(r"\d", password)
+            or password.lower() == email.lower()
+        ):
+            message = "At least 8 characters with a letter and a digit."
+            raise WeakPassword("The password is too weak.", {"password": [message]})
+
+    @staticmethod
+    def _reject_unknown(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
+        unknown = sorted(set(data) - set(allowed))
+        if unknown:  # a real service would answer IncorrectSignature or ignore it; either hides a gateway bug
+            raise AssertionError(f"the gateway sent fields outside the contract: {unknown}")
+
+    @staticmethod
+    def _unique_name(store: dict[str, dict[str, Any]], name: str, exclude: str | None = None) -> None:
+        if any(item["name"].lower() == name.lower() and item["id"] != exclude for item in store.values()):
+            raise Conflict("The name is taken.", {"name": ["The name is taken."]})
+
+    def _by_email(self, email: str) -> dict[str, Any] | None:
+        return next((user for user in self.users.values() if user["email"] == email.lower()), None)
+
+    def _user(self, user_id: str) -> dict[str, Any]:
+        if user_id not in self.users:
+            raise UserNotFound()
+        return self.users[user_id]
+
+    def _department(self, department_id: str) -> dict[str, Any]:
+        if department_id not in self.departments:
+            raise DepartmentNotFound()
+        return self.departments[department_id]
+
+    def _organization(self, organization_id: str) -> dict[str, Any]:
+        if organization_id not in self.organizations:
+            raise OrganizationNotFound()
+        return self.organizations[organization_id]
+
+    def _with_members(self, item: dict[str, Any], key: str) -> dict[str, Any]:
+        members = sum(1 for user in self.users.values() if user[key] == item["id"])
+        return {**item, "member_count": members}
+
+    @staticmethod
+    def _touch(user: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        user.update(changes, updated_at=_now(), version=user["version"] + 1)
+        return _wire(user)
+
+    def _issue(self, user_id: str, family_id: str) -> dict[str, Any]:
+        jti = uuid.uuid4().hex
+        self.refresh_tokens[jti] = {"family_id": family_id, "user_id": user_id, "spent": False}
+        expires_at = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+        return {"jti": jti, "family_id": family_id, "expires_at": expires_at}
+
+    def _revoke_all(self, user_id: str) -> None:
+        self.revoked_families |= self.active_families(user_id)
+
+
+@dataclass
+class RecordedCall:
+    """One call the gateway made through the fake pool."""
+
+    service: str
+    method: str
+    args: tuple
+    kwargs: dict
+    correlation_id: str | None
+
+
+class FakeRpc:
+    """The gateway's RPC pool, dispatching to in-memory services; ``failures`` makes a service fail."""
+
+    def __init__(self, **services: Any):
+        self.services = services
+        self.calls: list[RecordedCall] = []
+        self.failures: dict[str, Exception] = {}
+
+    def call(self, service: str, method: str, *args: Any, rpc_timeout: float | None = None, **kwargs: Any) -> Any:
+        self.calls.append(RecordedCall(service, method, args, kwargs, get_correlation_id()))
+        if service in self.failures:
+            raise self.failures[service]
+        target = self.services.get(service)
+        if target is None:  # what RpcPool answers for nameko's UnknownService
+            raise ServiceUnavailable.for_service(service)
+        handler = getattr(target, method, None)
+        if handler is None or method.startswith("_"):  # nameko's MethodNotFound, which RpcPool answers as a 500
+            raise UnexpectedServiceError()
+        return _wire(handler(*_wire(list(args)), **_wire(kwargs)))
+
+    def ping_all(self, services: list[str], timeout: float = 1.5) -> dict[str, str]:
+        states = {}
+        for service in services:
+            try:
+                states[service] = "ok" if self.call(service, "ping", rpc_timeout=timeout) == "pong" else "error"
+            except ServiceTimeout:
+                states[service] = "timeout"
+            except ServiceUnavailable:
+                states[service] = "unavailable"
+        return states
+
+    def methods_called(self, service: str = "users") -> list[str]:
+        return [call.method for call in self.calls if call.service == service]
+
+
+@dataclass
+class ScriptedProxy:
+    """A pooled proxy whose calls answer from a script: a value, or an exception to raise.
+
+    ``hang`` makes calls sleep that long first (to stand in for a slow service).
+    """
+
+    script: list[Any] = field(default_factory=list)
+    healthy: bool = True
+    start_error: BaseException | None = None
+    hang: float = 0.0
+    started: bool = False
+    stopped: bool = False
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def start(self) -> None:
+        if self.start_error is not None:
+            raise self.start_error
+        self.started = True
+
+    def is_healthy(self) -> bool:
+        return self.healthy
+
+    def call(self, service, method, args, kwargs, *, timeout, correlation_id):
+        self.calls.append(
+            {
+                "service": service,
+                "method": method,
+                "args": args,
+                "kwargs": kwargs,
+                "timeout": timeout,
+                "correlation_id": correlation_id,
+            }
+        )
+        if self.hang:
+            time.sleep(self.hang)
+        outcome = self.script.pop(0) if self.script else "pong"
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+class ProxyFactory:
+    """Hands out prepared proxies (then default ones) and remembers every proxy it made."""
+
+    def __init__(self, *prepared: ScriptedProxy):
+        self.prepared = list(prepared)
+        self.made: list[ScriptedProxy] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> ScriptedProxy:
+        with self._lock:
+            proxy = self.prepared.pop(0) if self.prepared else ScriptedProxy()
+            self.made.append(proxy)
+            return proxy
