@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from helpdesk_contracts.catalogue import example_envelope
 from helpdesk_contracts.events import EVENT_TYPES, EventType
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+
 from helpdesk_contracts import catalogue
 from helpdesk_contracts.events import EVENT_TYPES, EventType, validate_envelope
 

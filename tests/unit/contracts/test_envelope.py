@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from jsonschema import ValidationError
+
 from helpdesk_contracts.envelope import ENVELOPE_SCHEMA, Envelope
 from helpdesk_contracts.events import UnknownEventType, validate_envelope
-from jsonschema import ValidationError
 
 NOW = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 

@@ -7,6 +7,7 @@ from collections import Counter
 
 import jsonschema
 import pytest
+
 from helpdesk_contracts.envelope import ENVELOPE_SCHEMA
 from helpdesk_contracts.events import EVENT_TYPES, EventType, UnknownEventType, event_type, latest_version
 
