@@ -29,9 +29,11 @@ from nameko.messaging import HeaderEncoder
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from gateway.errors import ServiceTimeout, ServiceUnavailable, UnexpectedServiceError
+from helpdesk_common.amqp import skip_librabbitmq_probe
 from helpdesk_common.context import NAMEKO_CONTEXT_KEY, get_correlation_id, set_correlation_id
 from helpdesk_contracts.errors import ServiceError, all_error_types
 
+skip_librabbitmq_probe()
 log = logging.getLogger(__name__)
 
 # What a lost or refused broker connection surfaces as, from kombu, py-amqp, the socket layer, or

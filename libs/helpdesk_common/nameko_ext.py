@@ -31,6 +31,7 @@ from sqlalchemy.orm import sessionmaker
 
 from helpdesk_common import config as cfg
 from helpdesk_common import metrics
+from helpdesk_common.amqp import skip_librabbitmq_probe
 from helpdesk_common.clock import SystemClock
 from helpdesk_common.context import NAMEKO_CONTEXT_KEY, new_correlation_id, set_correlation_id
 from helpdesk_common.db import make_engine
@@ -47,6 +48,8 @@ ORIGIN_HEADER = "x-helpdesk-original-queue"
 FAILED_AT_HEADER = "x-helpdesk-failed-at"
 
 _DEAD_LETTER_QUEUES: set[str] = set()
+
+skip_librabbitmq_probe()
 
 
 class Database(DependencyProvider):
