@@ -13,6 +13,7 @@ export JWT_SECRET
 export GATEWAY_PORT="${GATEWAY_PORT:-8000}"
 export PSYCOPG_WAIT_FUNC="${PSYCOPG_WAIT_FUNC:-wait_select}"
 export PYTHONUNBUFFERED=1
+export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore::DeprecationWarning}"
 export PATH="$PWD/.venv/bin:$PATH"
 cat <<MSG
 
