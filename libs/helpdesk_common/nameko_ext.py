@@ -104,16 +104,16 @@ class Database(DependencyProvider):
             self.relay._stopped.wait(5.0)
 
     def get_dependency(self, worker_ctx):
-        correlation_id = worker_ctx.data.get(NAMEKO_CONTEXT_KEY)
         opened: list[UnitOfWork] = []
         self._open[worker_ctx] = opened
 
         def unit_of_work() -> UnitOfWork:
+            # read at call time: dependencies are injected before worker_setup mints a missing id
             uow = UnitOfWork(
                 self.session_factory,
                 producer=self.container.service_name,
                 clock=self.clock,
-                correlation_id=correlation_id,
+                correlation_id=worker_ctx.data.get(NAMEKO_CONTEXT_KEY),
                 on_commit=self.relay.wake,
             )
             opened.append(uow)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -58,8 +60,11 @@ def _check_password(password: str, email: str) -> None:
         raise WeakPassword(problems[0], {"password": problems})
 
 
-def _commit_unique(uow: UnitOfWork, error: Exception) -> None:
+@contextmanager
+def _unique(uow: UnitOfWork, error: Exception) -> Iterator[None]:
+    """Write and commit; a unique constraint lost to a concurrent writer becomes ``error``."""
     try:
+        yield
         uow.commit()
     except IntegrityError:
         uow.rollback()
@@ -109,11 +114,11 @@ def _create_user(payload: dict[str, Any], *, uow: UnitOfWork, passwords: Argon2P
         max_concurrent_tickets=payload.get("max_concurrent_tickets", 10),
         max_concurrent_chats=payload.get("max_concurrent_chats", 3),
     )
-    repo.add(user)
-    uow.session.flush()
     view = schemas.user_view(user)
-    uow.emit("user.created", {"user": view})
-    _commit_unique(uow, EmailAlreadyRegistered())
+    with _unique(uow, EmailAlreadyRegistered()):
+        repo.add(user)
+        uow.session.flush()
+        uow.emit("user.created", {"user": view})
     return view
 
 
@@ -170,12 +175,12 @@ def _update(user_id: str, payload: dict[str, Any], *, uow: UnitOfWork) -> dict[s
     was_active = user.is_active
     changes = user.update(payload, now=uow.clock.now())
     view = schemas.user_view(user)
-    if changes:
-        uow.emit("user.updated", {"user": view, "changes": changes})
-        if was_active and not user.is_active:
-            repo.revoke_all_sessions(user.id, now=uow.clock.now())
-            uow.emit("user.deactivated", {"user": view})
-    _commit_unique(uow, EmailAlreadyRegistered())
+    with _unique(uow, EmailAlreadyRegistered()):
+        if changes:
+            uow.emit("user.updated", {"user": view, "changes": changes})
+            if was_active and not user.is_active:
+                repo.revoke_all_sessions(user.id, now=uow.clock.now())
+                uow.emit("user.deactivated", {"user": view})
     return view
 
 
@@ -247,6 +252,7 @@ def _set_password(user: User, password: str, *, uow: UnitOfWork, passwords: Argo
     user.password_hash = passwords.hash(password)
     user.updated_at = now
     _repo(uow).revoke_all_sessions(user.id, now=now)
+    _repo(uow).expire_password_resets(user.id, now=now)
     uow.emit("user.password_changed", {"user_id": user.id, "email": user.email})
 
 
@@ -329,6 +335,11 @@ def reset_password(token: str, new_password: str, *, uow: UnitOfWork, passwords:
     uow.commit()
 
 
+def _name_taken(kind: str) -> Conflict:
+    article = "An" if kind[0] in "aeiou" else "A"
+    return Conflict(f"{article} {kind} with this name already exists.", {"name": ["Already taken."]})
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -340,13 +351,13 @@ def create_department(data: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any
     payload = schemas.load(schemas.DepartmentInput(), data)
     repo = _repo(uow)
     if repo.find_department_by_name(payload["name"]) is not None:
-        raise Conflict("A department with this name already exists.", {"name": ["Already taken."]})
+        raise _name_taken("department")
     department = Department(id=str(uuid.uuid4()), now=uow.clock.now(), **payload)
-    repo.add(department)
-    uow.session.flush()
     view = schemas.department_view(department)
-    uow.emit("department.created", {"department": view})
-    _commit_unique(uow, Conflict("A department with this name already exists.", {"name": ["Already taken."]}))
+    with _unique(uow, _name_taken("department")):
+        repo.add(department)
+        uow.session.flush()
+        uow.emit("department.created", {"department": view})
     return schemas.department_view(department, member_count=0)
 
 
@@ -376,12 +387,12 @@ def update_department(department_id: str, changes: dict[str, Any], *, uow: UnitO
     if "name" in payload:
         other = repo.find_department_by_name(payload["name"])
         if other is not None and other.id != department.id:
-            raise Conflict("A department with this name already exists.", {"name": ["Already taken."]})
+            raise _name_taken("department")
     applied = department.update(payload, now=uow.clock.now())
     view = schemas.department_view(department)
-    if applied:
-        uow.emit("department.updated", {"department": view, "changes": applied})
-    uow.commit()
+    with _unique(uow, _name_taken("department")):
+        if applied:
+            uow.emit("department.updated", {"department": view, "changes": applied})
     return schemas.department_view(department, member_count=repo.count_members(department_id=department.id))
 
 
@@ -404,13 +415,13 @@ def create_organization(data: dict[str, Any], *, uow: UnitOfWork) -> dict[str, A
     payload = schemas.load(schemas.OrganizationInput(), data)
     repo = _repo(uow)
     if repo.find_organization_by_name(payload["name"]) is not None:
-        raise Conflict("An organization with this name already exists.", {"name": ["Already taken."]})
+        raise _name_taken("organization")
     organization = Organization(id=str(uuid.uuid4()), now=uow.clock.now(), **payload)
-    repo.add(organization)
-    uow.session.flush()
     view = schemas.organization_view(organization)
-    uow.emit("organization.created", {"organization": view})
-    _commit_unique(uow, Conflict("An organization with this name already exists.", {"name": ["Already taken."]}))
+    with _unique(uow, _name_taken("organization")):
+        repo.add(organization)
+        uow.session.flush()
+        uow.emit("organization.created", {"organization": view})
     return schemas.organization_view(organization, member_count=0)
 
 
@@ -440,12 +451,12 @@ def update_organization(organization_id: str, changes: dict[str, Any], *, uow: U
     if "name" in payload:
         other = repo.find_organization_by_name(payload["name"])
         if other is not None and other.id != organization.id:
-            raise Conflict("An organization with this name already exists.", {"name": ["Already taken."]})
+            raise _name_taken("organization")
     applied = organization.update(payload, now=uow.clock.now())
     view = schemas.organization_view(organization)
-    if applied:
-        uow.emit("organization.updated", {"organization": view, "changes": applied})
-    uow.commit()
+    with _unique(uow, _name_taken("organization")):
+        if applied:
+            uow.emit("organization.updated", {"organization": view, "changes": applied})
     return schemas.organization_view(organization, member_count=repo.count_members(organization_id=organization.id))
 
 

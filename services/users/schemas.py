@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from services.users.domain import rules
 from services.users.domain.errors import ValidationFailed
@@ -14,7 +14,17 @@ _EMAIL = fields.Email(validate=validate.Length(max=254))
 _UUID = fields.String(validate=validate.Length(equal=36), allow_none=True)
 
 
-class RegisterCustomer(Schema):
+class _Strips(Schema):
+    """Trim surrounding blanks of e-mails and names before validating them."""
+
+    @pre_load
+    def strip(self, data, **_):
+        if isinstance(data, dict):
+            data = {k: (v.strip() if isinstance(v, str) and k in ("email", "name") else v) for k, v in data.items()}
+        return data
+
+
+class RegisterCustomer(_Strips):
     class Meta:
         unknown = RAISE
 
@@ -34,7 +44,7 @@ class CreateUser(RegisterCustomer):
     max_concurrent_chats = fields.Integer(validate=validate.Range(min=0, max=100))
 
 
-class UpdateUser(Schema):
+class UpdateUser(_Strips):
     class Meta:
         unknown = RAISE
 

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from helpdesk_common.stack import SERVICES, launch, migrate_and_seed
-from helpdesk_common.testing import DatabaseFactory
+from helpdesk_common.testing import DatabaseFactory, amqp_uri_for_tests, private_vhost
 from tests.e2e.tcpproxy import TcpProxy
 
 DEMO = {
@@ -34,6 +34,13 @@ def _start(tmp_path_factory, amqp_uri: str, extra_env: dict | None = None):
 
 
 @pytest.fixture(scope="session")
+def amqp_uri():
+    """The end-to-end stack lives all session: keep it in a vhost apart from the integration tests'."""
+    with private_vhost(amqp_uri_for_tests()) as uri:
+        yield uri
+
+
+@pytest.fixture(scope="session")
 def stack(tmp_path_factory, amqp_uri):
     # generous login limits: the suite signs in many times from one address
     stack, factory = _start(tmp_path_factory, amqp_uri, {"GATEWAY_LOGIN_RATE_LIMIT": "1000/minute"})
@@ -43,17 +50,18 @@ def stack(tmp_path_factory, amqp_uri):
 
 
 @pytest.fixture
-def proxied_stack(tmp_path_factory, amqp_uri):
-    """A stack of its own whose every broker connection goes through a proxy the test can cut."""
-    target = urlparse(amqp_uri)
-    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5672).start()
-    uri = f"amqp://{target.username or 'guest'}:{target.password or 'guest'}@127.0.0.1:{proxy.port}{target.path or '/'}"
-    stack, factory = _start(tmp_path_factory, uri, {"GATEWAY_RPC_TIMEOUT": "3"})
-    yield stack, proxy
-    proxy.restore()
-    stack.stop_all()
-    factory.drop_all()
-    proxy.close()
+def proxied_stack(tmp_path_factory):
+    """A stack of its own (own vhost) whose every broker connection goes through a proxy the test can cut."""
+    with private_vhost(amqp_uri_for_tests()) as direct:
+        target = urlparse(direct)
+        proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5672).start()
+        uri = target._replace(netloc=f"{target.username or 'guest'}:{target.password or 'guest'}@127.0.0.1:{proxy.port}")
+        stack, factory = _start(tmp_path_factory, uri.geturl(), {"GATEWAY_RPC_TIMEOUT": "3"})
+        yield stack, proxy
+        proxy.restore()
+        stack.stop_all()
+        factory.drop_all()
+        proxy.close()
 
 
 class Api:

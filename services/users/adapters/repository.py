@@ -38,8 +38,11 @@ class SqlAlchemyUserRepository:
             if filters.get(field):
                 query = query.where(getattr(users.c, field) == filters[field])
         if filters.get("q"):
-            like = f"%{filters['q'].lower()}%"
-            query = query.where(or_(func.lower(users.c.name).like(like), users.c.email.like(like)))
+            needle = filters["q"].lower()
+            query = query.where(
+                or_(func.lower(users.c.name).contains(needle, autoescape=True),
+                    users.c.email.contains(needle, autoescape=True))
+            )
         total = self.session.scalar(select(func.count()).select_from(query.subquery()))
         rows = self.session.scalars(query.order_by(users.c.created_at, users.c.id).offset((page - 1) * limit).limit(limit))
         return list(rows), int(total or 0)
@@ -119,6 +122,14 @@ class SqlAlchemyUserRepository:
     def add_password_reset(self, *, token_hash: str, user_id: str, now: datetime, expires_at: datetime) -> None:
         self.session.execute(
             insert(password_resets).values(token_hash=token_hash, user_id=user_id, created_at=now, expires_at=expires_at)
+        )
+
+    def expire_password_resets(self, user_id: str, *, now: datetime) -> None:
+        """Spend every outstanding reset token of a user (their password was just set)."""
+        self.session.execute(
+            update(password_resets)
+            .where(password_resets.c.user_id == user_id, password_resets.c.used_at.is_(None))
+            .values(used_at=now)
         )
 
     def spend_password_reset(self, token_hash: str, *, now: datetime) -> str | None:

@@ -88,6 +88,10 @@ class User:
             if before != value:
                 setattr(self, field, value)
                 applied[field] = {"before": before, "after": value}
+        if not self.is_active and self.availability != "offline":
+            # an inactive account cannot stay available for work
+            applied["availability"] = {"before": self.availability, "after": "offline"}
+            self.availability = "offline"
         if applied:
             self._touch(now)
         return applied
