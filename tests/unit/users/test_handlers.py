@@ -5,7 +5,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 
 from helpdesk_contracts.events import validate_envelope
 from services.users import handlers
