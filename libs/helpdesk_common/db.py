@@ -23,6 +23,10 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 
+# psycopg 3 picks its wait function once, when first imported: its default C wait blocks eventlet's
+# hub, wait_select cooperates with eventlet's patched select. Set it before anything imports psycopg.
+os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+
 
 class UtcDateTime(TypeDecorator):
     """A timezone-aware UTC timestamp on every backend (SQLite stores it naive)."""
@@ -86,7 +90,6 @@ def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
     turns at the pool instead, and WAL lets other processes read meanwhile.
     """
     if url.startswith("postgresql"):
-        os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://") :]
         return create_engine(

@@ -91,6 +91,37 @@ CHANGES = {
     "additionalProperties": _obj({"before": {}, "after": {}}),
 }
 
+_PRIORITY = {"enum": ["low", "medium", "high", "urgent"]}
+_TICKET_STATUS = {"enum": ["new", "open", "in_progress", "waiting", "resolved", "closed"]}
+TICKET_SNAPSHOT = _obj(
+    {
+        "id": _UUID,
+        "number": {"type": "string", "pattern": r"^TKT-\d{6,}$"},
+        "title": _STR,
+        "status": _TICKET_STATUS,
+        "priority": _PRIORITY,
+        "urgency": {"enum": ["low", "medium", "high", "critical", None]},
+        "impact": {"enum": ["low", "medium", "high", "critical", None]},
+        "category": _STR_OR_NULL,
+        "tags": {"type": "array", "items": _STR},
+        "requester_id": _UUID,
+        "assignee_id": _UUID_OR_NULL,
+        "department_id": _UUID_OR_NULL,
+        "organization_id": _UUID_OR_NULL,
+        "source": {"enum": ["web", "email", "chat", "api"]},
+        "created_at": _TS,
+        "updated_at": _TS,
+        "first_response_at": {"type": ["string", "null"], "format": "date-time"},
+        "resolved_at": {"type": ["string", "null"], "format": "date-time"},
+        "closed_at": {"type": ["string", "null"], "format": "date-time"},
+        "reopen_count": {"type": "integer", "minimum": 0},
+        "version": {"type": "integer", "minimum": 1, "description": "Per-ticket version: drop events older than what you hold."},
+    },
+    required=["id", "number", "title", "status", "priority", "requester_id", "assignee_id", "department_id",
+              "source", "created_at", "updated_at", "version"],
+)
+_ACTOR = _obj({"id": _UUID_OR_NULL, "role": _STR, "via": _STR}, required=["id", "role"])
+
 EVENT_TYPES: list[EventType] = [
     EventType("user.created", 1, "users", "A user account was created (registration, admin or seed).", _obj({"user": USER_SNAPSHOT})),
     EventType(
@@ -132,6 +163,28 @@ EVENT_TYPES: list[EventType] = [
     EventType("organization.created", 1, "users", "An organization was created.", _obj({"organization": ORGANIZATION_SNAPSHOT})),
     EventType("organization.updated", 1, "users", "An organization changed.", _obj({"organization": ORGANIZATION_SNAPSHOT, "changes": CHANGES})),
     EventType("organization.deleted", 1, "users", "An organization was deleted.", _obj({"organization": ORGANIZATION_SNAPSHOT})),
+    EventType("ticket.created", 1, "tickets", "A ticket was opened (web, e-mail, chat or API).",
+              _obj({"ticket": TICKET_SNAPSHOT, "actor": _ACTOR})),
+    EventType("ticket.updated", 1, "tickets", "Ticket fields changed (title, description, priority, category, tags, ...).",
+              _obj({"ticket": TICKET_SNAPSHOT, "changes": CHANGES, "actor": _ACTOR})),
+    EventType("ticket.status_changed", 1, "tickets", "A ticket moved through its lifecycle (a reopen included).",
+              _obj({"ticket": TICKET_SNAPSHOT, "from": _TICKET_STATUS, "to": _TICKET_STATUS,
+                    "resolution": _STR_OR_NULL, "actor": _ACTOR})),
+    EventType("ticket.assigned", 1, "tickets", "A ticket was assigned to an agent and/or a department.",
+              _obj({"ticket": TICKET_SNAPSHOT, "assignee_id": _UUID_OR_NULL, "previous_assignee_id": _UUID_OR_NULL,
+                    "department_id": _UUID_OR_NULL, "previous_department_id": _UUID_OR_NULL, "actor": _ACTOR})),
+    EventType("ticket.unassigned", 1, "tickets", "A ticket lost its agent (it stays with its department, if any).",
+              _obj({"ticket": TICKET_SNAPSHOT, "previous_assignee_id": _UUID, "actor": _ACTOR})),
+    EventType("ticket.commented", 1, "tickets",
+              "A public reply or an internal note was added. Internal notes must never reach customer-facing channels.",
+              _obj({"ticket": TICKET_SNAPSHOT,
+                    "comment": _obj({"id": _UUID, "author_id": _UUID, "author_role": _STR, "internal": {"type": "boolean"},
+                                     "body": _STR, "mentions": {"type": "array", "items": _UUID}, "created_at": _TS}),
+                    "actor": _ACTOR})),
+    EventType("ticket.merged", 1, "tickets", "A duplicate ticket was merged into a target (comments moved, duplicate closed).",
+              _obj({"ticket": TICKET_SNAPSHOT, "target": TICKET_SNAPSHOT, "actor": _ACTOR})),
+    EventType("ticket.deleted", 1, "tickets", "A ticket was deleted (soft) by an admin.",
+              _obj({"ticket": TICKET_SNAPSHOT, "actor": _ACTOR})),
 ]
 
 _BY_KEY = {(e.name, e.version): e for e in EVENT_TYPES}
