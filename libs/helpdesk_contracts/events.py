@@ -96,7 +96,7 @@ _TICKET_STATUS = {"enum": ["new", "open", "in_progress", "waiting", "resolved", 
 TICKET_SNAPSHOT = _obj(
     {
         "id": _UUID,
-        "number": {"type": "string", "pattern": r"^TKT-\d{6,}$"},
+        "number": {"type": "string", "pattern": r"^TKT-\d{6,}$", "examples": ["TKT-000123"]},
         "title": _STR,
         "status": _TICKET_STATUS,
         "priority": _PRIORITY,
