@@ -35,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "AMQP_URI": DEFAULT_AMQP_URI,
     "RPC_POOL_SIZE": None,  # None: one proxy per gunicorn thread (GATEWAY_THREADS, default 8)
     "RPC_TIMEOUT": 10.0,
-    "SERVICES": "users",
+    "SERVICES": "users,tickets",
     "READINESS_TIMEOUT": 1.5,
     # rate limits (flask-limiter)
     "LOGIN_RATE_LIMIT": "10/minute",

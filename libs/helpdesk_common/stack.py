@@ -17,7 +17,7 @@ from pathlib import Path
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ["users"]
+SERVICES = ["users", "tickets"]
 
 
 
@@ -108,6 +108,7 @@ def make_env(*, amqp_uri: str, database_urls: dict[str, str], var_dir: Path, gat
             "GATEWAY_PORT": str(gateway_port),
             "GATEWAY_WORKERS": "1",
             "USERS_METRICS_PORT": str(free_port()),
+            "TICKETS_METRICS_PORT": str(free_port()),
             "PSYCOPG_WAIT_FUNC": "wait_select",
             "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
             "PYTHONPATH": f"{REPO_ROOT / 'libs'}:{REPO_ROOT}",
@@ -126,8 +127,10 @@ def migrate_and_seed(service: str, url: str) -> None:
     env = {**os.environ, "HELPDESK_DEMO": "1", f"{service.upper()}_DATABASE_URL": url,
            "PYTHONPATH": f"{REPO_ROOT / 'libs'}:{REPO_ROOT}"}
     alembic = Path(sys.executable).parent / "alembic"
-    for command in ([str(alembic), "-c", f"services/{service}/alembic.ini", "upgrade", "head"],
-                    [sys.executable, "-m", f"services.{service}.seed"]):
+    commands = [[str(alembic), "-c", f"services/{service}/alembic.ini", "upgrade", "head"]]
+    if (REPO_ROOT / "services" / service / "seed.py").exists():
+        commands.append([sys.executable, "-m", f"services.{service}.seed"])
+    for command in commands:
         done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")

@@ -16,7 +16,9 @@ def test_live_is_200(client):
     assert response.get_json()["success"] is True
 
 
-def test_ready_is_200_when_every_service_answers(client):
+def test_ready_is_200_when_every_service_answers(make_app):
+    client = make_app(SERVICES="users").test_client()
+
     response = client.get("/health/ready")
 
     assert response.status_code == 200
@@ -24,14 +26,14 @@ def test_ready_is_200_when_every_service_answers(client):
 
 
 def test_ready_is_503_naming_the_service_that_does_not_answer(make_app):
-    client = make_app(SERVICES="users,tickets").test_client()
+    client = make_app(SERVICES="users,conversations").test_client()
 
     response = client.get("/health/ready")
 
     body = response.get_json()
     assert response.status_code == 503
-    assert "tickets" in body["message"] and "users" not in body["message"]
-    assert list(body["errors"]) == ["tickets"]
+    assert "conversations" in body["message"] and "users" not in body["message"]
+    assert list(body["errors"]) == ["conversations"]
 
 
 def test_metrics_expose_the_request_counter(client):

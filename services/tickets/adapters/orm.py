@@ -1,0 +1,98 @@
+"""Tables of the tickets database and their mapping onto the domain classes."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy.orm import registry
+
+from helpdesk_common.db import BigId, UtcDateTime
+from services.tickets.domain.model import Comment, Ticket
+
+metadata = MetaData()
+mapper_registry = registry(metadata=metadata)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("priority", String(10), nullable=False),
+    Column("urgency", String(10)),
+    Column("impact", String(10)),
+    Column("category", String(100)),
+    Column("tags", JSON, nullable=False),
+    Column("requester_id", String(36), nullable=False),
+    Column("assignee_id", String(36)),
+    Column("department_id", String(36)),
+    Column("organization_id", String(36)),
+    Column("source", String(10), nullable=False),
+    Column("metadata", JSON, nullable=False, key="metadata_"),
+    Column("created_by", String(36)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("first_response_at", UtcDateTime),
+    Column("resolved_at", UtcDateTime),
+    Column("closed_at", UtcDateTime),
+    Column("resolution", Text),
+    Column("reopen_count", Integer, nullable=False),
+    Column("deleted_at", UtcDateTime),
+    Column("version", Integer, nullable=False),
+    Index("ix_tickets_status_created", "status", "created_at"),
+    Index("ix_tickets_requester", "requester_id", "created_at"),
+    Index("ix_tickets_assignee", "assignee_id", "status"),
+    Index("ix_tickets_department", "department_id", "status"),
+    Index("ix_tickets_created", "created_at"),
+)
+
+comments = Table(
+    "ticket_comments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("ticket_id", String(36), ForeignKey("tickets.id"), nullable=False),
+    Column("author_id", String(36), nullable=False),
+    Column("author_role", String(20), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("internal", Boolean, nullable=False),
+    Column("mentions", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_ticket_comments_ticket", "ticket_id", "created_at"),
+)
+
+history = Table(
+    "ticket_history",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(36), ForeignKey("tickets.id"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor_id", String(36)),
+    Column("actor_role", String(20), nullable=False),
+    Column("via", String(100), nullable=False),
+    Column("action", String(30), nullable=False),
+    Column("field", String(50)),
+    Column("before", JSON),
+    Column("after", JSON),
+    Column("public", Boolean, nullable=False),
+    Index("ix_ticket_history_ticket", "ticket_id", "id"),
+)
+
+counters = Table(
+    "ticket_counters",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("value", BigId, nullable=False),
+)
+
+_mapped = False
+
+
+def start_mappers() -> None:
+    """Map the domain classes onto the tables (once per process)."""
+    global _mapped
+    if _mapped:
+        return
+    mapper_registry.map_imperatively(Ticket, tickets, properties={"metadata": tickets.c.metadata_})
+    mapper_registry.map_imperatively(Comment, comments)
+    _mapped = True

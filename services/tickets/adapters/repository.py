@@ -1,0 +1,166 @@
+"""How tickets, comments and history are loaded and stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, and_, asc, desc, false, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from services.tickets.adapters.orm import comments, counters, history, tickets
+from services.tickets.domain.errors import TicketNotFound
+from services.tickets.domain.model import Comment, Ticket
+from services.tickets.domain.rules import Actor
+
+SORTABLE = {
+    "created_at": tickets.c.created_at,
+    "updated_at": tickets.c.updated_at,
+    "priority": tickets.c.priority,
+    "status": tickets.c.status,
+    "number": tickets.c.number,
+    "title": tickets.c.title,
+}
+
+
+def visibility_clause(actor: Actor):
+    """The SQL twin of ``rules.can_view``: what ``actor`` may see of the tickets table."""
+    if actor.role == "system" or actor.is_manager:
+        return None
+    if actor.is_staff:
+        mine = [tickets.c.department_id.is_(None)]
+        if actor.department_id:
+            mine.append(tickets.c.department_id == actor.department_id)
+        if actor.id:
+            mine.append(tickets.c.assignee_id == actor.id)
+        return or_(*mine)
+    if actor.id is None:
+        return false()
+    return tickets.c.requester_id == actor.id
+
+
+class SqlAlchemyTicketRepository:
+    """Tickets and their threads in one SQL database."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def next_number(self) -> int:
+        """Take the next ticket sequence number (row-locked, so concurrent creates never share one)."""
+        value = self.session.execute(
+            update(counters).where(counters.c.name == "ticket").values(value=counters.c.value + 1)
+            .returning(counters.c.value)
+        ).scalar()
+        if value is None:
+            raise RuntimeError("ticket counter row missing: run the migrations")
+        return int(value)
+
+    def add(self, entity: Any) -> None:
+        self.session.add(entity)
+
+    def get(self, ticket_id: str, *, for_update: bool = False) -> Ticket:
+        query = select(Ticket).where(tickets.c.id == ticket_id, tickets.c.deleted_at.is_(None))
+        if for_update:
+            query = query.with_for_update()
+        ticket = self.session.scalars(query).first()
+        if ticket is None:
+            raise TicketNotFound()
+        return ticket
+
+    def find_by_number(self, number: str) -> Ticket | None:
+        return self.session.scalars(
+            select(Ticket).where(tickets.c.number == number, tickets.c.deleted_at.is_(None))
+        ).first()
+
+    def list(self, actor: Actor, filters: dict[str, Any], *, page: int, limit: int, sort_by: str,
+             sort_order: str, ids: list[str] | None = None) -> tuple[list[Ticket], int]:
+        conditions = self._conditions(actor, filters)
+        if ids is not None:
+            conditions.append(tickets.c.id.in_(ids))
+        total = self.session.scalar(select(func.count()).select_from(tickets).where(and_(*conditions)))
+        direction = desc if sort_order == "desc" else asc
+        query = (
+            select(Ticket)
+            .where(and_(*conditions))
+            .order_by(direction(SORTABLE[sort_by]), direction(tickets.c.id))
+            .offset((page - 1) * limit)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query)), int(total or 0)
+
+    def counts(self, actor: Actor, filters: dict[str, Any], column: str) -> dict[str | None, int]:
+        col = getattr(tickets.c, column)
+        rows = self.session.execute(
+            select(col, func.count()).where(and_(*self._conditions(actor, filters))).group_by(col)
+        )
+        return {key: int(count) for key, count in rows}
+
+    def _conditions(self, actor: Actor, filters: dict[str, Any]) -> list:
+        conditions = [tickets.c.deleted_at.is_(None)]
+        visible = visibility_clause(actor)
+        if visible is not None:
+            conditions.append(visible)
+        for field in ("status", "priority", "department_id", "requester_id", "category", "source"):
+            value = filters.get(field)
+            if value:
+                column = getattr(tickets.c, field)
+                conditions.append(column.in_(value) if isinstance(value, list) else column == value)
+        assignee = filters.get("assignee_id")
+        if assignee == "none":
+            conditions.append(tickets.c.assignee_id.is_(None))
+        elif assignee:
+            conditions.append(tickets.c.assignee_id == assignee)
+        if filters.get("tag"):
+            # JSON arrays differ per backend; tags are short, a quoted-substring match is exact enough
+            conditions.append(func.lower(func.cast(tickets.c.tags, String)).contains(f'"{filters["tag"]}"', autoescape=True))
+        if filters.get("created_from"):
+            conditions.append(tickets.c.created_at >= filters["created_from"])
+        if filters.get("created_to"):
+            conditions.append(tickets.c.created_at <= filters["created_to"])
+        return conditions
+
+    # comments and history
+    def comments(self, ticket_id: str, *, include_internal: bool) -> list[Comment]:
+        query = select(Comment).where(comments.c.ticket_id == ticket_id)
+        if not include_internal:
+            query = query.where(comments.c.internal.is_(False))
+        return list(self.session.scalars(query.order_by(comments.c.created_at, comments.c.id)))
+
+    def record_history(self, ticket_id: str, *, actor: Actor, action: str, changes: dict[str, dict[str, Any]] | None,
+                       now: datetime, public: bool = True) -> None:
+        rows = [
+            {"field": field, "before": change["before"], "after": change["after"]}
+            for field, change in (changes or {}).items()
+        ] or [{"field": None, "before": None, "after": None}]
+        self.session.execute(
+            insert(history),
+            [
+                {"ticket_id": ticket_id, "at": now, "actor_id": actor.id, "actor_role": actor.role, "via": actor.via,
+                 "action": action, "public": public and field_is_public(row["field"]), **row}
+                for row in rows
+            ],
+        )
+
+    def history(self, ticket_id: str, *, public_only: bool) -> list[dict[str, Any]]:
+        query = select(history).where(history.c.ticket_id == ticket_id)
+        if public_only:
+            query = query.where(history.c.public.is_(True))
+        return [dict(row._mapping) for row in self.session.execute(query.order_by(history.c.id))]
+
+    def tag_counts(self, actor: Actor) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for (tags,) in self.session.execute(select(tickets.c.tags).where(and_(*self._conditions(actor, {})))):
+            for tag in tags or []:
+                counts[tag] = counts.get(tag, 0) + 1
+        return counts
+
+
+_INTERNAL_FIELDS = {"metadata"}
+
+
+def field_is_public(field: str | None) -> bool:
+    """Tell whether a history line may be shown to the requester."""
+    return field not in _INTERNAL_FIELDS
+
+
+

@@ -1,0 +1,86 @@
+"""Pure rules of tickets: the lifecycle, the ITIL priority matrix, numbering and who sees what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STATUSES = ("new", "open", "in_progress", "waiting", "resolved", "closed")
+PRIORITIES = ("low", "medium", "high", "urgent")
+LEVELS = ("low", "medium", "high", "critical")  # urgency and impact
+SOURCES = ("web", "email", "chat", "api")
+STAFF_ROLES = ("agent", "supervisor", "admin")
+MANAGER_ROLES = ("supervisor", "admin")
+
+# new → open → in_progress ⇄ waiting → resolved → closed; resolved/closed → open is a reopen.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "new": ("open", "in_progress", "waiting", "resolved", "closed"),
+    "open": ("in_progress", "waiting", "resolved", "closed"),
+    "in_progress": ("waiting", "resolved", "closed"),
+    "waiting": ("in_progress", "resolved", "closed"),
+    "resolved": ("closed", "open"),
+    "closed": ("open",),
+}
+REOPEN_FROM = ("resolved", "closed")
+
+# ITIL: priority from urgency × impact (rows: urgency, columns: impact low → critical).
+_MATRIX = {
+    "critical": ("high", "high", "urgent", "urgent"),
+    "high": ("medium", "high", "high", "urgent"),
+    "medium": ("low", "medium", "high", "high"),
+    "low": ("low", "low", "medium", "high"),
+}
+
+
+def priority_from(urgency: str, impact: str) -> str:
+    """Return the ITIL priority for an urgency and an impact."""
+    return _MATRIX[urgency][LEVELS.index(impact)]
+
+
+def legal_next(status: str) -> tuple[str, ...]:
+    """Return the statuses a ticket may move to from ``status``."""
+    return TRANSITIONS[status]
+
+
+def format_number(sequence: int) -> str:
+    """Return the human number of the n-th ticket: TKT-000123."""
+    return f"TKT-{sequence:06d}"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks: taken from the caller's access token by the gateway."""
+
+    id: str | None
+    role: str
+    department_id: str | None = None
+    organization_id: str | None = None
+    via: str = "api"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role in MANAGER_ROLES
+
+    @classmethod
+    def system(cls, via: str) -> Actor:
+        """An internal caller (automation, chat escalation)."""
+        return cls(id=None, role="system", via=via)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "role": self.role, "via": self.via}
+
+
+def can_view(actor: Actor, *, requester_id: str, department_id: str | None, assignee_id: str | None) -> bool:
+    """Tell whether ``actor`` may see a ticket.
+
+    Managers and the system see everything; agents see their department's tickets, those assigned to
+    them and the not-yet-routed ones; customers see the tickets they requested.
+    """
+    if actor.role == "system" or actor.is_manager:
+        return True
+    if actor.is_staff:
+        return department_id is None or department_id == actor.department_id or assignee_id == actor.id
+    return requester_id == actor.id

@@ -1,0 +1,291 @@
+"""Commands and queries of the tickets service: one function each, given a unit of work.
+
+Every change writes the ticket, its history lines and its events in one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Protocol
+
+from helpdesk_common.uow import UnitOfWork
+from services.tickets import schemas
+from services.tickets.adapters.repository import SORTABLE, SqlAlchemyTicketRepository
+from services.tickets.domain import rules
+from services.tickets.domain.errors import (
+    PermissionDenied,
+    StaleTicket,
+    TicketNotFound,
+    ValidationFailed,
+)
+from services.tickets.domain.model import Comment, Ticket
+
+
+class Directory(Protocol):
+    """What the tickets service needs to know about people (the users service, over RPC)."""
+
+    def get_user(self, user_id: str) -> dict[str, Any] | None: ...
+
+
+def actor_from(raw: dict[str, Any] | None) -> rules.Actor:
+    """Read the caller the gateway (or another service) passes with every call."""
+    if not isinstance(raw, dict) or raw.get("role") not in (*rules.STAFF_ROLES, "customer", "system"):
+        raise ValidationFailed("A valid actor is required.", {"actor": ["Must carry id and role."]})
+    return rules.Actor(
+        id=raw.get("id"),
+        role=raw["role"],
+        department_id=raw.get("department_id"),
+        organization_id=raw.get("organization_id"),
+        via=str(raw.get("via") or "api")[:100],
+    )
+
+
+def _repo(uow: UnitOfWork) -> SqlAlchemyTicketRepository:
+    return SqlAlchemyTicketRepository(uow.session)
+
+
+def _visible(uow: UnitOfWork, ticket_id: str, actor: rules.Actor, *, for_update: bool = False) -> Ticket:
+    ticket = _repo(uow).get(ticket_id, for_update=for_update)
+    if not rules.can_view(actor, requester_id=ticket.requester_id, department_id=ticket.department_id,
+                          assignee_id=ticket.assignee_id):
+        raise TicketNotFound()  # no existence oracle for tickets one may not see
+    return ticket
+
+
+def _check_version(ticket: Ticket, expected_version: int | None) -> None:
+    if expected_version is not None and int(expected_version) != ticket.version:
+        raise StaleTicket(
+            f"The ticket changed since you read it (you had version {expected_version}, it is now {ticket.version}).",
+            {"version": [str(ticket.version)]},
+        )
+
+
+def _staff(actor: rules.Actor) -> None:
+    if not actor.is_staff and actor.role != "system":
+        raise PermissionDenied("Only agents can do this.")
+
+
+def _snapshot(ticket: Ticket) -> dict[str, Any]:
+    return schemas.ticket_snapshot(ticket)
+
+
+def _answer(ticket: Ticket, actor: rules.Actor) -> dict[str, Any]:
+    return schemas.ticket_view(ticket, staff=actor.is_staff or actor.role == "system")
+
+
+# commands ---------------------------------------------------------------------------------------
+
+def open_ticket(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfWork,
+                directory: Directory | None = None) -> dict[str, Any]:
+    """Open a ticket; agents may open one on behalf of a requester."""
+    actor = actor_from(actor_raw)
+    payload = schemas.load(schemas.OpenTicket(), data)
+    requester_id = payload.pop("requester_id", None)
+    if requester_id and requester_id != actor.id:
+        _staff(actor)
+        if directory is not None and directory.get_user(requester_id) is None:
+            raise ValidationFailed("Unknown requester.", {"requester_id": ["No such user."]})
+    requester_id = requester_id or actor.id
+    if requester_id is None:
+        raise ValidationFailed("A requester is required.", {"requester_id": ["Missing."]})
+    if not actor.is_staff and actor.role != "system":
+        payload["organization_id"] = actor.organization_id
+    repo = _repo(uow)
+    number = rules.format_number(repo.next_number())
+    ticket = Ticket(id=str(uuid.uuid4()), number=number, requester_id=requester_id, now=uow.clock.now(),
+                    created_by=actor.id, **payload)
+    repo.add(ticket)
+    uow.session.flush()
+    repo.record_history(ticket.id, actor=actor, action="created", changes=None, now=uow.clock.now())
+    uow.emit("ticket.created", {"ticket": _snapshot(ticket), "actor": actor.to_dict()})
+    uow.commit()
+    return _answer(ticket, actor)
+
+
+def update_ticket(ticket_id: str, changes: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfWork,
+                  expected_version: int | None = None) -> dict[str, Any]:
+    """Edit a ticket's fields (agents; requesters only title/description while new)."""
+    actor = actor_from(actor_raw)
+    payload = schemas.load(schemas.EditTicket(), changes)
+    ticket = _visible(uow, ticket_id, actor, for_update=True)
+    _check_version(ticket, expected_version)
+    applied = ticket.edit(payload, actor=actor, now=uow.clock.now())
+    if applied:
+        _repo(uow).record_history(ticket.id, actor=actor, action="updated", changes=applied, now=uow.clock.now())
+        uow.emit("ticket.updated", {"ticket": _snapshot(ticket), "changes": applied, "actor": actor.to_dict()})
+    uow.commit()
+    return _answer(ticket, actor)
+
+
+def change_status(ticket_id: str, status: str, actor_raw: dict[str, Any], *, uow: UnitOfWork,
+                  resolution: str | None = None, expected_version: int | None = None) -> dict[str, Any]:
+    """Move a ticket through its lifecycle."""
+    actor = actor_from(actor_raw)
+    if resolution is not None and (not isinstance(resolution, str) or len(resolution) > schemas.COMMENT_MAX):
+        raise ValidationFailed("Invalid resolution.", {"resolution": [f"At most {schemas.COMMENT_MAX} characters."]})
+    ticket = _visible(uow, ticket_id, actor, for_update=True)
+    _check_version(ticket, expected_version)
+    previous = ticket.status
+    applied = ticket.change_status(status, actor=actor, now=uow.clock.now(), resolution=resolution)
+    _repo(uow).record_history(ticket.id, actor=actor, action="status_changed", changes=applied, now=uow.clock.now())
+    uow.emit("ticket.status_changed", {"ticket": _snapshot(ticket), "from": previous, "to": ticket.status,
+                                       "resolution": ticket.resolution, "actor": actor.to_dict()})
+    uow.commit()
+    return _answer(ticket, actor)
+
+
+def close_ticket(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork, resolution: str | None = None,
+                 expected_version: int | None = None) -> dict[str, Any]:
+    """Close a ticket with an optional resolution."""
+    return change_status(ticket_id, "closed", actor_raw, uow=uow, resolution=resolution,
+                         expected_version=expected_version)
+
+
+def assign_ticket(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork, assignee_id: str | None = None,
+                  department_id: str | None = None, set_department: bool = False,
+                  directory: Directory | None = None, expected_version: int | None = None) -> dict[str, Any]:
+    """Give a ticket to an agent and/or a department; ``assignee_id=None`` unassigns the agent."""
+    actor = actor_from(actor_raw)
+    _staff(actor)
+    if assignee_id is not None and directory is not None:
+        agent = directory.get_user(assignee_id)
+        if agent is None or agent.get("role") not in rules.STAFF_ROLES or agent.get("status") == "inactive":
+            raise ValidationFailed("The assignee must be an active agent.", {"assignee_id": ["Not an active agent."]})
+    ticket = _visible(uow, ticket_id, actor, for_update=True)
+    _check_version(ticket, expected_version)
+    previous_assignee, previous_department = ticket.assignee_id, ticket.department_id
+    applied = ticket.assign(assignee_id=assignee_id, department_id=department_id, set_department=set_department,
+                            now=uow.clock.now())
+    if applied:
+        _repo(uow).record_history(ticket.id, actor=actor, action="assigned", changes=applied, now=uow.clock.now())
+        if ticket.assignee_id is None and previous_assignee is not None and not set_department:
+            uow.emit("ticket.unassigned", {"ticket": _snapshot(ticket), "previous_assignee_id": previous_assignee,
+                                           "actor": actor.to_dict()})
+        else:
+            uow.emit("ticket.assigned", {"ticket": _snapshot(ticket), "assignee_id": ticket.assignee_id,
+                                         "previous_assignee_id": previous_assignee,
+                                         "department_id": ticket.department_id,
+                                         "previous_department_id": previous_department, "actor": actor.to_dict()})
+    uow.commit()
+    return _answer(ticket, actor)
+
+
+def change_priority(ticket_id: str, priority: str, actor_raw: dict[str, Any], *, uow: UnitOfWork,
+                    expected_version: int | None = None) -> dict[str, Any]:
+    """Set a ticket's priority (agents)."""
+    actor = actor_from(actor_raw)
+    _staff(actor)
+    return update_ticket(ticket_id, {"priority": priority}, actor_raw, uow=uow, expected_version=expected_version)
+
+
+def add_comment(ticket_id: str, data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+    """Add a public reply or (agents only) an internal note."""
+    actor = actor_from(actor_raw)
+    payload = schemas.load(schemas.AddComment(), data)
+    if payload["internal"] and not actor.is_staff:
+        raise PermissionDenied("Only agents can write internal notes.")
+    ticket = _visible(uow, ticket_id, actor, for_update=True)
+    now = uow.clock.now()
+    comment = Comment(id=str(uuid.uuid4()), ticket_id=ticket.id, author_id=actor.id, author_role=actor.role,
+                      body=payload["body"], internal=payload["internal"], mentions=payload.get("mentions", []), now=now)
+    _repo(uow).add(comment)
+    applied = ticket.record_reply(actor=actor, internal=comment.internal, now=now)
+    _repo(uow).record_history(ticket.id, actor=actor, action="internal_note" if comment.internal else "replied",
+                              changes=applied, now=now, public=not comment.internal)
+    uow.emit("ticket.commented", {"ticket": _snapshot(ticket), "comment": _comment_event(comment),
+                                  "actor": actor.to_dict()})
+    uow.commit()
+    return schemas.comment_view(comment)
+
+
+def _comment_event(comment: Comment) -> dict[str, Any]:
+    view = schemas.comment_view(comment)
+    view.pop("ticket_id")
+    return view
+
+
+def delete_ticket(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> None:
+    """Soft-delete a ticket (admins)."""
+    actor = actor_from(actor_raw)
+    if actor.role not in ("admin", "system"):
+        raise PermissionDenied("Only admins can delete tickets.")
+    ticket = _visible(uow, ticket_id, actor, for_update=True)
+    ticket.soft_delete(now=uow.clock.now())
+    _repo(uow).record_history(ticket.id, actor=actor, action="deleted", changes=None, now=uow.clock.now())
+    uow.emit("ticket.deleted", {"ticket": _snapshot(ticket), "actor": actor.to_dict()})
+    uow.commit()
+
+
+# queries ----------------------------------------------------------------------------------------
+
+def get_ticket(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+    """Return one ticket the caller may see."""
+    actor = actor_from(actor_raw)
+    return _answer(_visible(uow, ticket_id, actor), actor)
+
+
+def list_tickets(actor_raw: dict[str, Any], filters: dict[str, Any] | None = None, page: int = 1, limit: int = 20,
+                 sort_by: str = "created_at", sort_order: str = "desc", *, uow: UnitOfWork) -> dict[str, Any]:
+    """Return a page of the tickets the caller may see."""
+    actor = actor_from(actor_raw)
+    page, limit = _page(page, limit)
+    if sort_by not in SORTABLE:
+        raise ValidationFailed("Unknown sort field.", {"sort_by": [f"One of: {', '.join(SORTABLE)}."]})
+    if sort_order not in ("asc", "desc"):
+        raise ValidationFailed("Unknown sort order.", {"sort_order": ["asc or desc."]})
+    loaded = schemas.load(schemas.ListFilters(), filters or {})
+    if loaded.get("assignee_id") == "me":
+        loaded["assignee_id"] = actor.id
+    items, total = _repo(uow).list(actor, loaded, page=page, limit=limit, sort_by=sort_by, sort_order=sort_order)
+    return {"items": [_answer(t, actor) for t in items], "total": total}
+
+
+def list_comments(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Return a ticket's thread; internal notes only for agents."""
+    actor = actor_from(actor_raw)
+    ticket = _visible(uow, ticket_id, actor)
+    return [schemas.comment_view(c) for c in _repo(uow).comments(ticket.id, include_internal=actor.is_staff)]
+
+
+def get_history(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Return every change of a ticket; requesters see the public part only."""
+    actor = actor_from(actor_raw)
+    ticket = _visible(uow, ticket_id, actor)
+    return [schemas.history_view(r) for r in _repo(uow).history(ticket.id, public_only=not actor.is_staff)]
+
+
+def ticket_stats(actor_raw: dict[str, Any], filters: dict[str, Any] | None = None, *, uow: UnitOfWork) -> dict[str, Any]:
+    """Count the caller's visible tickets by status, priority, agent and department."""
+    actor = actor_from(actor_raw)
+    loaded = schemas.load(schemas.ListFilters(), filters or {})
+    repo = _repo(uow)
+    by_status = repo.counts(actor, loaded, "status")
+    stats = {
+        "total": sum(by_status.values()),
+        "by_status": {s: by_status.get(s, 0) for s in rules.STATUSES},
+        "by_priority": {p: repo.counts(actor, loaded, "priority").get(p, 0) for p in rules.PRIORITIES},
+    }
+    if actor.is_staff:
+        stats["by_assignee"] = {k or "unassigned": v for k, v in repo.counts(actor, loaded, "assignee_id").items()}
+        stats["by_department"] = {k or "none": v for k, v in repo.counts(actor, loaded, "department_id").items()}
+    return stats
+
+
+def list_tags(actor_raw: dict[str, Any], *, uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Return the tags on the caller's visible tickets with their counts, most used first."""
+    actor = actor_from(actor_raw)
+    counts = _repo(uow).tag_counts(actor)
+    return [{"tag": t, "count": c} for t, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def _page(page: Any, limit: Any) -> tuple[int, int]:
+    try:
+        page, limit = int(page), int(limit)
+    except (TypeError, ValueError):
+        raise ValidationFailed("page and limit must be integers.", {"page": ["Must be an integer."]}) from None
+    if page < 1:
+        raise ValidationFailed("page must be at least 1.", {"page": ["Must be at least 1."]})
+    if not 1 <= limit <= schemas.MAX_PAGE_SIZE:
+        raise ValidationFailed(f"limit must be between 1 and {schemas.MAX_PAGE_SIZE}.",
+                               {"limit": [f"Must be between 1 and {schemas.MAX_PAGE_SIZE}."]})
+    return page, limit

@@ -1,0 +1,182 @@
+"""Marshmallow schemas for the tickets service's RPC payloads, and the views it answers with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from services.tickets.domain import rules
+from services.tickets.domain.errors import ValidationFailed
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 20000
+COMMENT_MAX = 20000
+MAX_PAGE_SIZE = 100
+
+_TAGS = fields.List(fields.String(validate=validate.Length(min=1, max=50)), validate=validate.Length(max=20))
+_LEVEL = fields.String(validate=validate.OneOf(rules.LEVELS), allow_none=True)
+
+
+class _Trimmed(Schema):
+    @pre_load
+    def strip(self, data, **_):
+        if isinstance(data, dict):
+            data = {k: (v.strip() if isinstance(v, str) and k in ("title", "category") else v) for k, v in data.items()}
+        return data
+
+
+class OpenTicket(_Trimmed):
+    class Meta:
+        unknown = RAISE
+
+    title = fields.String(required=True, validate=validate.Length(min=1, max=TITLE_MAX))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=DESCRIPTION_MAX))
+    priority = fields.String(validate=validate.OneOf(rules.PRIORITIES))
+    urgency = _LEVEL
+    impact = _LEVEL
+    category = fields.String(validate=validate.Length(min=1, max=100), allow_none=True)
+    tags = _TAGS
+    department_id = fields.String(validate=validate.Length(equal=36), allow_none=True)
+    source = fields.String(validate=validate.OneOf(rules.SOURCES))
+    metadata = fields.Dict(keys=fields.String(validate=validate.Length(max=100)))
+    requester_id = fields.String(validate=validate.Length(equal=36))
+    organization_id = fields.String(validate=validate.Length(equal=36), allow_none=True)
+
+    @validates_schema
+    def urgency_with_impact(self, data, **_):
+        if ("urgency" in data) != ("impact" in data):
+            raise ValidationError("Give urgency and impact together.", "urgency" if "urgency" not in data else "impact")
+
+
+class EditTicket(_Trimmed):
+    class Meta:
+        unknown = RAISE
+
+    title = fields.String(validate=validate.Length(min=1, max=TITLE_MAX))
+    description = fields.String(validate=validate.Length(min=1, max=DESCRIPTION_MAX))
+    priority = fields.String(validate=validate.OneOf(rules.PRIORITIES))
+    urgency = _LEVEL
+    impact = _LEVEL
+    category = fields.String(validate=validate.Length(min=1, max=100), allow_none=True)
+    tags = _TAGS
+    metadata = fields.Dict(keys=fields.String(validate=validate.Length(max=100)))
+
+
+class AddComment(Schema):
+    class Meta:
+        unknown = RAISE
+
+    body = fields.String(required=True, validate=validate.Length(min=1, max=COMMENT_MAX))
+    internal = fields.Boolean(load_default=False)
+    mentions = fields.List(fields.String(validate=validate.Length(equal=36)), validate=validate.Length(max=20))
+
+
+class ListFilters(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    status = fields.List(fields.String(validate=validate.OneOf(rules.STATUSES)))
+    priority = fields.List(fields.String(validate=validate.OneOf(rules.PRIORITIES)))
+    assignee_id = fields.String()
+    department_id = fields.String()
+    requester_id = fields.String()
+    category = fields.String()
+    tag = fields.String()
+    source = fields.String(validate=validate.OneOf(rules.SOURCES))
+    created_from = fields.AwareDateTime(default_timezone=None)
+    created_to = fields.AwareDateTime(default_timezone=None)
+    q = fields.String(validate=validate.Length(max=500))
+
+    @pre_load
+    def listify(self, data, **_):
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("status", "priority"):
+                if isinstance(data.get(key), str):
+                    data[key] = [v for v in data[key].split(",") if v]
+        return data
+
+
+def load(schema: Schema, data: Any, *, partial: bool = False) -> dict[str, Any]:
+    """Validate an RPC payload, raising ValidationFailed with per-field messages."""
+    if not isinstance(data, dict):
+        raise ValidationFailed("Expected an object.", {"_schema": ["Expected an object."]})
+    try:
+        loaded = schema.load(data, partial=partial)
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        errors = {k: (v if isinstance(v, list) else [str(v)]) for k, v in messages.items()}
+        raise ValidationFailed("Invalid input.", errors) from None
+    for key in ("title", "description"):
+        if isinstance(loaded.get(key), str) and not loaded[key].strip():
+            raise ValidationFailed("Invalid input.", {key: ["Must not be blank."]})
+    return loaded
+
+
+def iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def ticket_snapshot(ticket) -> dict[str, Any]:
+    """The ticket as events carry it (no description, no metadata)."""
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "title": ticket.title,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "urgency": ticket.urgency,
+        "impact": ticket.impact,
+        "category": ticket.category,
+        "tags": list(ticket.tags or []),
+        "requester_id": ticket.requester_id,
+        "assignee_id": ticket.assignee_id,
+        "department_id": ticket.department_id,
+        "organization_id": ticket.organization_id,
+        "source": ticket.source,
+        "created_at": iso(ticket.created_at),
+        "updated_at": iso(ticket.updated_at),
+        "first_response_at": iso(ticket.first_response_at),
+        "resolved_at": iso(ticket.resolved_at),
+        "closed_at": iso(ticket.closed_at),
+        "reopen_count": ticket.reopen_count,
+        "version": ticket.version,
+    }
+
+
+def ticket_view(ticket, *, staff: bool) -> dict[str, Any]:
+    """The ticket as callers see it; metadata is for agents only."""
+    view = ticket_snapshot(ticket)
+    view["description"] = ticket.description
+    view["resolution"] = ticket.resolution
+    if staff:
+        view["metadata"] = dict(ticket.metadata or {})
+    return view
+
+
+def comment_view(comment) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "ticket_id": comment.ticket_id,
+        "author_id": comment.author_id,
+        "author_role": comment.author_role,
+        "body": comment.body,
+        "internal": bool(comment.internal),
+        "mentions": list(comment.mentions or []),
+        "created_at": iso(comment.created_at),
+    }
+
+
+def history_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "at": iso(row["at"]),
+        "actor_id": row["actor_id"],
+        "actor_role": row["actor_role"],
+        "via": row["via"],
+        "action": row["action"],
+        "field": row["field"],
+        "before": row["before"],
+        "after": row["after"],
+    }

@@ -1,0 +1,124 @@
+"""The tickets service: tickets, their lifecycle, threads and history.
+
+Entrypoints parse, call one handler with a fresh unit of work and return plain dicts. Every call
+carries the caller as ``actor`` (``{id, role, department_id, organization_id}``), which the gateway
+takes from the access token; visibility is enforced here, not in the gateway.
+"""
+
+from __future__ import annotations
+
+from nameko.rpc import rpc
+
+from helpdesk_common.nameko_ext import Database, Observability
+from helpdesk_contracts.errors import ServiceError
+from services.tickets import handlers
+from services.tickets.adapters.orm import start_mappers
+from services.tickets.dependencies import UsersDirectory
+
+start_mappers()
+
+expected = rpc(expected_exceptions=ServiceError)
+
+
+class TicketsService:
+    """Support requests from open to closed."""
+
+    name = "tickets"
+
+    db = Database()
+    directory = UsersDirectory()
+    observability = Observability()
+
+    @expected
+    def ping(self) -> str:
+        """Answer readiness probes."""
+        return "pong"
+
+    @expected
+    def create(self, data, actor):
+        """Open a ticket."""
+        with self.db() as uow:
+            return handlers.open_ticket(data, actor, uow=uow, directory=self.directory)
+
+    @expected
+    def get(self, ticket_id, actor):
+        """Return a ticket."""
+        with self.db() as uow:
+            return handlers.get_ticket(ticket_id, actor, uow=uow)
+
+    @expected
+    def list(self, actor, filters=None, page=1, limit=20, sort_by="created_at", sort_order="desc"):
+        """Return a page of tickets."""
+        with self.db() as uow:
+            return handlers.list_tickets(actor, filters, page, limit, sort_by, sort_order, uow=uow)
+
+    @expected
+    def update(self, ticket_id, changes, actor, expected_version=None):
+        """Edit a ticket."""
+        with self.db() as uow:
+            return handlers.update_ticket(ticket_id, changes, actor, uow=uow, expected_version=expected_version)
+
+    @expected
+    def change_status(self, ticket_id, status, actor, resolution=None, expected_version=None):
+        """Move a ticket through its lifecycle."""
+        with self.db() as uow:
+            return handlers.change_status(ticket_id, status, actor, uow=uow, resolution=resolution,
+                                          expected_version=expected_version)
+
+    @expected
+    def close(self, ticket_id, actor, resolution=None, expected_version=None):
+        """Close a ticket."""
+        with self.db() as uow:
+            return handlers.close_ticket(ticket_id, actor, uow=uow, resolution=resolution,
+                                         expected_version=expected_version)
+
+    @expected
+    def assign(self, ticket_id, actor, assignee_id=None, department_id=None, set_department=False,
+               expected_version=None):
+        """Assign a ticket to an agent and/or a department."""
+        with self.db() as uow:
+            return handlers.assign_ticket(ticket_id, actor, uow=uow, assignee_id=assignee_id,
+                                          department_id=department_id, set_department=set_department,
+                                          directory=self.directory, expected_version=expected_version)
+
+    @expected
+    def change_priority(self, ticket_id, priority, actor, expected_version=None):
+        """Set a ticket's priority."""
+        with self.db() as uow:
+            return handlers.change_priority(ticket_id, priority, actor, uow=uow, expected_version=expected_version)
+
+    @expected
+    def add_comment(self, ticket_id, data, actor):
+        """Add a reply or an internal note."""
+        with self.db() as uow:
+            return handlers.add_comment(ticket_id, data, actor, uow=uow)
+
+    @expected
+    def list_comments(self, ticket_id, actor):
+        """Return a ticket's thread."""
+        with self.db() as uow:
+            return handlers.list_comments(ticket_id, actor, uow=uow)
+
+    @expected
+    def history(self, ticket_id, actor):
+        """Return a ticket's change history."""
+        with self.db() as uow:
+            return handlers.get_history(ticket_id, actor, uow=uow)
+
+    @expected
+    def delete(self, ticket_id, actor):
+        """Soft-delete a ticket."""
+        with self.db() as uow:
+            return handlers.delete_ticket(ticket_id, actor, uow=uow)
+
+    @expected
+    def stats(self, actor, filters=None):
+        """Count visible tickets."""
+        with self.db() as uow:
+            return handlers.ticket_stats(actor, filters, uow=uow)
+
+    @expected
+    def tags(self, actor):
+        """Return tags with counts."""
+        with self.db() as uow:
+            return handlers.list_tags(actor, uow=uow)
