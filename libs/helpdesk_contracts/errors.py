@@ -91,6 +91,19 @@ class InvalidResetToken(ValidationFailed):
     """The password reset token is invalid, used or expired."""
 
 
+# tickets
+class TicketNotFound(NotFound):
+    """Ticket not found."""
+
+
+class IllegalTransition(Conflict):
+    """This status change is not allowed from the ticket's current status."""
+
+
+class StaleTicket(PreconditionFailed):
+    """The ticket changed since you read it."""
+
+
 def all_error_types() -> list[type[ServiceError]]:
     """Return every ServiceError subclass, transitively."""
     found: list[type[ServiceError]] = []

@@ -1,25 +1,15 @@
-"""The errors of the tickets service (the RPC contract's families)."""
+"""The errors of the tickets service (the RPC contract's classes, re-exported for domain code)."""
 
 from helpdesk_contracts.errors import (  # noqa: F401  (re-exported)
     Conflict,
+    IllegalTransition,
     NotFound,
     PermissionDenied,
     PreconditionFailed,
     ServiceError,
+    StaleTicket,
+    TicketNotFound,
     ValidationFailed,
 )
-
-
-class TicketNotFound(NotFound):
-    """Ticket not found."""
-
-
-class IllegalTransition(Conflict):
-    """This status change is not allowed from the ticket's current status."""
-
-
-class StaleTicket(PreconditionFailed):
-    """The ticket changed since you read it."""
-
 
 TicketsError = ServiceError
