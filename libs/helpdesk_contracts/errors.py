@@ -46,6 +46,10 @@ class PreconditionFailed(ServiceError):
     """The object changed since the caller last read it."""
 
 
+class Unavailable(ServiceError):
+    """A dependency of the service is down; try again later."""
+
+
 # users
 class UserNotFound(NotFound):
     """User not found."""
@@ -102,6 +106,10 @@ class IllegalTransition(Conflict):
 
 class StaleTicket(PreconditionFailed):
     """The ticket changed since you read it."""
+
+
+class SearchUnavailable(Unavailable):
+    """Search is unavailable right now; try again later."""
 
 
 def all_error_types() -> list[type[ServiceError]]:
