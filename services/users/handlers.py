@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from helpdesk_common.payloads import page_args
 from helpdesk_common.uow import UnitOfWork
 from services.users import schemas
 from services.users.adapters.passwords import Argon2PasswordHasher
@@ -29,7 +30,6 @@ from services.users.domain.errors import (
     InvalidResetToken,
     OrganizationInUse,
     RefreshTokenReused,
-    ValidationFailed,
     WeakPassword,
 )
 from services.users.domain.model import Department, Organization, RefreshToken, User
@@ -43,15 +43,7 @@ def _repo(uow: UnitOfWork) -> SqlAlchemyUserRepository:
 
 
 def _page(page: int, limit: int) -> tuple[int, int]:
-    try:
-        page, limit = int(page), int(limit)
-    except (TypeError, ValueError):
-        raise ValidationFailed("page and limit must be integers.", {"page": ["Must be an integer."]}) from None
-    if page < 1:
-        raise ValidationFailed("page must be at least 1.", {"page": ["Must be at least 1."]})
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise ValidationFailed(f"limit must be between 1 and {MAX_PAGE_SIZE}.", {"limit": [f"Must be between 1 and {MAX_PAGE_SIZE}."]})
-    return page, limit
+    return page_args(page, limit, max_limit=MAX_PAGE_SIZE)
 
 
 def _check_password(password: str, email: str) -> None:

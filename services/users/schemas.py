@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import EXCLUDE, RAISE, Schema, fields, pre_load, validate
 
+from helpdesk_common.payloads import isoformat
+from helpdesk_common.payloads import load as load_payload
 from services.users.domain import rules
-from services.users.domain.errors import ValidationFailed
 
 _NAME = fields.String(validate=validate.Length(min=1, max=200))
 _EMAIL = fields.Email(validate=validate.Length(max=254))
@@ -100,22 +101,10 @@ class ListUsersFilters(Schema):
 
 def load(schema: Schema, data: Any, *, partial: bool = False) -> dict[str, Any]:
     """Validate an RPC payload, raising ValidationFailed with per-field messages."""
-    if not isinstance(data, dict):
-        raise ValidationFailed("Expected an object.", {"_schema": ["Expected an object."]})
-    try:
-        loaded = schema.load(data, partial=partial)
-    except ValidationError as exc:
-        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        errors = {k: (v if isinstance(v, list) else [str(v)]) for k, v in messages.items()}
-        raise ValidationFailed("Invalid input.", errors) from None
-    for key, value in list(loaded.items()):
-        if isinstance(value, str) and key not in ("password",) and not value.strip() and key in ("name", "email"):
-            raise ValidationFailed("Invalid input.", {key: ["Must not be blank."]})
-    return loaded
+    return load_payload(schema, data, partial=partial, not_blank=("name", "email"))
 
 
-def iso(value):
-    return value.isoformat() if value is not None else None
+iso = isoformat
 
 
 def user_view(user) -> dict[str, Any]:
