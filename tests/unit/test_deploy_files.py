@@ -15,6 +15,7 @@ import re
 import shlex
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
@@ -31,6 +32,7 @@ COMPOSE_ENV_EXAMPLE = ROOT / "deploy" / "compose.env.example"
 FETCH_COMPOSE_SCHEMA = ROOT / "scripts" / "fetch_compose_schema.sh"
 POSTGRES_INIT_SCRIPT = ROOT / "deploy" / "postgres" / "initdb" / "10-create-databases.sh"
 DOCKERIGNORE = ROOT / ".dockerignore"
+PROCFILE = ROOT / "Procfile"
 
 # The oldest Kubernetes minor we support and the newest whose schemas kubernetes-validate 1.37 ships.
 K8S_VERSIONS = ("1.33", "1.37")
@@ -41,9 +43,20 @@ CLUSTER_SCOPED_KINDS = {"Namespace"}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet"}
 
 USERS_COMMAND = ["nameko", "run", "--config", "services/users/config.yml", "services.users.service"]
-MIGRATE_COMMAND = ["alembic", "-c", "services/users/alembic.ini", "upgrade", "head"]
+USERS_MIGRATE_COMMAND = ["alembic", "-c", "services/users/alembic.ini", "upgrade", "head"]
+TICKETS_COMMAND = ["nameko", "run", "--config", "services/tickets/config.yml", "services.tickets.service"]
+TICKETS_MIGRATE_COMMAND = ["alembic", "-c", "services/tickets/alembic.ini", "upgrade", "head"]
 GATEWAY_COMMAND = ["gunicorn", "-c", "gateway/gunicorn.conf.py", "gateway.app:create_app()"]
 USERS_ENV = {"AMQP_URI", "USERS_DATABASE_URL", "USERS_METRICS_PORT", "SENTRY_DSN", "PSYCOPG_WAIT_FUNC"}
+TICKETS_ENV = {
+    "AMQP_URI",
+    "TICKETS_DATABASE_URL",
+    "TICKETS_METRICS_PORT",
+    "SENTRY_DSN",
+    "PSYCOPG_WAIT_FUNC",
+    "ELASTICSEARCH_URL",
+    "HELPDESK_VAR_DIR",
+}
 GATEWAY_ENV = {
     "GATEWAY_BIND",
     "AMQP_URI",
@@ -51,15 +64,61 @@ GATEWAY_ENV = {
     "GATEWAY_CORS_ORIGINS",
     "RATELIMIT_STORAGE_URI",
     "PROMETHEUS_MULTIPROC_DIR",
+    "GATEWAY_SERVICES",
     "SENTRY_DSN",
 }
-SECRET_ENV = {"AMQP_URI", "USERS_DATABASE_URL", "JWT_SECRET", "SENTRY_DSN"}
+SECRET_ENV = {
+    "AMQP_URI",
+    "USERS_DATABASE_URL",
+    "TICKETS_DATABASE_URL",
+    "JWT_SECRET",
+    "SENTRY_DSN",
+    "ELASTICSEARCH_URL",
+}
+# Secret settings a deployment runs without (secretKeyRef with `optional: true`; empty by default in compose).
+OPTIONAL_SECRET_ENV = {"SENTRY_DSN", "ELASTICSEARCH_URL"}
+
+
+@dataclass(frozen=True)
+class Deployable:
+    """One image and the process it runs (a line of the Procfile)."""
+
+    dockerfile: Path
+    command: list[str]
+    env: set[str]
+    port: int  # the container port the probes use
+    # nameko services only: migrations run first, against the service's own database
+    migrate_command: list[str] | None = None
+    database: str | None = None
+    var_dir: str | None = None  # HELPDESK_VAR_DIR, a writable volume on a read-only root filesystem
+
+    @property
+    def database_url_env(self) -> str:
+        return f"{self.database.upper()}_DATABASE_URL"
+
 
 DEPLOYABLES = {
-    # name: (Dockerfile, command, environment, container port)
-    "users": (ROOT / "services" / "users" / "Dockerfile", USERS_COMMAND, USERS_ENV, 9101),
-    "gateway": (ROOT / "gateway" / "Dockerfile", GATEWAY_COMMAND, GATEWAY_ENV, 8000),
+    "users": Deployable(
+        ROOT / "services" / "users" / "Dockerfile",
+        USERS_COMMAND,
+        USERS_ENV,
+        9101,
+        migrate_command=USERS_MIGRATE_COMMAND,
+        database="users",
+    ),
+    "tickets": Deployable(
+        ROOT / "services" / "tickets" / "Dockerfile",
+        TICKETS_COMMAND,
+        TICKETS_ENV,
+        9102,
+        migrate_command=TICKETS_MIGRATE_COMMAND,
+        database="tickets",
+        var_dir="/app/var",
+    ),
+    "gateway": Deployable(ROOT / "gateway" / "Dockerfile", GATEWAY_COMMAND, GATEWAY_ENV, 8000),
 }
+# The nameko services: each gets a metrics port, its migrations, its database and a place in GATEWAY_SERVICES.
+SERVICES = {name: d for name, d in DEPLOYABLES.items() if d.migrate_command}
 SKIP_DIRS = {".git", ".venv", "venv", "var", "node_modules", "__pycache__", ".pytest_cache", ".ruff_cache"}
 
 
@@ -132,6 +191,41 @@ def _manifest_id(item: tuple[str, dict]) -> str:
 
 def _compose() -> dict:
     return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def _names(value: str) -> list[str]:
+    """The names in a comma- or space-separated list (POSTGRES_MULTIPLE_DATABASES, GATEWAY_SERVICES)."""
+    return [name for name in re.split(r"[,\s]+", value) if name]
+
+
+def _compose_default(value: str, variable: str) -> str:
+    """The default in `${VARIABLE:-default}`."""
+    match = re.fullmatch(rf"\$\{{{variable}:-([^}}]*)\}}", value)
+    assert match, f"{value!r} is not ${{{variable}:-default}}"
+    return match.group(1)
+
+
+def _env_example() -> dict[str, str]:
+    return dict(re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", COMPOSE_ENV_EXAMPLE.read_text(), re.MULTILINE))
+
+
+def _procfile() -> dict[str, list[str]]:
+    """The process model: process name to command."""
+    processes = {}
+    for line in PROCFILE.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, command = line.partition(":")
+            processes[name.strip()] = shlex.split(command)
+    return processes
+
+
+def _config_value(workload: dict, container_name: str, var_name: str) -> str:
+    """The value a container's variable gets, literally or from the helpdesk-config ConfigMap."""
+    (var,) = [v for v in _container(workload, container_name)["env"] if v["name"] == var_name]
+    if "value" in var:
+        return var["value"]
+    ref = var["valueFrom"]["configMapKeyRef"]
+    return _object("ConfigMap", ref["name"])["data"][ref["key"]]
 
 
 def _instructions(dockerfile: Path) -> list[tuple[str, str]]:
@@ -251,6 +345,12 @@ def test_kustomization_lists_every_manifest_file():
     on_disk = {p.name for p in K8S_DIR.glob("*.yaml")} - NOT_APPLIED
     assert sorted(listed) == sorted(on_disk)
     assert {"namespace.yaml", "configmap.yaml", "users.yaml", "gateway.yaml"} <= set(listed)
+    assert {f"{name}.yaml" for name in DEPLOYABLES} <= set(listed)
+
+
+def test_kustomization_sets_the_image_of_every_deployable():
+    images = {image["name"] for image in yaml.safe_load(KUSTOMIZATION.read_text())["images"]}
+    assert images == {f"helpdesk/{name}" for name in DEPLOYABLES}
 
 
 def test_kustomization_leaves_out_the_placeholder_secrets():
@@ -326,23 +426,28 @@ def test_http_probe_ports_are_declared_by_their_container(workload):
                 assert http["port"] in declared, f"{container['name']} {probe} port {http['port']}"
 
 
-@pytest.mark.parametrize("name", ["users", "gateway"])
+@pytest.mark.parametrize("name", DEPLOYABLES)
 def test_deployment_leaves_replicas_to_its_autoscaler(name):
     assert _object("HorizontalPodAutoscaler", name)
     assert "replicas" not in _object("Deployment", name)["spec"]
 
 
-def test_users_migrations_run_in_an_init_container_from_the_service_image():
-    deployment = _object("Deployment", "users")
+@pytest.mark.parametrize("name", SERVICES)
+def test_service_migrations_run_in_an_init_container_from_the_service_image(name):
+    """Init containers finish before the pod's containers start: the service never sees an old schema."""
+    service = SERVICES[name]
+    deployment = _object("Deployment", name)
     (migrate,) = _pod_spec(deployment)["initContainers"]
-    assert migrate["command"] == MIGRATE_COMMAND
-    assert migrate["image"] == _container(deployment, "users")["image"]
-    assert {var["name"] for var in migrate["env"]} == {"USERS_DATABASE_URL"}
+    assert migrate["command"] == service.migrate_command
+    assert migrate["image"] == _container(deployment, name)["image"]
+    assert {var["name"] for var in migrate["env"]} == {service.database_url_env}
+    main_env = {var["name"]: var for var in _container(deployment, name)["env"]}
+    assert migrate["env"][0]["valueFrom"] == main_env[service.database_url_env]["valueFrom"]
 
 
 @pytest.mark.parametrize("name", DEPLOYABLES)
 def test_deployment_command_matches_the_process_model(name):
-    assert _container(_object("Deployment", name), name)["command"] == DEPLOYABLES[name][1]
+    assert _container(_object("Deployment", name), name)["command"] == DEPLOYABLES[name].command
 
 
 @pytest.mark.parametrize("name", DEPLOYABLES)
@@ -350,7 +455,7 @@ def test_deployment_env_names_match_the_process_model(name):
     env = _container(_object("Deployment", name), name)["env"]
     names = [var["name"] for var in env]
     assert len(names) == len(set(names))
-    assert set(names) == DEPLOYABLES[name][2]
+    assert set(names) == DEPLOYABLES[name].env
 
 
 @pytest.mark.parametrize("name", DEPLOYABLES)
@@ -361,12 +466,36 @@ def test_deployment_reads_secret_settings_from_secrets(name):
         assert "secretKeyRef" in env[var_name]["valueFrom"], var_name
 
 
-def test_users_probes_read_metrics_on_the_metrics_port():
-    container = _container(_object("Deployment", "users"), "users")
+@pytest.mark.parametrize("name", DEPLOYABLES)
+def test_deployment_treats_optional_secrets_as_optional(name):
+    env = {var["name"]: var for var in _container(_object("Deployment", name), name)["env"]}
+    for var_name in OPTIONAL_SECRET_ENV & env.keys():
+        assert env[var_name]["valueFrom"]["secretKeyRef"].get("optional") is True, var_name
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_service_probes_read_metrics_on_the_metrics_port(name):
+    port_number = SERVICES[name].port
+    deployment = _object("Deployment", name)
+    container = _container(deployment, name)
     port = next(p for p in container["ports"] if p["name"] == "metrics")
-    assert port["containerPort"] == 9101
+    assert port["containerPort"] == port_number
     for probe in ("livenessProbe", "readinessProbe"):
         assert container[probe]["httpGet"] == {"path": "/metrics", "port": "metrics"}
+    assert _config_value(deployment, name, f"{name.upper()}_METRICS_PORT") == str(port_number)
+    assert deployment["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == str(port_number)
+    assert {p["port"] for p in _object("Service", name)["spec"]["ports"]} == {port_number}
+
+
+@pytest.mark.parametrize("name", [n for n, d in DEPLOYABLES.items() if d.var_dir])
+def test_var_directory_is_a_writable_volume(name):
+    deployment = _object("Deployment", name)
+    container = _container(deployment, name)
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"] if not m.get("readOnly")}
+    assert _config_value(deployment, name, "HELPDESK_VAR_DIR") == DEPLOYABLES[name].var_dir
+    assert DEPLOYABLES[name].var_dir in mounts
+    volumes = {v["name"]: v for v in _pod_spec(deployment)["volumes"]}
+    assert mounts[DEPLOYABLES[name].var_dir] in volumes
 
 
 def test_gateway_probes_use_health_live_and_ready():
@@ -374,6 +503,11 @@ def test_gateway_probes_use_health_live_and_ready():
     assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
     assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
     assert next(p for p in container["ports"] if p["name"] == "http")["containerPort"] == 8000
+
+
+def test_gateway_readiness_pings_every_service():
+    services = _config_value(_object("Deployment", "gateway"), "gateway", "GATEWAY_SERVICES")
+    assert sorted(_names(services)) == sorted(SERVICES) == ["tickets", "users"]
 
 
 def test_gateway_metrics_directory_is_a_writable_volume():
@@ -493,6 +627,16 @@ def test_gateway_autoscaler_scales_2_to_10_replicas_at_70_percent_cpu():
     ]
 
 
+@pytest.mark.parametrize("name", SERVICES)
+def test_service_autoscaler_scales_2_to_6_replicas_at_70_percent_cpu(name):
+    spec = _object("HorizontalPodAutoscaler", name)["spec"]
+    assert spec["scaleTargetRef"]["name"] == name
+    assert (spec["minReplicas"], spec["maxReplicas"]) == (2, 6)
+    assert spec["metrics"] == [
+        {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}
+    ]
+
+
 def test_gateway_disruption_budget_keeps_a_gateway_pod_up():
     pdb = _object("PodDisruptionBudget", "gateway")
     gateway_labels = _object("Deployment", "gateway")["spec"]["template"]["metadata"]["labels"]
@@ -510,6 +654,7 @@ def test_kubernetes_images_are_the_ones_compose_builds():
     }
     assert k8s_images == compose_images
     assert {"helpdesk/users", "helpdesk/gateway"} <= k8s_images
+    assert {f"helpdesk/{name}" for name in DEPLOYABLES} <= k8s_images
 
 
 # --- PostgreSQL: one database per service ------------------------------------------------------------------
@@ -524,12 +669,30 @@ def test_postgres_init_script_is_executable():
     assert os.access(POSTGRES_INIT_SCRIPT, os.X_OK)
 
 
-def test_postgres_creates_the_users_database_in_both_setups():
+@pytest.mark.parametrize("name", SERVICES)
+def test_postgres_creates_the_service_database_in_both_setups(name):
+    database = SERVICES[name].database
     k8s_databases = _object("ConfigMap", "helpdesk-config")["data"]["POSTGRES_MULTIPLE_DATABASES"]
     compose_databases = _compose()["services"]["postgres"]["environment"]["POSTGRES_MULTIPLE_DATABASES"]
     compose_default = re.fullmatch(r"\$\{POSTGRES_MULTIPLE_DATABASES:-([^}]*)\}", compose_databases)
-    assert "users" in re.split(r"[,\s]+", k8s_databases)
-    assert compose_default and "users" in re.split(r"[,\s]+", compose_default.group(1))
+    assert database in re.split(r"[,\s]+", k8s_databases)
+    assert compose_default and database in re.split(r"[,\s]+", compose_default.group(1))
+    # .env, copied from the example, overrides the default
+    assert database in _names(_env_example()["POSTGRES_MULTIPLE_DATABASES"])
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_service_database_urls_name_the_service_database(name):
+    service = SERVICES[name]
+    app_secret = next(d for d in _documents(SECRETS_EXAMPLE) if d["metadata"]["name"] == "helpdesk-app")
+    compose = _compose()["services"]
+    urls = [
+        app_secret["stringData"][service.database_url_env],
+        compose[name]["environment"][service.database_url_env],
+        compose[f"{name}-migrate"]["environment"][service.database_url_env],
+    ]
+    for url in urls:
+        assert url.startswith("postgresql+psycopg://") and url.endswith(f"@postgres:5432/{service.database}"), url
 
 
 # --- docker-compose.yml --------------------------------------------------------------------------------
@@ -553,6 +716,29 @@ def test_compose_schema_rejects_an_unknown_service_key(compose_schema):
 
 def test_compose_runs_the_whole_topology():
     assert set(_compose()["services"]) >= {"rabbitmq", "postgres", "redis", "users-migrate", "users", "gateway"}
+    assert set(_compose()["services"]) >= set(DEPLOYABLES) | {f"{name}-migrate" for name in SERVICES}
+
+
+def test_compose_default_services_depend_only_on_default_services():
+    """A service behind a profile (opt-in) must not be needed by what `docker compose up` starts."""
+    services = _compose()["services"]
+    opt_in = {name for name, service in services.items() if service.get("profiles")}
+    needs_opt_in = [
+        (name, target)
+        for name, service in services.items()
+        if not service.get("profiles")
+        for target in service.get("depends_on", {})
+        if target in opt_in
+    ]
+    assert set(DEPLOYABLES) | {"rabbitmq", "postgres", "redis"} <= set(services) - opt_in
+    assert needs_opt_in == []
+
+
+def test_compose_elasticsearch_is_opt_in_and_tickets_runs_without_it():
+    services = _compose()["services"]
+    elasticsearch = [s for s in services.values() if "elasticsearch" in s.get("image", "")]
+    assert all(s.get("profiles") == ["search"] for s in elasticsearch)
+    assert _compose_default(services["tickets"]["environment"]["ELASTICSEARCH_URL"], "ELASTICSEARCH_URL") == ""
 
 
 def test_compose_depends_on_targets_exist():
@@ -578,15 +764,22 @@ def test_compose_services_awaited_as_healthy_define_healthchecks():
     assert [t for t in awaited if "test" not in services[t].get("healthcheck", {})] == []
 
 
-def test_compose_users_starts_after_its_migrations_complete():
+@pytest.mark.parametrize("name", SERVICES)
+def test_compose_service_starts_after_its_migrations_complete(name):
     services = _compose()["services"]
-    assert services["users"]["depends_on"]["users-migrate"] == {"condition": "service_completed_successfully"}
-    assert services["users-migrate"]["depends_on"]["postgres"] == {"condition": "service_healthy"}
-    assert services["users-migrate"]["image"] == services["users"]["image"]
+    migrate = services[f"{name}-migrate"]
+    assert services[name]["depends_on"][f"{name}-migrate"] == {"condition": "service_completed_successfully"}
+    assert migrate["depends_on"]["postgres"] == {"condition": "service_healthy"}
+    assert migrate["image"] == services[name]["image"]
+    assert migrate["build"] == services[name]["build"]
+    assert migrate["restart"] == "no"
+    assert set(migrate["environment"]) == {SERVICES[name].database_url_env}
 
 
 @pytest.mark.parametrize(
-    ("service", "command"), [("users", USERS_COMMAND), ("users-migrate", MIGRATE_COMMAND), ("gateway", GATEWAY_COMMAND)]
+    ("service", "command"),
+    [(name, d.command) for name, d in DEPLOYABLES.items()]
+    + [(f"{name}-migrate", d.migrate_command) for name, d in SERVICES.items()],
 )
 def test_compose_command_matches_the_process_model(service, command):
     assert _compose()["services"][service]["command"] == command
@@ -594,7 +787,31 @@ def test_compose_command_matches_the_process_model(service, command):
 
 @pytest.mark.parametrize("name", DEPLOYABLES)
 def test_compose_env_names_match_the_process_model(name):
-    assert set(_compose()["services"][name]["environment"]) == DEPLOYABLES[name][2]
+    assert set(_compose()["services"][name]["environment"]) == DEPLOYABLES[name].env
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_compose_service_healthcheck_reads_its_metrics_port(name):
+    service = _compose()["services"][name]
+    port = SERVICES[name].port
+    assert service["environment"][f"{name.upper()}_METRICS_PORT"] == str(port)
+    assert f"http://127.0.0.1:{port}/metrics" in " ".join(service["healthcheck"]["test"])
+
+
+@pytest.mark.parametrize("name", [n for n, d in DEPLOYABLES.items() if d.var_dir])
+def test_compose_var_directory_is_a_named_volume(name):
+    compose = _compose()
+    service = compose["services"][name]
+    assert service["environment"]["HELPDESK_VAR_DIR"] == DEPLOYABLES[name].var_dir
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in service.get("volumes", [])}
+    assert mounts[DEPLOYABLES[name].var_dir] in compose["volumes"]
+
+
+def test_compose_gateway_readiness_pings_every_service_and_waits_for_them():
+    gateway = _compose()["services"]["gateway"]
+    assert sorted(_names(gateway["environment"]["GATEWAY_SERVICES"])) == sorted(SERVICES) == ["tickets", "users"]
+    for name in SERVICES:
+        assert gateway["depends_on"][name] == {"condition": "service_healthy"}, name
 
 
 def test_compose_requires_jwt_secret_without_a_default():
@@ -631,7 +848,24 @@ def test_compose_env_example_documents_every_interpolated_variable():
 def test_compose_builds_from_the_repository_root_with_the_deployable_dockerfile(name):
     build = _compose()["services"][name]["build"]
     assert build["context"] == "."
-    assert ROOT / build["dockerfile"] == DEPLOYABLES[name][0]
+    assert ROOT / build["dockerfile"] == DEPLOYABLES[name].dockerfile
+
+
+# --- Procfile: the process model both setups mirror ------------------------------------------------------
+
+
+def test_procfile_runs_every_deployable_and_nothing_else():
+    assert set(_procfile()) == set(DEPLOYABLES)
+
+
+@pytest.mark.parametrize("name", DEPLOYABLES)
+def test_procfile_command_matches_the_deployable(name):
+    assert _procfile()[name] == DEPLOYABLES[name].command
+
+
+def test_every_nameko_process_is_a_service_with_migrations():
+    nameko = {name for name, command in _procfile().items() if command[:2] == ["nameko", "run"]}
+    assert nameko == set(SERVICES)
 
 
 # --- Dockerfiles and .dockerignore -----------------------------------------------------------------------
@@ -639,31 +873,31 @@ def test_compose_builds_from_the_repository_root_with_the_deployable_dockerfile(
 
 @pytest.mark.parametrize("name", DEPLOYABLES)
 def test_dockerfile_builds_from_python_311_slim(name):
-    froms = [args for keyword, args in _instructions(DEPLOYABLES[name][0]) if keyword == "FROM"]
+    froms = [args for keyword, args in _instructions(DEPLOYABLES[name].dockerfile) if keyword == "FROM"]
     assert froms == ["python:3.11-slim"]
 
 
 @pytest.mark.parametrize("name", DEPLOYABLES)
 def test_dockerfile_installs_the_pinned_requirements(name):
-    runs = [args for keyword, args in _instructions(DEPLOYABLES[name][0]) if keyword == "RUN"]
+    runs = [args for keyword, args in _instructions(DEPLOYABLES[name].dockerfile) if keyword == "RUN"]
     assert any(re.search(r"pip install .*-r requirements\.txt", run) for run in runs)
 
 
 @pytest.mark.parametrize("name", DEPLOYABLES)
 def test_dockerfile_puts_libs_and_app_on_pythonpath(name):
-    assert _dockerfile_env(DEPLOYABLES[name][0])["PYTHONPATH"] == "/app/libs:/app"
+    assert _dockerfile_env(DEPLOYABLES[name].dockerfile)["PYTHONPATH"] == "/app/libs:/app"
 
 
 @pytest.mark.parametrize("name", DEPLOYABLES)
 def test_dockerfile_runs_as_a_numeric_non_root_user(name):
-    users = [args for keyword, args in _instructions(DEPLOYABLES[name][0]) if keyword == "USER"]
+    users = [args for keyword, args in _instructions(DEPLOYABLES[name].dockerfile) if keyword == "USER"]
     uid = users[-1].split(":")[0]
     assert uid.isdigit() and int(uid) != 0
 
 
 @pytest.mark.parametrize("name", DEPLOYABLES)
 def test_dockerfile_exposes_the_port_kubernetes_probes(name):
-    dockerfile, _, _, port = DEPLOYABLES[name]
+    dockerfile, port = DEPLOYABLES[name].dockerfile, DEPLOYABLES[name].port
     exposed = [args for keyword, args in _instructions(dockerfile) if keyword == "EXPOSE"]
     container = _container(_object("Deployment", name), name)
     assert exposed == [str(port)]
@@ -672,13 +906,13 @@ def test_dockerfile_exposes_the_port_kubernetes_probes(name):
 
 @pytest.mark.parametrize("name", DEPLOYABLES)
 def test_dockerfile_defines_a_healthcheck(name):
-    healthchecks = [args for keyword, args in _instructions(DEPLOYABLES[name][0]) if keyword == "HEALTHCHECK"]
+    healthchecks = [args for keyword, args in _instructions(DEPLOYABLES[name].dockerfile) if keyword == "HEALTHCHECK"]
     assert len(healthchecks) == 1 and " CMD " in f" {healthchecks[0]} "
 
 
 @pytest.mark.parametrize("name", DEPLOYABLES)
 def test_dockerfile_command_matches_the_process_model(name):
-    dockerfile, command, _, _ = DEPLOYABLES[name]
+    dockerfile, command = DEPLOYABLES[name].dockerfile, DEPLOYABLES[name].command
     cmds = [args for keyword, args in _instructions(dockerfile) if keyword == "CMD"]
     assert json.loads(cmds[-1]) == command
 
@@ -686,7 +920,7 @@ def test_dockerfile_command_matches_the_process_model(name):
 @pytest.mark.parametrize("name", DEPLOYABLES)
 def test_dockerfile_copy_sources_are_in_the_build_context(name):
     sources = []
-    for keyword, args in _instructions(DEPLOYABLES[name][0]):
+    for keyword, args in _instructions(DEPLOYABLES[name].dockerfile):
         if keyword == "COPY":
             words = [w for w in shlex.split(args) if not w.startswith("--")]
             sources += words[:-1]
@@ -694,13 +928,41 @@ def test_dockerfile_copy_sources_are_in_the_build_context(name):
     assert [s for s in sources if _dockerignored(s)] == []
 
 
+@pytest.mark.parametrize("name", SERVICES)
+def test_service_dockerfile_sets_its_metrics_port_and_probes_it(name):
+    dockerfile, port = SERVICES[name].dockerfile, SERVICES[name].port
+    variable = f"{name.upper()}_METRICS_PORT"
+    (healthcheck,) = [args for keyword, args in _instructions(dockerfile) if keyword == "HEALTHCHECK"]
+    assert _dockerfile_env(dockerfile)[variable] == str(port)
+    assert "/metrics" in healthcheck
+    assert f"os.environ.get('{variable}', '{port}')" in healthcheck
+
+
+@pytest.mark.parametrize("name", [n for n, d in DEPLOYABLES.items() if d.var_dir])
+def test_dockerfile_sets_the_var_directory(name):
+    dockerfile = DEPLOYABLES[name].dockerfile
+    assert _dockerfile_env(dockerfile)["HELPDESK_VAR_DIR"] == DEPLOYABLES[name].var_dir
+    runs = " ".join(args for keyword, args in _instructions(dockerfile) if keyword == "RUN")
+    assert DEPLOYABLES[name].var_dir in runs  # created in the image, so it belongs to the service user
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_service_image_holds_its_own_service_only(name):
+    sources = []
+    for keyword, args in _instructions(SERVICES[name].dockerfile):
+        if keyword == "COPY":
+            sources += [w for w in shlex.split(args) if not w.startswith("--")][:-1]
+    service_dirs = {s.rstrip("/") for s in sources if s.startswith("services/") and not s.endswith(".py")}
+    assert service_dirs == {f"services/{name}"}
+
+
 def test_gateway_image_leaves_the_services_out():
-    sources = [args for keyword, args in _instructions(DEPLOYABLES["gateway"][0]) if keyword == "COPY"]
+    sources = [args for keyword, args in _instructions(DEPLOYABLES["gateway"].dockerfile) if keyword == "COPY"]
     assert not any("services" in s for s in sources)
 
 
 @pytest.mark.parametrize(
-    "path", [".env", ".git/config", ".venv/bin/python", "var/users.db", "libs/x/__pycache__/a.pyc"]
+    "path", [".env", ".git/config", ".venv/bin/python", "var/users.db", "var/tickets.db", "libs/x/__pycache__/a.pyc"]
 )
 def test_dockerignore_keeps_local_state_out_of_the_build_context(path):
     assert _dockerignored(path)
