@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from gateway.api import auth as auth_api
 from gateway.api import departments as departments_api
 from gateway.api import organizations as organizations_api
+from gateway.api import tickets as tickets_api
 from gateway.api import users as users_api
 from gateway.auth import BEARER_SCHEME, TokenService
 from gateway.config import load_config
@@ -25,7 +26,7 @@ from gateway.schemas.common import ErrorEnvelopeSchema
 from helpdesk_common.context import CORRELATION_HEADER
 from helpdesk_common.logging import configure_logging, init_sentry
 
-RESOURCES = (auth_api, users_api, departments_api, organizations_api)
+RESOURCES = (auth_api, users_api, departments_api, organizations_api, tickets_api)
 
 
 class GatewayApi(Api):
@@ -77,8 +78,8 @@ def create_app(config: dict[str, Any] | None = None, rpc: Any = None) -> Flask:
         CORS(
             app,
             resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
-            allow_headers=["Authorization", "Content-Type", CORRELATION_HEADER],
-            expose_headers=[CORRELATION_HEADER, "Retry-After", "Location"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", CORRELATION_HEADER],
+            expose_headers=[CORRELATION_HEADER, "Retry-After", "Location", "ETag", "Content-Disposition"],
             max_age=600,
         )
     proxies = int(app.config["TRUSTED_PROXIES"])
@@ -90,5 +91,7 @@ def create_app(config: dict[str, Any] | None = None, rpc: Any = None) -> Flask:
 _API_DESCRIPTION = (
     "Every answer is an envelope: `{success, data, message}` on success, `{success: false, message, errors}` "
     "on failure (`errors` maps fields to messages). Lists put `{items, pagination}` in `data`. "
-    "Send `Authorization: Bearer <access_token>`; access tokens live 15 minutes, refresh tokens 7 days."
+    "Send `Authorization: Bearer <access_token>`; access tokens live 15 minutes, refresh tokens 7 days. "
+    "Tickets answer `ETag: \"<version>\"`; send it as `If-Match` on a write to have it refused (412) "
+    "if the ticket changed meanwhile."
 )

@@ -1,8 +1,9 @@
 """JWT access and refresh tokens (HS256 only) and the ``require_auth`` guard for views.
 
-Access tokens live 15 minutes and carry the user's id, role and e-mail, so a request is authorised
-without an RPC; the price is that a role change or a deactivation takes effect at the next refresh
-(at most ``ACCESS_TOKEN_TTL`` later). Refresh tokens live 7 days and name a refresh-token family
+Access tokens live 15 minutes and carry the user's id, role, e-mail, department (``dept``) and
+organization (``org``), so a request is authorised, and a service told who asks, without an RPC; the
+price is that a role, department or organization change, or a deactivation, takes effect at the next
+refresh (at most ``ACCESS_TOKEN_TTL`` later). Refresh tokens live 7 days and name a refresh-token family
 kept by the users service (``jti``, ``fam``): the service spends each ``jti`` once and revokes the
 whole family when a spent one comes back.
 """
@@ -44,6 +45,21 @@ class CurrentUser(TypedDict):
     id: str
     role: str
     email: str | None
+    department_id: str | None
+    organization_id: str | None
+
+
+class Actor(TypedDict):
+    """The caller as every service RPC that acts for a user receives it (``actor=``)."""
+
+    id: str
+    role: str
+    department_id: str | None
+    organization_id: str | None
+    via: str
+
+
+ACTOR_VIA = "gateway"
 
 
 class TokenService:
@@ -81,6 +97,10 @@ class TokenService:
         }
         if user.get("email"):
             claims["email"] = user["email"]
+        if user.get("department_id"):
+            claims["dept"] = str(user["department_id"])
+        if user.get("organization_id"):
+            claims["org"] = str(user["organization_id"])
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def issue_refresh_token(self, *, user_id: str, jti: str, family_id: str, expires_at: str | None = None) -> str:
@@ -169,7 +189,17 @@ def authenticate() -> CurrentUser:
         log.info("rejected an access token with role %r", role)
         raise InvalidToken("The token is invalid.")
     email = claims.get("email")
-    return CurrentUser(id=claims["sub"], role=role, email=email if isinstance(email, str) else None)
+    department_id, organization_id = claims.get("dept"), claims.get("org")
+    if not isinstance(department_id, str | None) or not isinstance(organization_id, str | None):
+        log.info("rejected an access token with a malformed dept/org claim")
+        raise InvalidToken("The token is invalid.")
+    return CurrentUser(
+        id=claims["sub"],
+        role=role,
+        email=email if isinstance(email, str) else None,
+        department_id=department_id,
+        organization_id=organization_id,
+    )
 
 
 def current_user() -> CurrentUser:
@@ -177,11 +207,23 @@ def current_user() -> CurrentUser:
     return g.current_user
 
 
+def current_actor() -> Actor:
+    """Return the caller as the ``actor`` argument of a service RPC (from ``require_auth``'s user)."""
+    user = current_user()
+    return Actor(
+        id=user["id"],
+        role=user["role"],
+        department_id=user["department_id"],
+        organization_id=user["organization_id"],
+        via=ACTOR_VIA,
+    )
+
+
 def require_auth(roles: Iterable[str] | None = None):
     """Guard a view: 401 without a valid access token, 403 when the caller's role is not in ``roles``.
 
     Apply it right under ``blp.route`` so it runs before the body is parsed. Sets ``g.current_user``
-    (``{id, role, email}``) and documents the bearer requirement in the OpenAPI spec.
+    (``{id, role, email, department_id, organization_id}``) and documents the bearer requirement in the OpenAPI spec.
     """
     allowed = frozenset(roles) if roles is not None else None
     if allowed is not None and not allowed <= set(ROLES):

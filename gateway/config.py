@@ -41,8 +41,11 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "10/minute",
     "REGISTER_RATE_LIMIT": "10/minute",
     "PASSWORD_RESET_RATE_LIMIT": "5/minute",
+    "EXPORT_RATE_LIMIT": "30/minute",
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    # exports: at most this many rows per file (read from the tickets service 100 at a time)
+    "EXPORT_MAX_ROWS": 10_000,
     # HTTP
     "CORS_ORIGINS": "",
     "TRUSTED_PROXIES": 0,

@@ -25,6 +25,7 @@ from helpdesk_contracts.errors import (
     PermissionDenied,
     PreconditionFailed,
     ServiceError,
+    Unavailable,
     ValidationFailed,
 )
 
@@ -57,14 +58,20 @@ class InvalidToken(AuthenticationFailed):
     """The access token is missing, invalid or expired."""
 
 
+class MalformedRequest(ServiceError):
+    """The request is malformed (a header the gateway reads, for instance); raised by the gateway only."""
+
+
 # The one table: the first family in a class's MRO that appears here decides its status.
 STATUS_BY_FAMILY: dict[type[Exception], int] = {
+    MalformedRequest: 400,
     ValidationFailed: 422,
     NotFound: 404,
     Conflict: 409,
     AuthenticationFailed: 401,
     PermissionDenied: 403,
     PreconditionFailed: 412,
+    Unavailable: 503,  # a service's own dependency is down (e.g. SearchUnavailable)
     ServiceUnavailable: 503,
     ServiceTimeout: 504,
     RateLimitExceeded: 429,

@@ -28,6 +28,18 @@ class Text(fields.String):
         return text
 
 
+class Prose(fields.String):
+    """Free text (a description, a comment): kept exactly as written, but never empty or only whitespace."""
+
+    default_error_messages = {"blank": "Must not be blank."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        prose = super()._deserialize(value, attr, data, **kwargs)
+        if not prose.strip():
+            raise self.make_error("blank")
+        return prose
+
+
 class Secret(fields.String):
     """A password or token: kept exactly as sent, but never empty or only whitespace."""
 

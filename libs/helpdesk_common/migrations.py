@@ -9,8 +9,17 @@ from helpdesk_common.config import database_url
 from helpdesk_common.db import infrastructure, make_engine
 
 
-def run_migrations(service: str, metadata: MetaData) -> None:
-    """Run Alembic for ``service`` (``<SERVICE>_DATABASE_URL``, or the URL a test passes in attributes)."""
+def run_migrations(service: str, metadata: MetaData, *, unmanaged_prefixes: tuple[str, ...] = ()) -> None:
+    """Run Alembic for ``service`` (``<SERVICE>_DATABASE_URL``, or the URL a test passes in attributes).
+
+    Tables named with one of ``unmanaged_prefixes`` (e.g. full-text index tables built by hand in a
+    migration) are left out of autogenerate, which would otherwise propose dropping them.
+    """
+
+    def include_object(obj, name, type_, reflected, compare_to):
+        table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", "")
+        return not (reflected and compare_to is None and str(table).startswith(unmanaged_prefixes or ("\0",)))
+
     from alembic import context
 
     target_metadata = [metadata, infrastructure]
@@ -22,7 +31,8 @@ def run_migrations(service: str, metadata: MetaData) -> None:
         return
     engine = make_engine(url)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                          include_object=include_object)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
 from nameko.exceptions import RemoteError
+from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
+
+log = logging.getLogger(__name__)
 
 
 class UsersDirectory(RpcProxy):
@@ -30,3 +35,49 @@ class _Directory:
             if exc.exc_type == "UserNotFound":
                 return None
             raise
+
+
+class SearchIndex(DependencyProvider):
+    """Give workers the Elasticsearch ticket index when ``ELASTICSEARCH_URL`` is set, else None.
+
+    None means the embedded index, which handlers open on their own unit of work. Config (service YAML,
+    else the environment): ``ELASTICSEARCH_URL``, ``ELASTICSEARCH_INDEX`` (the alias, default ``tickets``),
+    ``ELASTICSEARCH_TIMEOUT_SECONDS`` (default 5). One client per container: it is thread-safe, and its
+    sockets are green under eventlet's monkey-patching. At start the template and the first index are set
+    up in the background, so the service starts (and takes writes) while Elasticsearch is down.
+    """
+
+    def setup(self) -> None:
+        self.index = None
+        url = self._setting("ELASTICSEARCH_URL", "")
+        if not url:
+            return
+        from services.tickets.adapters.search.elastic import ElasticsearchTicketSearchIndex, make_client
+
+        client = make_client(url, timeout=float(self._setting("ELASTICSEARCH_TIMEOUT_SECONDS", "5")))
+        self.index = ElasticsearchTicketSearchIndex(client, alias=self._setting("ELASTICSEARCH_INDEX", "tickets"))
+
+    def start(self) -> None:
+        if self.index is not None:
+            self.container.spawn_managed_thread(self._prepare, identifier="search-index-setup")
+
+    def stop(self) -> None:
+        if self.index is not None:
+            self.index.client.close()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return self.index
+
+    def _setting(self, name: str, default: str) -> str:
+        return str(self.container.config.get(name) or os.environ.get(name) or default)
+
+    def _prepare(self) -> None:
+        from elasticsearch import ApiError, TransportError
+
+        try:
+            self.index.ensure_index()
+        except (ApiError, TransportError) as exc:  # down or refusing: the first indexed event tries again
+            log.warning("could not set up the Elasticsearch ticket index yet: %r", exc)

@@ -9,8 +9,11 @@ import uuid
 from typing import Any, Protocol
 
 from helpdesk_common.uow import UnitOfWork
+from helpdesk_contracts.envelope import Envelope
 from services.tickets import schemas
+from services.tickets.adapters import search
 from services.tickets.adapters.repository import SORTABLE, SqlAlchemyTicketRepository
+from services.tickets.adapters.search.metrics import observe_indexed
 from services.tickets.domain import rules
 from services.tickets.domain.errors import (
     PermissionDenied,
@@ -31,6 +34,8 @@ def actor_from(raw: dict[str, Any] | None) -> rules.Actor:
     """Read the caller the gateway (or another service) passes with every call."""
     if not isinstance(raw, dict) or raw.get("role") not in (*rules.STAFF_ROLES, "customer", "system"):
         raise ValidationFailed("A valid actor is required.", {"actor": ["Must carry id and role."]})
+    if raw["role"] != "system" and not raw.get("id"):
+        raise ValidationFailed("A valid actor is required.", {"actor": ["Only the system may act without an id."]})
     return rules.Actor(
         id=raw.get("id"),
         role=raw["role"],
@@ -53,7 +58,13 @@ def _visible(uow: UnitOfWork, ticket_id: str, actor: rules.Actor, *, for_update:
 
 
 def _check_version(ticket: Ticket, expected_version: int | None) -> None:
-    if expected_version is not None and int(expected_version) != ticket.version:
+    if expected_version is None:
+        return
+    try:
+        expected_version = int(expected_version)
+    except (TypeError, ValueError):
+        raise ValidationFailed("expected_version must be an integer.", {"expected_version": ["Must be an integer."]}) from None
+    if expected_version != ticket.version:
         raise StaleTicket(
             f"The ticket changed since you read it (you had version {expected_version}, it is now {ticket.version}).",
             {"version": [str(ticket.version)]},
@@ -71,6 +82,13 @@ def _snapshot(ticket: Ticket) -> dict[str, Any]:
 
 def _answer(ticket: Ticket, actor: rules.Actor) -> dict[str, Any]:
     return schemas.ticket_view(ticket, staff=actor.is_staff or actor.role == "system")
+
+
+def _index(uow: UnitOfWork, ticket: Ticket, comments: list[Comment] | None = None) -> None:
+    """Rewrite the ticket's row in the embedded search index, in this transaction."""
+    if comments is None:
+        comments = _repo(uow).comments(ticket.id, include_internal=True)
+    search.embedded_index(uow.session).index(search.document_for(ticket, comments))
 
 
 # commands ---------------------------------------------------------------------------------------
@@ -97,6 +115,7 @@ def open_ticket(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfW
     repo.add(ticket)
     uow.session.flush()
     repo.record_history(ticket.id, actor=actor, action="created", changes=None, now=uow.clock.now())
+    _index(uow, ticket, [])
     uow.emit("ticket.created", {"ticket": _snapshot(ticket), "actor": actor.to_dict()})
     uow.commit()
     return _answer(ticket, actor)
@@ -112,6 +131,8 @@ def update_ticket(ticket_id: str, changes: dict[str, Any], actor_raw: dict[str, 
     applied = ticket.edit(payload, actor=actor, now=uow.clock.now())
     if applied:
         _repo(uow).record_history(ticket.id, actor=actor, action="updated", changes=applied, now=uow.clock.now())
+        if search.INDEXED_FIELDS & applied.keys():
+            _index(uow, ticket)
         uow.emit("ticket.updated", {"ticket": _snapshot(ticket), "changes": applied, "actor": actor.to_dict()})
     uow.commit()
     return _answer(ticket, actor)
@@ -142,23 +163,33 @@ def close_ticket(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork, 
 
 
 def assign_ticket(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork, assignee_id: str | None = None,
-                  department_id: str | None = None, set_department: bool = False,
+                  department_id: str | None = None, set_department: bool = False, set_assignee: bool = True,
                   directory: Directory | None = None, expected_version: int | None = None) -> dict[str, Any]:
-    """Give a ticket to an agent and/or a department; ``assignee_id=None`` unassigns the agent."""
+    """Give a ticket to an agent and/or a department.
+
+    ``set_assignee``/``set_department`` say which of the two the caller means to change, so that moving a
+    ticket to another department keeps its agent; ``assignee_id=None`` with ``set_assignee`` unassigns.
+    """
     actor = actor_from(actor_raw)
     _staff(actor)
-    if assignee_id is not None and directory is not None:
+    if not set_assignee and not set_department:
+        raise ValidationFailed("Give an assignee, a department, or both.", {"assignee_id": ["Missing."]})
+    if set_assignee and assignee_id is not None and directory is not None:
         agent = directory.get_user(assignee_id)
         if agent is None or agent.get("role") not in rules.STAFF_ROLES or agent.get("status") == "inactive":
             raise ValidationFailed("The assignee must be an active agent.", {"assignee_id": ["Not an active agent."]})
     ticket = _visible(uow, ticket_id, actor, for_update=True)
     _check_version(ticket, expected_version)
     previous_assignee, previous_department = ticket.assignee_id, ticket.department_id
-    applied = ticket.assign(assignee_id=assignee_id, department_id=department_id, set_department=set_department,
-                            now=uow.clock.now())
+    applied = ticket.assign(assignee_id=assignee_id if set_assignee else ticket.assignee_id,
+                            department_id=department_id, set_department=set_department, now=uow.clock.now())
     if applied:
         _repo(uow).record_history(ticket.id, actor=actor, action="assigned", changes=applied, now=uow.clock.now())
-        if ticket.assignee_id is None and previous_assignee is not None and not set_department:
+        if "status" in applied:
+            uow.emit("ticket.status_changed", {"ticket": _snapshot(ticket), "from": applied["status"]["before"],
+                                               "to": ticket.status, "resolution": ticket.resolution,
+                                               "actor": actor.to_dict()})
+        if ticket.assignee_id is None and previous_assignee is not None and set_assignee and not set_department:
             uow.emit("ticket.unassigned", {"ticket": _snapshot(ticket), "previous_assignee_id": previous_assignee,
                                            "actor": actor.to_dict()})
         else:
@@ -182,6 +213,8 @@ def add_comment(ticket_id: str, data: dict[str, Any], actor_raw: dict[str, Any],
     """Add a public reply or (agents only) an internal note."""
     actor = actor_from(actor_raw)
     payload = schemas.load(schemas.AddComment(), data)
+    if actor.id is None:
+        raise ValidationFailed("A comment needs a person as its author.", {"actor": ["Missing id."]})
     if payload["internal"] and not actor.is_staff:
         raise PermissionDenied("Only agents can write internal notes.")
     ticket = _visible(uow, ticket_id, actor, for_update=True)
@@ -189,6 +222,8 @@ def add_comment(ticket_id: str, data: dict[str, Any], actor_raw: dict[str, Any],
     comment = Comment(id=str(uuid.uuid4()), ticket_id=ticket.id, author_id=actor.id, author_role=actor.role,
                       body=payload["body"], internal=payload["internal"], mentions=payload.get("mentions", []), now=now)
     _repo(uow).add(comment)
+    if not search.embedded_index(uow.session).append_comment(ticket.id, comment.body, internal=comment.internal):
+        _index(uow, ticket)
     applied = ticket.record_reply(actor=actor, internal=comment.internal, now=now)
     _repo(uow).record_history(ticket.id, actor=actor, action="internal_note" if comment.internal else "replied",
                               changes=applied, now=now, public=not comment.internal)
@@ -211,6 +246,7 @@ def delete_ticket(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork)
         raise PermissionDenied("Only admins can delete tickets.")
     ticket = _visible(uow, ticket_id, actor, for_update=True)
     ticket.soft_delete(now=uow.clock.now())
+    search.embedded_index(uow.session).delete(ticket.id)
     _repo(uow).record_history(ticket.id, actor=actor, action="deleted", changes=None, now=uow.clock.now())
     uow.emit("ticket.deleted", {"ticket": _snapshot(ticket), "actor": actor.to_dict()})
     uow.commit()
@@ -225,26 +261,76 @@ def get_ticket(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) ->
 
 
 def list_tickets(actor_raw: dict[str, Any], filters: dict[str, Any] | None = None, page: int = 1, limit: int = 20,
-                 sort_by: str = "created_at", sort_order: str = "desc", *, uow: UnitOfWork) -> dict[str, Any]:
-    """Return a page of the tickets the caller may see."""
+                 sort_by: str = "created_at", sort_order: str = "desc", *, uow: UnitOfWork,
+                 index: search.TicketSearchIndex | None = None) -> dict[str, Any]:
+    """Return a page of the tickets the caller may see (``filters["q"]``: only those matching the words)."""
     actor = actor_from(actor_raw)
     page, limit = _page(page, limit)
     if sort_by not in SORTABLE:
         raise ValidationFailed("Unknown sort field.", {"sort_by": [f"One of: {', '.join(SORTABLE)}."]})
     if sort_order not in ("asc", "desc"):
         raise ValidationFailed("Unknown sort order.", {"sort_order": ["asc or desc."]})
+    loaded = _list_filters(actor, filters)
+    if search.parse(loaded.get("q")):
+        found = _search(uow, index, actor, loaded["q"], loaded, page, limit, sort=(sort_by, sort_order), highlight=False)
+        return {"items": [_answer(t, actor) for t in _in_order(uow, actor, loaded, found.ids)], "total": found.total}
+    items, total = _repo(uow).list(actor, loaded, page=page, limit=limit, sort_by=sort_by, sort_order=sort_order)
+    return {"items": [_answer(t, actor) for t in items], "total": total}
+
+
+def search_tickets(actor_raw: dict[str, Any], query: str, filters: dict[str, Any] | None = None, page: int = 1,
+                   limit: int = 20, *, uow: UnitOfWork, index: search.TicketSearchIndex | None = None) -> dict[str, Any]:
+    """Find the tickets the caller may see by full text: most relevant first, each with a highlight."""
+    actor = actor_from(actor_raw)
+    page, limit = _page(page, limit)
+    if not isinstance(query, str) or len(query) > search.MAX_QUERY_CHARS or not search.parse(query):
+        raise ValidationFailed("Type at least one word to search for.",
+                               {"query": [f"At least one word, at most {search.MAX_QUERY_CHARS} characters."]})
+    loaded = _list_filters(actor, filters)
+    found = _search(uow, index, actor, query, loaded, page, limit)
+    return {
+        "items": [{**_answer(t, actor), "highlight": found.highlights.get(t.id)}
+                  for t in _in_order(uow, actor, loaded, found.ids)],
+        "total": found.total,
+    }
+
+
+def feed_search_index(envelope: Envelope, *, uow: UnitOfWork, index: search.TicketSearchIndex) -> None:
+    """Copy the ticket a ``ticket.*`` event is about, as it is now, into an external search index."""
+    search.sync_ticket(uow.session, envelope.data["ticket"]["id"], index=index)
+    observe_indexed(envelope.occurred_at, now=uow.clock.now())
+
+
+def _list_filters(actor: rules.Actor, filters: dict[str, Any] | None) -> dict[str, Any]:
     loaded = schemas.load(schemas.ListFilters(), filters or {})
     if loaded.get("assignee_id") == "me":
         loaded["assignee_id"] = actor.id
-    items, total = _repo(uow).list(actor, loaded, page=page, limit=limit, sort_by=sort_by, sort_order=sort_order)
-    return {"items": [_answer(t, actor) for t in items], "total": total}
+    return loaded
+
+
+def _search(uow: UnitOfWork, index: search.TicketSearchIndex | None, actor: rules.Actor, query: str,
+            filters: dict[str, Any], page: int, limit: int, **options: Any) -> search.SearchResult:
+    if page * limit > search.MAX_RESULT_WINDOW:
+        raise ValidationFailed(f"Search pages stop at result {search.MAX_RESULT_WINDOW}; narrow the search.",
+                               {"page": [f"page × limit must be at most {search.MAX_RESULT_WINDOW}."]})
+    index = index or search.embedded_index(uow.session)
+    return index.search(query, visibility=actor, filters=filters, page=page, limit=limit, **options)
+
+
+def _in_order(uow: UnitOfWork, actor: rules.Actor, filters: dict[str, Any], ids: list[str]) -> list[Ticket]:
+    # the database has the last word: a lagging external index may still list a ticket gone from view
+    if not ids:
+        return []
+    found, _ = _repo(uow).list(actor, filters, page=1, limit=len(ids), sort_by="created_at", sort_order="desc", ids=ids)
+    by_id = {ticket.id: ticket for ticket in found}
+    return [by_id[ticket_id] for ticket_id in ids if ticket_id in by_id]
 
 
 def list_comments(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> list[dict[str, Any]]:
     """Return a ticket's thread; internal notes only for agents."""
     actor = actor_from(actor_raw)
     ticket = _visible(uow, ticket_id, actor)
-    return [schemas.comment_view(c) for c in _repo(uow).comments(ticket.id, include_internal=actor.is_staff)]
+    return [schemas.comment_view(c) for c in _repo(uow).comments(ticket.id, include_internal=actor.is_staff or actor.role == "system")]
 
 
 def get_history(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> list[dict[str, Any]]:
@@ -257,7 +343,7 @@ def get_history(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -
 def ticket_stats(actor_raw: dict[str, Any], filters: dict[str, Any] | None = None, *, uow: UnitOfWork) -> dict[str, Any]:
     """Count the caller's visible tickets by status, priority, agent and department."""
     actor = actor_from(actor_raw)
-    loaded = schemas.load(schemas.ListFilters(), filters or {})
+    loaded = _list_filters(actor, filters)
     repo = _repo(uow)
     by_status = repo.counts(actor, loaded, "status")
     stats = {

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from nameko.rpc import rpc
 
-from helpdesk_common.nameko_ext import Database, Observability
+from helpdesk_common.nameko_ext import Database, Observability, reliable_event_handler
 from helpdesk_contracts.errors import ServiceError
 from services.tickets import handlers
 from services.tickets.adapters.orm import start_mappers
-from services.tickets.dependencies import UsersDirectory
+from services.tickets.dependencies import SearchIndex, UsersDirectory
 
 start_mappers()
 
@@ -28,6 +28,7 @@ class TicketsService:
     db = Database()
     directory = UsersDirectory()
     observability = Observability()
+    search_index = SearchIndex()
 
     @expected
     def ping(self) -> str:
@@ -50,7 +51,14 @@ class TicketsService:
     def list(self, actor, filters=None, page=1, limit=20, sort_by="created_at", sort_order="desc"):
         """Return a page of tickets."""
         with self.db() as uow:
-            return handlers.list_tickets(actor, filters, page, limit, sort_by, sort_order, uow=uow)
+            return handlers.list_tickets(actor, filters, page, limit, sort_by, sort_order, uow=uow,
+                                         index=self.search_index)
+
+    @expected
+    def search(self, actor, query, filters=None, page=1, limit=20):
+        """Find tickets by full text, most relevant first, with highlights."""
+        with self.db() as uow:
+            return handlers.search_tickets(actor, query, filters, page, limit, uow=uow, index=self.search_index)
 
     @expected
     def update(self, ticket_id, changes, actor, expected_version=None):
@@ -73,12 +81,12 @@ class TicketsService:
                                          expected_version=expected_version)
 
     @expected
-    def assign(self, ticket_id, actor, assignee_id=None, department_id=None, set_department=False,
+    def assign(self, ticket_id, actor, assignee_id=None, department_id=None, set_department=False, set_assignee=True,
                expected_version=None):
         """Assign a ticket to an agent and/or a department."""
         with self.db() as uow:
             return handlers.assign_ticket(ticket_id, actor, uow=uow, assignee_id=assignee_id,
-                                          department_id=department_id, set_department=set_department,
+                                          department_id=department_id, set_department=set_department, set_assignee=set_assignee,
                                           directory=self.directory, expected_version=expected_version)
 
     @expected
@@ -122,3 +130,19 @@ class TicketsService:
         """Return tags with counts."""
         with self.db() as uow:
             return handlers.list_tags(actor, uow=uow)
+
+    # Elasticsearch feed: one queue per type; each event only names the ticket whose current row is copied
+    @reliable_event_handler("tickets", "ticket.created")
+    @reliable_event_handler("tickets", "ticket.updated")
+    @reliable_event_handler("tickets", "ticket.status_changed")
+    @reliable_event_handler("tickets", "ticket.assigned")
+    @reliable_event_handler("tickets", "ticket.unassigned")
+    @reliable_event_handler("tickets", "ticket.commented")
+    @reliable_event_handler("tickets", "ticket.merged")
+    @reliable_event_handler("tickets", "ticket.deleted")
+    def feed_search_index(self, envelope):
+        """Copy the ticket an event is about into Elasticsearch (nothing to do without it)."""
+        if self.search_index is None:
+            return
+        with self.db() as uow:
+            handlers.feed_search_index(envelope, uow=uow, index=self.search_index)

@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, asc, desc, false, func, insert, or_, select, update
+from sqlalchemy import and_, asc, case, cast, desc, exists, false, func, insert, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from services.tickets.adapters.orm import comments, counters, history, tickets
 from services.tickets.domain.errors import TicketNotFound
 from services.tickets.domain.model import Comment, Ticket
-from services.tickets.domain.rules import Actor
+from services.tickets.domain.rules import PRIORITIES, Actor
 
 SORTABLE = {
     "created_at": tickets.c.created_at,
     "updated_at": tickets.c.updated_at,
-    "priority": tickets.c.priority,
+    "priority": case({p: i for i, p in enumerate(PRIORITIES)}, value=tickets.c.priority),
     "status": tickets.c.status,
     "number": tickets.c.number,
     "title": tickets.c.title,
@@ -74,7 +75,7 @@ class SqlAlchemyTicketRepository:
 
     def list(self, actor: Actor, filters: dict[str, Any], *, page: int, limit: int, sort_by: str,
              sort_order: str, ids: list[str] | None = None) -> tuple[list[Ticket], int]:
-        conditions = self._conditions(actor, filters)
+        conditions = self.conditions(actor, filters)
         if ids is not None:
             conditions.append(tickets.c.id.in_(ids))
         total = self.session.scalar(select(func.count()).select_from(tickets).where(and_(*conditions)))
@@ -91,11 +92,12 @@ class SqlAlchemyTicketRepository:
     def counts(self, actor: Actor, filters: dict[str, Any], column: str) -> dict[str | None, int]:
         col = getattr(tickets.c, column)
         rows = self.session.execute(
-            select(col, func.count()).where(and_(*self._conditions(actor, filters))).group_by(col)
+            select(col, func.count()).where(and_(*self.conditions(actor, filters))).group_by(col)
         )
         return {key: int(count) for key, count in rows}
 
-    def _conditions(self, actor: Actor, filters: dict[str, Any]) -> list:
+    def conditions(self, actor: Actor, filters: dict[str, Any]) -> list:
+        """Return the WHERE clauses of the ticket list: not deleted, visible to ``actor``, ``filters`` applied."""
         conditions = [tickets.c.deleted_at.is_(None)]
         visible = visibility_clause(actor)
         if visible is not None:
@@ -111,13 +113,19 @@ class SqlAlchemyTicketRepository:
         elif assignee:
             conditions.append(tickets.c.assignee_id == assignee)
         if filters.get("tag"):
-            # JSON arrays differ per backend; tags are short, a quoted-substring match is exact enough
-            conditions.append(func.lower(func.cast(tickets.c.tags, String)).contains(f'"{filters["tag"]}"', autoescape=True))
+            conditions.append(self._has_tag(filters["tag"].strip().lower()))
         if filters.get("created_from"):
             conditions.append(tickets.c.created_at >= filters["created_from"])
         if filters.get("created_to"):
             conditions.append(tickets.c.created_at <= filters["created_to"])
         return conditions
+
+    def _has_tag(self, tag: str):
+        """Match one element of the JSON tags array, natively on each backend."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            return cast(tickets.c.tags, JSONB).contains([tag])
+        element = func.json_each(tickets.c.tags).table_valued("value").alias("tag")
+        return exists(select(literal(1)).select_from(element).where(element.c.value == tag))
 
     # comments and history
     def comments(self, ticket_id: str, *, include_internal: bool) -> list[Comment]:
@@ -149,7 +157,7 @@ class SqlAlchemyTicketRepository:
 
     def tag_counts(self, actor: Actor) -> dict[str, int]:
         counts: dict[str, int] = {}
-        for (tags,) in self.session.execute(select(tickets.c.tags).where(and_(*self._conditions(actor, {})))):
+        for (tags,) in self.session.execute(select(tickets.c.tags).where(and_(*self.conditions(actor, {})))):
             for tag in tags or []:
                 counts[tag] = counts.get(tag, 0) + 1
         return counts

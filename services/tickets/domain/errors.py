@@ -6,6 +6,7 @@ from helpdesk_contracts.errors import (  # noqa: F401  (re-exported)
     NotFound,
     PermissionDenied,
     PreconditionFailed,
+    SearchUnavailable,
     ServiceError,
     StaleTicket,
     TicketNotFound,

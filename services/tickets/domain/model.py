@@ -110,6 +110,7 @@ class Ticket:
             self._set("reopen_count", self.reopen_count + 1, applied)
             self._set("resolved_at", None, applied)
             self._set("closed_at", None, applied)
+            self._set("resolution", None, applied)
         if to == "resolved":
             self._set("resolved_at", now, applied)
         if to == "closed":

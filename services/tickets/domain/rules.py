@@ -82,5 +82,6 @@ def can_view(actor: Actor, *, requester_id: str, department_id: str | None, assi
     if actor.role == "system" or actor.is_manager:
         return True
     if actor.is_staff:
-        return department_id is None or department_id == actor.department_id or assignee_id == actor.id
-    return requester_id == actor.id
+        return (department_id is None or (actor.department_id is not None and department_id == actor.department_id)
+                or (actor.id is not None and assignee_id == actor.id))
+    return actor.id is not None and requester_id == actor.id

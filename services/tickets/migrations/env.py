@@ -3,4 +3,4 @@
 from helpdesk_common.migrations import run_migrations
 from services.tickets.adapters.orm import metadata
 
-run_migrations("tickets", metadata)
+run_migrations("tickets", metadata, unmanaged_prefixes=("ticket_search",))

@@ -49,8 +49,14 @@ def users_service():
 
 
 @pytest.fixture
-def fake_rpc(users_service):
-    return fakes.FakeRpc(users=users_service)
+def tickets_service(users_service):
+    """The fake tickets service (empty), checking assignees against the fake users service."""
+    return fakes.FakeTicketsService(users=users_service)
+
+
+@pytest.fixture
+def fake_rpc(users_service, tickets_service):
+    return fakes.FakeRpc(users=users_service, tickets=tickets_service)
 
 
 @pytest.fixture
@@ -113,7 +119,7 @@ def login(client):
 
 @pytest.fixture(name="fakes")
 def fakes_module():
-    """The fakes module (ScriptedProxy, ProxyFactory, FakeRpc, FakeUsersService)."""
+    """The fakes module (ScriptedProxy, ProxyFactory, FakeRpc, FakeUsersService, FakeTicketsService)."""
     return fakes
 
 

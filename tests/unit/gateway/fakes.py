@@ -1,5 +1,5 @@
-"""Fakes for the gateway's unit tests: the users service in memory behind a fake RPC pool, and a
-scripted proxy to drive ``gateway.rpc.RpcPool`` without a broker."""
+"""Fakes for the gateway's unit tests: the users and tickets services in memory behind a fake RPC pool,
+and a scripted proxy to drive ``gateway.rpc.RpcPool`` without a broker."""
 
 from __future__ import annotations
 
@@ -19,12 +19,16 @@ from helpdesk_contracts.errors import (
     DepartmentInUse,
     DepartmentNotFound,
     EmailAlreadyRegistered,
+    IllegalTransition,
     InvalidCredentials,
     InvalidRefreshToken,
     InvalidResetToken,
     OrganizationInUse,
     OrganizationNotFound,
+    PermissionDenied,
     RefreshTokenReused,
+    StaleTicket,
+    TicketNotFound,
     UserNotFound,
     ValidationFailed,
     WeakPassword,
@@ -396,6 +400,374 @@ class FakeUsersService:
     def _revoke_all(self, user_id: str) -> None:
         self.revoked_families |= self.active_families(user_id)
 
+TICKET_STATUSES = ("new", "open", "in_progress", "waiting", "resolved", "closed")
+TICKET_PRIORITIES = ("low", "medium", "high", "urgent")
+STAFF_ROLES = ("agent", "supervisor", "admin")
+# services/tickets/domain/rules.py, restated: the fake must not follow the service when it drifts
+TRANSITIONS = {
+    "new": ("open", "in_progress", "waiting", "resolved", "closed"),
+    "open": ("in_progress", "waiting", "resolved", "closed"),
+    "in_progress": ("waiting", "resolved", "closed"),
+    "waiting": ("in_progress", "resolved", "closed"),
+    "resolved": ("closed", "open"),
+    "closed": ("open",),
+}
+ACTOR_KEYS = {"id", "role", "department_id", "organization_id", "via"}
+TICKET_FIELDS = (
+    "title", "description", "priority", "urgency", "impact", "category", "tags", "department_id", "source",
+    "metadata", "requester_id",
+)
+EDITABLE_TICKET_FIELDS = ("title", "description", "priority", "urgency", "impact", "category", "tags", "metadata")
+LIST_FILTERS = (
+    "status", "priority", "assignee_id", "department_id", "requester_id", "category", "tag", "source",
+    "created_from", "created_to", "q",
+)
+SORTABLE = ("created_at", "updated_at", "priority", "status", "number", "title")
+
+
+class FakeTicketsService:
+    """The RPC contract of ``services/tickets/service.py``, in memory, raising the contract's errors.
+
+    Visibility as the service's ``rules.can_view``: managers see all; agents their department's, the
+    unrouted and their own assigned tickets; customers the tickets they requested.
+    """
+
+    def __init__(self, users: FakeUsersService | None = None) -> None:
+        self.users = users
+        self.tickets: dict[str, dict[str, Any]] = {}
+        self.comments: dict[str, list[dict[str, Any]]] = {}
+        self.entries: dict[str, list[dict[str, Any]]] = {}
+        self.deleted: set[str] = set()
+        self._sequence = 0
+        self._clock = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+    # -- test helpers -------------------------------------------------------------------------
+    def add_ticket(self, requester_id: str, **fields: Any) -> dict[str, Any]:
+        """Store a ticket directly (any status, any field) and return it as an agent sees it."""
+        self._sequence += 1
+        now = self._tick()
+        ticket = {
+            "id": str(uuid.uuid4()),
+            "number": f"TKT-{self._sequence:06d}",
+            "title": "Printer on fire",
+            "description": "It smokes.",
+            "status": "new",
+            "priority": "medium",
+            "urgency": None,
+            "impact": None,
+            "category": None,
+            "tags": [],
+            "requester_id": requester_id,
+            "assignee_id": None,
+            "department_id": None,
+            "organization_id": None,
+            "source": "web",
+            "created_at": now,
+            "updated_at": now,
+            "first_response_at": None,
+            "resolved_at": None,
+            "closed_at": None,
+            "reopen_count": 0,
+            "version": 1,
+            "resolution": None,
+            "metadata": {},
+        }
+        ticket.update(fields)
+        self.tickets[ticket["id"]] = ticket
+        self.comments[ticket["id"]] = []
+        self.entries[ticket["id"]] = []
+        self._record(ticket["id"], {"id": None, "role": "system", "via": "test"}, "created", None)
+        return _wire(ticket)
+
+    # -- RPC methods --------------------------------------------------------------------------
+    def ping(self) -> str:
+        return "pong"
+
+    def create(self, data: dict[str, Any], actor: dict[str, Any]) -> dict[str, Any]:
+        self._check_actor(actor)
+        self._reject_unknown(data, TICKET_FIELDS)
+        requester_id = data.get("requester_id") or actor["id"]
+        if requester_id != actor["id"]:
+            self._staff(actor)
+        fields = {key: value for key, value in data.items() if key != "requester_id"}
+        if actor["role"] not in STAFF_ROLES:
+            fields["organization_id"] = actor["organization_id"]
+        fields["tags"] = sorted({tag.lower() for tag in fields.get("tags", [])})
+        ticket = self.add_ticket(requester_id, **fields)
+        return self._view(self.tickets[ticket["id"]], actor)
+
+    def get(self, ticket_id: str, actor: dict[str, Any]) -> dict[str, Any]:
+        self._check_actor(actor)
+        return self._view(self._visible(ticket_id, actor), actor)
+
+    def list(self, actor, filters=None, page=1, limit=20, sort_by="created_at", sort_order="desc"):
+        self._check_actor(actor)
+        if not 1 <= limit <= 100:
+            raise ValidationFailed("limit must be between 1 and 100.", {"limit": ["Must be between 1 and 100."]})
+        if sort_by not in SORTABLE or sort_order not in ("asc", "desc"):
+            raise ValidationFailed("Unknown sort.", {"sort_by": ["Unknown sort field."]})
+        found = self._matching(actor, filters or {})
+        found.sort(key=lambda ticket: (ticket[sort_by], ticket["id"]), reverse=sort_order == "desc")
+        chosen = found[(page - 1) * limit : page * limit]
+        return {"items": [self._view(ticket, actor) for ticket in chosen], "total": len(found)}
+
+    def search(self, actor, query, filters=None, page=1, limit=20):
+        self._check_actor(actor)
+        result = self.list(actor, {**(filters or {}), "q": query}, page=page, limit=limit, sort_by="updated_at")
+        for item in result["items"]:
+            item["highlight"] = item["title"]
+        return result
+
+    def update(self, ticket_id, changes, actor, expected_version=None):
+        self._check_actor(actor)
+        self._reject_unknown(changes, EDITABLE_TICKET_FIELDS)
+        ticket = self._visible(ticket_id, actor)
+        self._check_version(ticket, expected_version)
+        if actor["role"] not in STAFF_ROLES and (set(changes) - {"title", "description"} or ticket["status"] != "new"):
+            raise PermissionDenied("Only agents can change this ticket now.")
+        return self._change(ticket, actor, "updated", changes)
+
+    def change_status(self, ticket_id, status, actor, resolution=None, expected_version=None):
+        self._check_actor(actor)
+        if status not in TICKET_STATUSES:
+            raise ValidationFailed(f"Unknown status {status!r}.", {"status": ["Unknown status."]})
+        ticket = self._visible(ticket_id, actor)
+        self._check_version(ticket, expected_version)
+        if actor["role"] not in STAFF_ROLES:
+            reopening = status == "open" and ticket["status"] in ("resolved", "closed")
+            if actor["id"] != ticket["requester_id"] or not (status == "closed" or reopening):
+                raise PermissionDenied("Customers can only close or reopen their own tickets.")
+        legal = TRANSITIONS[ticket["status"]]
+        if status not in legal:
+            raise IllegalTransition(
+                f"Cannot move a ticket from {ticket['status']} to {status}; allowed: {', '.join(legal)}.",
+                {"status": [f"Allowed from {ticket['status']}: {', '.join(legal)}."]},
+            )
+        changes: dict[str, Any] = {"status": status}
+        if status == "closed":
+            changes["closed_at"] = self._tick()
+        if resolution is not None and status in ("resolved", "closed"):
+            changes["resolution"] = resolution
+        return self._change(ticket, actor, "status_changed", changes)
+
+    def close(self, ticket_id, actor, resolution=None, expected_version=None):
+        return self.change_status(ticket_id, "closed", actor, resolution=resolution, expected_version=expected_version)
+
+    def assign(self, ticket_id, actor, assignee_id=None, department_id=None, set_department=False,
+               set_assignee=True, expected_version=None):
+        self._check_actor(actor)
+        self._staff(actor)
+        if set_assignee and assignee_id is not None and self.users is not None:
+            agent = self.users.users.get(assignee_id)
+            if agent is None or agent["role"] not in STAFF_ROLES:
+                raise ValidationFailed("The assignee must be an active agent.", {"assignee_id": ["Not an agent."]})
+        ticket = self._visible(ticket_id, actor)
+        self._check_version(ticket, expected_version)
+        changes: dict[str, Any] = {"assignee_id": assignee_id} if set_assignee else {}
+        if set_department:
+            changes["department_id"] = department_id
+        if assignee_id and ticket["status"] == "new":
+            changes["status"] = "open"
+        return self._change(ticket, actor, "assigned", changes)
+
+    def change_priority(self, ticket_id, priority, actor, expected_version=None):
+        self._check_actor(actor)
+        self._staff(actor)
+        if priority not in TICKET_PRIORITIES:
+            raise ValidationFailed("Invalid input.", {"priority": ["Unknown priority."]})
+        return self.update(ticket_id, {"priority": priority}, actor, expected_version=expected_version)
+
+    def add_comment(self, ticket_id, data, actor):
+        self._check_actor(actor)
+        self._reject_unknown(data, ("body", "internal", "mentions"))
+        internal = bool(data.get("internal", False))
+        if internal and actor["role"] not in STAFF_ROLES:
+            raise PermissionDenied("Only agents can write internal notes.")
+        ticket = self._visible(ticket_id, actor)
+        comment = {
+            "id": str(uuid.uuid4()),
+            "ticket_id": ticket["id"],
+            "author_id": actor["id"],
+            "author_role": actor["role"],
+            "body": data["body"],
+            "internal": internal,
+            "mentions": list(data.get("mentions", [])),
+            "created_at": self._tick(),
+        }
+        self.comments[ticket["id"]].append(comment)
+        self._change(ticket, actor, "internal_note" if internal else "replied", {}, public=not internal)
+        return comment
+
+    def list_comments(self, ticket_id, actor):
+        self._check_actor(actor)
+        ticket = self._visible(ticket_id, actor)
+        staff = actor["role"] in STAFF_ROLES
+        return [comment for comment in self.comments[ticket["id"]] if staff or not comment["internal"]]
+
+    def history(self, ticket_id, actor):
+        self._check_actor(actor)
+        ticket = self._visible(ticket_id, actor)
+        staff = actor["role"] in STAFF_ROLES
+        return [
+            {key: value for key, value in entry.items() if key != "public"}
+            for entry in self.entries[ticket["id"]]
+            if staff or entry["public"]
+        ]
+
+    def delete(self, ticket_id, actor):
+        self._check_actor(actor)
+        if actor["role"] != "admin":
+            raise PermissionDenied("Only admins can delete tickets.")
+        ticket = self._visible(ticket_id, actor)
+        self.deleted.add(ticket["id"])
+        return None
+
+    def stats(self, actor, filters=None):
+        self._check_actor(actor)
+        found = self._matching(actor, filters or {}, resolve_me=False)  # as the service: "me" taken literally
+        stats = {
+            "total": len(found),
+            "by_status": {status: sum(t["status"] == status for t in found) for status in TICKET_STATUSES},
+            "by_priority": {p: sum(t["priority"] == p for t in found) for p in TICKET_PRIORITIES},
+        }
+        if actor["role"] in STAFF_ROLES:
+            stats["by_assignee"] = {}
+            for ticket in found:
+                key = ticket["assignee_id"] or "unassigned"
+                stats["by_assignee"][key] = stats["by_assignee"].get(key, 0) + 1
+        return stats
+
+    def tags(self, actor):
+        self._check_actor(actor)
+        counts: dict[str, int] = {}
+        for ticket in self._matching(actor, {}):
+            for tag in ticket["tags"]:
+                counts[tag] = counts.get(tag, 0) + 1
+        return [{"tag": tag, "count": count} for tag, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+    # -- internals ----------------------------------------------------------------------------
+    @staticmethod
+    def _check_actor(actor: Any) -> None:
+        if not isinstance(actor, dict) or set(actor) != ACTOR_KEYS or actor["via"] != "gateway":
+            raise AssertionError(f"the gateway sent an actor outside the contract: {actor!r}")
+        if actor["role"] not in ROLES:
+            raise ValidationFailed("A valid actor is required.", {"actor": ["Must carry id and role."]})
+
+    @staticmethod
+    def _staff(actor: dict[str, Any]) -> None:
+        if actor["role"] not in STAFF_ROLES:
+            raise PermissionDenied("Only agents can do this.")
+
+    @staticmethod
+    def _reject_unknown(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
+        unknown = sorted(set(data) - set(allowed))
+        if unknown:
+            raise AssertionError(f"the gateway sent fields outside the contract: {unknown}")
+
+    @staticmethod
+    def _can_view(actor: dict[str, Any], ticket: dict[str, Any]) -> bool:
+        if actor["role"] in ("supervisor", "admin"):
+            return True
+        if actor["role"] == "agent":
+            return ticket["department_id"] in (None, actor["department_id"]) or ticket["assignee_id"] == actor["id"]
+        return ticket["requester_id"] == actor["id"]
+
+    def _visible(self, ticket_id: str, actor: dict[str, Any]) -> dict[str, Any]:
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None or ticket_id in self.deleted or not self._can_view(actor, ticket):
+            raise TicketNotFound()
+        return ticket
+
+    @staticmethod
+    def _check_version(ticket: dict[str, Any], expected_version: int | None) -> None:
+        if expected_version is not None and int(expected_version) != ticket["version"]:
+            raise StaleTicket(
+                f"The ticket changed since you read it (you had version {expected_version}, "
+                f"it is now {ticket['version']}).",
+                {"version": [str(ticket["version"])]},
+            )
+
+    def _matching(self, actor: dict[str, Any], filters: dict[str, Any], *, resolve_me: bool = True) -> list[dict]:
+        self._reject_unknown(filters, LIST_FILTERS)
+        for key in ("created_from", "created_to"):
+            if key in filters and datetime.fromisoformat(filters[key]).tzinfo is None:
+                raise ValidationFailed("Invalid input.", {key: ["Not a valid aware datetime."]})
+        found = []
+        for ticket in self.tickets.values():
+            if ticket["id"] in self.deleted or not self._can_view(actor, ticket):
+                continue
+            if not self._passes(ticket, filters, actor, resolve_me=resolve_me):
+                continue
+            found.append(ticket)
+        return found
+
+    @staticmethod
+    def _passes(ticket: dict[str, Any], filters: dict[str, Any], actor: dict[str, Any], *, resolve_me: bool) -> bool:
+        for key in ("status", "priority"):
+            wanted = filters.get(key)
+            if isinstance(wanted, str):
+                wanted = wanted.split(",")
+            if wanted and ticket[key] not in wanted:
+                return False
+        for key in ("department_id", "requester_id", "category", "source"):
+            if filters.get(key) and ticket[key] != filters[key]:
+                return False
+        assignee = filters.get("assignee_id")
+        if assignee == "me" and resolve_me:
+            assignee = actor["id"]
+        if assignee == "none" and ticket["assignee_id"] is not None:
+            return False
+        if assignee and assignee != "none" and ticket["assignee_id"] != assignee:
+            return False
+        if filters.get("tag") and filters["tag"] not in ticket["tags"]:
+            return False
+        created = datetime.fromisoformat(ticket["created_at"])
+        if filters.get("created_from") and created < datetime.fromisoformat(filters["created_from"]):
+            return False
+        if filters.get("created_to") and created > datetime.fromisoformat(filters["created_to"]):
+            return False
+        q = (filters.get("q") or "").lower()
+        return not q or q in ticket["title"].lower() or q in ticket["description"].lower()
+
+    def _change(self, ticket, actor, action, changes, *, public=True):
+        for field_name, value in changes.items():
+            if ticket[field_name] != value:
+                self._record(ticket["id"], actor, action, field_name, ticket[field_name], value, public=public)
+                ticket[field_name] = value
+        if not changes:
+            self._record(ticket["id"], actor, action, None, public=public)
+        ticket["updated_at"] = self._tick()
+        ticket["version"] += 1
+        return self._view(ticket, actor)
+
+    def _record(self, ticket_id, actor, action, field_name, before=None, after=None, *, public=True):
+        entries = self.entries.setdefault(ticket_id, [])
+        entries.append(
+            {
+                "id": sum(len(e) for e in self.entries.values()) + 1,
+                "at": self._clock.isoformat(),
+                "actor_id": actor["id"],
+                "actor_role": actor["role"],
+                "via": actor["via"],
+                "action": action,
+                "field": field_name,
+                "before": before,
+                "after": after,
+                "public": public,
+            }
+        )
+
+    @staticmethod
+    def _view(ticket: dict[str, Any], actor: dict[str, Any]) -> dict[str, Any]:
+        view = _wire(ticket)
+        if actor["role"] not in STAFF_ROLES:
+            view.pop("metadata")
+        return view
+
+    def _tick(self) -> str:
+        self._clock += timedelta(minutes=1)
+        return self._clock.isoformat()
+
 
 @dataclass
 class RecordedCall:
@@ -441,6 +813,10 @@ class FakeRpc:
 
     def methods_called(self, service: str = "users") -> list[str]:
         return [call.method for call in self.calls if call.service == service]
+
+    def calls_to(self, service: str, method: str) -> list[RecordedCall]:
+        """Return the calls made to ``service.method``, oldest first."""
+        return [call for call in self.calls if call.service == service and call.method == method]
 
 
 @dataclass

@@ -1,0 +1,46 @@
+"""Builders shared by the tickets tests: callers (actor dicts), domain tickets and a fake users directory."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+DEPT_A = str(uuid.uuid4())
+DEPT_B = str(uuid.uuid4())
+ORG = str(uuid.uuid4())
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def actor(
+    role: str, *, department_id: str | None = None, organization_id: str | None = None, id: str | None = "new"
+) -> dict[str, Any]:
+    """Return the actor dict the gateway passes with every call (a fresh id unless given)."""
+    return {
+        "id": new_id() if id == "new" else id,
+        "role": role,
+        "department_id": department_id,
+        "organization_id": organization_id,
+    }
+
+
+class FakeDirectory:
+    """The users service as the tickets handlers see it: ``get_user`` answers a copy or None."""
+
+    def __init__(self):
+        self.users: dict[str, dict[str, Any]] = {}
+        self.looked_up: list[str] = []
+
+    def add(
+        self, role: str = "agent", *, status: str = "active", department_id: str | None = None, id: str | None = None
+    ) -> dict[str, Any]:
+        user = {"id": id or new_id(), "role": role, "status": status, "department_id": department_id}
+        self.users[user["id"]] = user
+        return dict(user)
+
+    def get_user(self, user_id: str) -> dict[str, Any] | None:
+        self.looked_up.append(user_id)
+        user = self.users.get(user_id)
+        return dict(user) if user else None
