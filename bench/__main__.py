@@ -29,7 +29,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from helpdesk_common.stack import launch, migrate_and_seed
+from bench import tickets as tickets_bench
+from helpdesk_common.stack import SERVICES, launch, migrate_and_seed
 
 DEFAULT_PG = "postgresql+psycopg://helpdesk:helpdesk@127.0.0.1:5432/helpdesk"
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/helpdesk_test"
@@ -44,11 +45,11 @@ def ms(value: float) -> str:
     return f"{value * 1000:.1f} ms"
 
 
-def create_database(backend: str, var_dir: Path) -> tuple[str, callable]:
+def create_database(backend: str, var_dir: Path, service: str) -> tuple[str, callable]:
     if backend == "sqlite":
-        return f"sqlite:///{var_dir / 'users.db'}", lambda: None
+        return f"sqlite:///{var_dir / f'{service}.db'}", lambda: None
     admin = os.environ.get("HELPDESK_BENCH_POSTGRES_URL", DEFAULT_PG)
-    name = f"bench_users_{uuid.uuid4().hex[:8]}"
+    name = f"bench_{service}_{uuid.uuid4().hex[:8]}"
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -145,24 +146,34 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--requests", type=int, default=1000, help="sequential /auth/me and bare RPC calls")
     parser.add_argument("--events", type=int, default=300, help="events for the outbox latency")
+    parser.add_argument("--reads", type=int, default=200, help="requests per list/search case")
+    parser.add_argument("--only", choices=["foundation", "tickets"], help="run one part only")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args()
 
     amqp_uri = os.environ.get("HELPDESK_TEST_AMQP_URI", DEFAULT_AMQP)
     with tempfile.TemporaryDirectory(prefix="helpdesk-bench-") as tmp:
         var_dir = Path(tmp)
-        url, drop = create_database(args.backend, var_dir)
+        urls, drops = {}, []
         try:
-            migrate_and_seed("users", url)
-            stack = launch(var_dir=var_dir, amqp_uri=amqp_uri, database_urls={"users": url},
+            for service in SERVICES:
+                urls[service], drop = create_database(args.backend, var_dir, service)
+                drops.append(drop)
+                migrate_and_seed(service, urls[service])
+            stack = launch(var_dir=var_dir, amqp_uri=amqp_uri, database_urls=urls,
                            extra_env={"GATEWAY_LOGIN_RATE_LIMIT": "1000000/minute", "LOG_LEVEL": "WARNING",
-                                      "GATEWAY_WORKERS": "2", "GATEWAY_THREADS": "8"})
+                                      "GATEWAY_WORKERS": "2", "GATEWAY_THREADS": "16"})
             try:
-                figures = run(stack.base_url, amqp_uri, args)
+                figures = {}
+                if args.only in (None, "foundation"):
+                    figures.update(run(stack.base_url, amqp_uri, args))
+                if args.only in (None, "tickets"):
+                    figures.update(tickets_bench.run(stack.base_url, urls["tickets"], args))
             finally:
                 stack.stop_all()
         finally:
-            drop()
+            for drop in drops:
+                drop()
     if args.json:
         print(json.dumps(figures, indent=2))
     return 0
