@@ -127,3 +127,15 @@ def fakes_module():
 def password():
     """The password of every seeded account."""
     return PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def _isolated_remote_error_registry():
+    """The gateway registers the contract's errors in nameko's process-wide registry; undo it after each test
+    so integration tests in the same run keep receiving plain RemoteErrors from their proxies."""
+    from nameko import exceptions
+
+    saved = dict(exceptions.registry)
+    yield
+    exceptions.registry.clear()
+    exceptions.registry.update(saved)

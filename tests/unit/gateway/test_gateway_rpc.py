@@ -174,10 +174,11 @@ def test_pool_never_holds_more_proxies_than_its_size(make_pool, fakes):
 
 
 def test_call_times_out_when_no_proxy_frees_up(make_pool, fakes):
-    pool, _ = make_pool(fakes.ScriptedProxy(hang=0.5), size=1)
+    proxy = fakes.ScriptedProxy(hang=0.5)
+    pool, _ = make_pool(proxy, size=1)
     busy = threading.Thread(target=pool.call, args=("users", "slow"))
     busy.start()
-    time.sleep(0.05)
+    assert proxy.called.wait(5)  # the only proxy is now busy
 
     with pytest.raises(ServiceTimeout):
         pool.call("users", "ping", rpc_timeout=0.1)
