@@ -9,7 +9,9 @@ from flask_cors import CORS
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from gateway.api import attachments as attachments_api
 from gateway.api import auth as auth_api
+from gateway.api import categories as categories_api
 from gateway.api import departments as departments_api
 from gateway.api import organizations as organizations_api
 from gateway.api import tickets as tickets_api
@@ -26,7 +28,7 @@ from gateway.schemas.common import ErrorEnvelopeSchema
 from helpdesk_common.context import CORRELATION_HEADER
 from helpdesk_common.logging import configure_logging, init_sentry
 
-RESOURCES = (auth_api, users_api, departments_api, organizations_api, tickets_api)
+RESOURCES = (auth_api, users_api, departments_api, organizations_api, tickets_api, attachments_api, categories_api)
 
 
 class GatewayApi(Api):

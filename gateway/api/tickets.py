@@ -33,8 +33,12 @@ from gateway.schemas.tickets import (
     CloseSchema,
     CommentSchema,
     CreateCommentSchema,
+    CreateLinkSchema,
     CreateTicketSchema,
     HistoryEntrySchema,
+    LinkSchema,
+    MergeResultSchema,
+    MergeSchema,
     PrioritySchema,
     StatusChangeSchema,
     TagCountSchema,
@@ -467,3 +471,48 @@ def list_comments(ticket_id):
 def ticket_history(ticket_id):
     """Return every change of a ticket, oldest first (requesters see the public part)."""
     return success(whole_list(rpc().call(SERVICE, "history", str(ticket_id), actor=current_actor())))
+
+
+# -- merging and links ----------------------------------------------------------------------------
+@blp.route("/<uuid:ticket_id>/merge", methods=["POST"])
+@require_auth(roles=STAFF)
+@blp.arguments(MergeSchema)
+@blp.response(200, envelope(MergeResultSchema))
+@_errors(403, 404, 409)
+def merge_ticket(payload, ticket_id):
+    """Merge this duplicate into `target_id` (agents): its thread moves there and it is closed.
+
+    409 when merging a ticket into itself, into a closed or merged ticket, or a ticket already merged.
+    """
+    result = rpc().call(SERVICE, "merge", str(ticket_id), payload["target_id"], actor=current_actor())
+    return success(result, f"Ticket merged into {result['target']['number']}.")
+
+
+@blp.route("/<uuid:ticket_id>/links", methods=["GET"])
+@require_auth()
+@blp.response(200, page_envelope(LinkSchema))
+@_errors(404)
+def list_links(ticket_id):
+    """Return a ticket's links (related, parent, child) to the tickets you can see."""
+    return success(whole_list(rpc().call(SERVICE, "links", str(ticket_id), actor=current_actor())))
+
+
+@blp.route("/<uuid:ticket_id>/links", methods=["POST"])
+@require_auth(roles=STAFF)
+@blp.arguments(CreateLinkSchema)
+@blp.response(201, envelope(LinkSchema))
+@_errors(403, 404, 409)
+def link_ticket(payload, ticket_id):
+    """Link another ticket to this one (agents); `kind` is what the other ticket is to this one. 409 if linked."""
+    link = rpc().call(SERVICE, "link", str(ticket_id), payload["other_id"], payload["kind"], actor=current_actor())
+    return success(link, "Tickets linked.")
+
+
+@blp.route("/<uuid:ticket_id>/links/<uuid:other_id>", methods=["DELETE"])
+@require_auth(roles=STAFF)
+@blp.response(200, MessageEnvelopeSchema)
+@_errors(403, 404)
+def unlink_ticket(ticket_id, other_id):
+    """Remove the link between two tickets (agents), whichever side it was made from."""
+    rpc().call(SERVICE, "unlink", str(ticket_id), str(other_id), actor=current_actor())
+    return success(None, "Tickets unlinked.")

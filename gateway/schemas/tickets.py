@@ -401,3 +401,68 @@ class TicketExportQuerySchema(TicketFiltersSchema, _Sorting):
 
 class TicketStatsQuerySchema(TicketFiltersSchema):
     """The list's filters: count only the matching tickets."""
+
+
+# -- categories, merging and links -----------------------------------------------------------------
+LINK_KINDS = ("related", "parent", "child")
+CATEGORY_DESCRIPTION_MAX = 2000
+
+
+class CategorySchema(Schema):
+    """A ticket category; a new ticket in it goes to its default department unless one is given."""
+
+    id = fields.String(required=True, metadata=_uuid)
+    name = fields.String(required=True)
+    description = fields.String(allow_none=True)
+    default_department_id = fields.String(allow_none=True, metadata=_uuid)
+    created_at = fields.String(metadata=_timestamp)
+    updated_at = fields.String(metadata=_timestamp)
+
+
+class CreateCategorySchema(InputSchema):
+    """A new category (names are unique, ignoring case)."""
+
+    name = text(CATEGORY_MAX, required=True)
+    description = text(CATEGORY_DESCRIPTION_MAX, allow_none=True)
+    default_department_id = UuidString(allow_none=True)
+
+
+class UpdateCategorySchema(ChangesSchema):
+    """Changes to a category (tickets already filed keep the name they have)."""
+
+    name = text(CATEGORY_MAX)
+    description = text(CATEGORY_DESCRIPTION_MAX, allow_none=True)
+    default_department_id = UuidString(allow_none=True)
+
+
+class MergeSchema(InputSchema):
+    """The ticket to merge this one into."""
+
+    target_id = UuidString(required=True)
+
+
+class MergeResultSchema(Schema):
+    """The closed duplicate and the target that now holds its thread."""
+
+    ticket = fields.Nested(TicketSchema, required=True)
+    target = fields.Nested(TicketSchema, required=True)
+
+
+class CreateLinkSchema(InputSchema):
+    """Another ticket and what it is to this one (``parent``: the other ticket is this one's parent)."""
+
+    other_id = UuidString(required=True)
+    kind = _one_of(LINK_KINDS, required=True)
+
+
+class LinkSchema(Schema):
+    """A link seen from ``ticket_id``: ``other_id`` is its ``kind`` (related, parent or child)."""
+
+    ticket_id = fields.String(required=True, metadata=_uuid)
+    other_id = fields.String(required=True, metadata=_uuid)
+    kind = fields.String(required=True, metadata={"enum": list(LINK_KINDS)})
+    number = fields.String()
+    title = fields.String()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    created_at = fields.String(metadata=_timestamp)
+    created_by = fields.String(allow_none=True, metadata=_uuid)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 from nameko.exceptions import RemoteError
@@ -81,3 +82,20 @@ class SearchIndex(DependencyProvider):
             self.index.ensure_index()
         except (ApiError, TransportError) as exc:  # down or refusing: the first indexed event tries again
             log.warning("could not set up the Elasticsearch ticket index yet: %r", exc)
+
+
+class AttachmentStore(DependencyProvider):
+    """Give workers the attachment storage: a local directory, ``ATTACHMENTS_DIR`` (default ``var/attachments``).
+
+    The gateway writes uploads into the same storage, so both must see it (one host, a shared volume, or
+    later an S3-compatible bucket behind the same port). One instance per container: it keeps no state.
+    """
+
+    def setup(self) -> None:
+        from services.tickets.adapters.storage import LocalFileStorage, attachments_dir
+
+        configured = self.container.config.get("ATTACHMENTS_DIR")
+        self.storage = LocalFileStorage(Path(configured).resolve() if configured else attachments_dir())
+
+    def get_dependency(self, worker_ctx):
+        return self.storage

@@ -5,6 +5,7 @@ Every change writes the ticket, its history lines and its events in one transact
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any, Protocol
 
@@ -12,10 +13,17 @@ from helpdesk_common.uow import UnitOfWork
 from helpdesk_contracts.envelope import Envelope
 from services.tickets import schemas
 from services.tickets.adapters import search
+from services.tickets.adapters.attachments import SqlAlchemyAttachmentRepository
+from services.tickets.adapters.categories import SqlAlchemyCategoryRepository
+from services.tickets.adapters.links import SqlAlchemyLinkRepository
 from services.tickets.adapters.repository import SORTABLE, SqlAlchemyTicketRepository
 from services.tickets.adapters.search.metrics import observe_indexed
+from services.tickets.adapters.storage import AttachmentStorage, relative_path
+from services.tickets.domain import attachments as attachment_rules
 from services.tickets.domain import rules
 from services.tickets.domain.errors import (
+    Conflict,
+    NotFound,
     PermissionDenied,
     StaleTicket,
     TicketNotFound,
@@ -108,6 +116,7 @@ def open_ticket(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfW
         raise ValidationFailed("A requester is required.", {"requester_id": ["Missing."]})
     if not actor.is_staff and actor.role != "system":
         payload["organization_id"] = actor.organization_id
+    _route_by_category(uow, payload)
     repo = _repo(uow)
     number = rules.format_number(repo.next_number())
     ticket = Ticket(id=str(uuid.uuid4()), number=number, requester_id=requester_id, now=uow.clock.now(),
@@ -298,6 +307,8 @@ def search_tickets(actor_raw: dict[str, Any], query: str, filters: dict[str, Any
 def feed_search_index(envelope: Envelope, *, uow: UnitOfWork, index: search.TicketSearchIndex) -> None:
     """Copy the ticket a ``ticket.*`` event is about, as it is now, into an external search index."""
     search.sync_ticket(uow.session, envelope.data["ticket"]["id"], index=index)
+    if envelope.data.get("target"):  # ticket.merged also changed the target's thread
+        search.sync_ticket(uow.session, envelope.data["target"]["id"], index=index)
     observe_indexed(envelope.occurred_at, now=uow.clock.now())
 
 
@@ -375,3 +386,336 @@ def _page(page: Any, limit: Any) -> tuple[int, int]:
         raise ValidationFailed(f"limit must be between 1 and {schemas.MAX_PAGE_SIZE}.",
                                {"limit": [f"Must be between 1 and {schemas.MAX_PAGE_SIZE}."]})
     return page, limit
+
+
+# attachments ------------------------------------------------------------------------------------
+# The bytes are written to the attachment storage first (by the gateway, under a random key); these
+# handlers check them, own their metadata and decide who may read them.
+
+def add_attachment(ticket_id: str, meta: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfWork,
+                   storage: AttachmentStorage, max_bytes: int = attachment_rules.DEFAULT_MAX_BYTES) -> dict[str, Any]:
+    """Record an uploaded file on a ticket (or one of its comments); refused uploads are removed from storage."""
+    key = meta.get("storage_key") if isinstance(meta, dict) else None
+    if not isinstance(key, str) or not _is_storage_key(key):
+        raise ValidationFailed("An uploaded file is required.", {"file": ["Missing."]})
+    try:
+        row = _check_upload(ticket_id, meta, actor_raw, key, uow=uow, storage=storage, max_bytes=max_bytes)
+    except Exception:
+        storage.delete(key)  # a refused or failed upload leaves nothing behind
+        raise
+    uow.commit()
+    return _attachment_view(row)
+
+
+def _check_upload(ticket_id: str, meta: dict[str, Any], actor_raw: dict[str, Any], key: str, *, uow: UnitOfWork,
+                  storage: AttachmentStorage, max_bytes: int) -> dict[str, Any]:
+    actor = actor_from(actor_raw)
+    if actor.id is None:
+        raise ValidationFailed("An attachment needs a person as its uploader.", {"actor": ["Missing id."]})
+    ticket = _visible(uow, ticket_id, actor)
+    internal = meta.get("internal") is True
+    if internal and not actor.is_staff:
+        raise PermissionDenied("Only agents can add internal attachments.")
+    comment_id = meta.get("comment_id")
+    if comment_id is not None:
+        comment = next((c for c in _repo(uow).comments(ticket.id, include_internal=actor.is_staff)
+                        if c.id == comment_id), None)
+        if comment is None:
+            raise ValidationFailed("No such comment on this ticket.", {"comment_id": ["Not a comment of this ticket."]})
+        internal = internal or bool(comment.internal)  # an attachment on an internal note is internal
+    filename = attachment_rules.sanitize_filename(meta.get("filename") or "")
+    content_type = attachment_rules.content_type_for(filename)
+    allowed = ", ".join(sorted(attachment_rules.ALLOWED))
+    if not filename or content_type is None:
+        raise ValidationFailed("This type of file is not accepted.", {"file": [f"Allowed extensions: {allowed}."]})
+    try:
+        with storage.open(key) as stream:
+            head = stream.read(attachment_rules.SNIFF_BYTES)
+            if not attachment_rules.content_matches(filename, head):
+                raise ValidationFailed("The file's content does not match its extension.",
+                                       {"file": [f"Not a valid .{attachment_rules.extension(filename)} file."]})
+            size, digest = _measure(head, stream)
+    except FileNotFoundError:
+        raise ValidationFailed("An uploaded file is required.", {"file": ["Not found in storage."]}) from None
+    if size > max_bytes:
+        raise ValidationFailed("The file is too large.", {"file": [f"At most {max_bytes} bytes."]})
+    now = uow.clock.now()
+    row = {"id": str(uuid.uuid4()), "ticket_id": ticket.id, "comment_id": comment_id, "filename": filename,
+           "content_type": content_type, "size": size, "sha256": digest, "storage_key": key,
+           "uploaded_by": actor.id, "created_at": now, "internal": internal}
+    SqlAlchemyAttachmentRepository(uow.session).add(row)
+    _repo(uow).record_history(ticket.id, actor=actor, action="attachment_added",
+                              changes={"attachment": {"before": None, "after": filename}}, now=now, public=not internal)
+    return row
+
+
+def _measure(head: bytes, stream: Any) -> tuple[int, str]:
+    digest, size = hashlib.sha256(head), len(head)
+    while chunk := stream.read(64 * 1024):
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def _is_storage_key(key: str) -> bool:
+    try:
+        relative_path(key)
+    except ValueError:
+        return False
+    return True
+
+
+def list_attachments(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Return a ticket's attachments, oldest first; internal ones only for agents."""
+    actor = actor_from(actor_raw)
+    ticket = _visible(uow, ticket_id, actor)
+    rows = SqlAlchemyAttachmentRepository(uow.session).for_ticket(
+        ticket.id, include_internal=actor.is_staff or actor.role == "system")
+    return [_attachment_view(row) for row in rows]
+
+
+def _visible_attachment(uow: UnitOfWork, attachment_id: str, actor: rules.Actor) -> dict[str, Any]:
+    row = SqlAlchemyAttachmentRepository(uow.session).find(str(attachment_id))
+    if row is None:
+        raise NotFound("Attachment not found.")
+    try:
+        _visible(uow, row["ticket_id"], actor)
+    except TicketNotFound:
+        raise NotFound("Attachment not found.") from None  # no existence oracle, as for tickets
+    if row["internal"] and not (actor.is_staff or actor.role == "system"):
+        raise NotFound("Attachment not found.")
+    return row
+
+
+def get_attachment(attachment_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+    """Return an attachment's metadata and where its bytes are, if the caller may read it."""
+    actor = actor_from(actor_raw)
+    row = _visible_attachment(uow, attachment_id, actor)
+    return {**_attachment_view(row), "storage_key": row["storage_key"],
+            "storage_path": relative_path(row["storage_key"])}
+
+
+def delete_attachment(attachment_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork,
+                      storage: AttachmentStorage) -> None:
+    """Remove an attachment (its uploader, or an agent who sees the ticket); the bytes go after the commit."""
+    actor = actor_from(actor_raw)
+    row = _visible_attachment(uow, attachment_id, actor)
+    if row["uploaded_by"] != actor.id and not (actor.is_staff or actor.role == "system"):
+        raise PermissionDenied("Only its uploader or an agent can remove an attachment.")
+    SqlAlchemyAttachmentRepository(uow.session).remove(row["id"])
+    _repo(uow).record_history(row["ticket_id"], actor=actor, action="attachment_removed",
+                              changes={"attachment": {"before": row["filename"], "after": None}},
+                              now=uow.clock.now(), public=not row["internal"])
+    uow.commit()
+    # after the commit: a failed commit must not lose the bytes (a failed delete only leaves an orphan file)
+    storage.delete(row["storage_key"])
+
+
+def _attachment_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"], "ticket_id": row["ticket_id"], "comment_id": row["comment_id"],
+        "filename": row["filename"], "content_type": row["content_type"], "size": int(row["size"]),
+        "sha256": row["sha256"], "uploaded_by": row["uploaded_by"], "internal": bool(row["internal"]),
+        "created_at": schemas.iso(row["created_at"]),
+    }
+
+
+# categories -------------------------------------------------------------------------------------
+
+def _categories(uow: UnitOfWork) -> SqlAlchemyCategoryRepository:
+    return SqlAlchemyCategoryRepository(uow.session)
+
+
+def _admin(actor: rules.Actor) -> None:
+    if actor.role not in ("admin", "system"):
+        raise PermissionDenied("Only admins can manage categories.")
+
+
+def _route_by_category(uow: UnitOfWork, payload: dict[str, Any]) -> None:
+    """Give a new ticket its category's default department when the caller named no department.
+
+    A name no category has stays allowed as free text (as before categories existed).
+    """
+    if not payload.get("category") or payload.get("department_id"):
+        return
+    category = _categories(uow).find_by_name(payload["category"])
+    if category is not None and category["default_department_id"]:
+        payload["department_id"] = category["default_department_id"]
+
+
+def _unique_category_name(uow: UnitOfWork, name: str, *, exclude: str | None = None) -> None:
+    existing = _categories(uow).find_by_name(name)
+    if existing is not None and existing["id"] != exclude:
+        raise Conflict(f"A category named {existing['name']!r} already exists.", {"name": ["Already taken."]})
+
+
+def create_category(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+    """Create a ticket category (admins)."""
+    actor = actor_from(actor_raw)
+    _admin(actor)
+    payload = schemas.load(schemas.CategoryInput(), data)
+    _unique_category_name(uow, payload["name"])
+    now = uow.clock.now()
+    row = {"id": str(uuid.uuid4()), "name": payload["name"], "description": payload.get("description"),
+           "default_department_id": payload.get("default_department_id"), "created_at": now, "updated_at": now}
+    _categories(uow).add(row)
+    uow.commit()
+    return schemas.category_view(row)
+
+
+def list_categories(actor_raw: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+    """Return every category, by name (anyone signed in)."""
+    actor_from(actor_raw)
+    items = [schemas.category_view(row) for row in _categories(uow).list()]
+    return {"items": items, "total": len(items)}
+
+
+def get_category(category_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+    """Return one category."""
+    actor_from(actor_raw)
+    return schemas.category_view(_categories(uow).get(category_id))
+
+
+def update_category(category_id: str, changes: dict[str, Any], actor_raw: dict[str, Any], *,
+                    uow: UnitOfWork) -> dict[str, Any]:
+    """Change a category (admins); tickets keep the category name they were filed under."""
+    actor = actor_from(actor_raw)
+    _admin(actor)
+    payload = schemas.load(schemas.CategoryInput(), changes, partial=True)
+    repo = _categories(uow)
+    repo.get(category_id, for_update=True)
+    if "name" in payload:
+        _unique_category_name(uow, payload["name"], exclude=category_id)
+    if payload:
+        repo.change(category_id, {**payload, "updated_at": uow.clock.now()})
+    row = repo.get(category_id)
+    uow.commit()
+    return schemas.category_view(row)
+
+
+def delete_category(category_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> None:
+    """Delete a category (admins); tickets filed under it keep the name as text."""
+    actor = actor_from(actor_raw)
+    _admin(actor)
+    repo = _categories(uow)
+    repo.get(category_id, for_update=True)
+    repo.remove(category_id)
+    uow.commit()
+
+
+# merging duplicates -----------------------------------------------------------------------------
+
+def merge_tickets(ticket_id: str, target_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+    """Merge a duplicate into a target (agents): its thread moves there and it is closed.
+
+    Answers ``{"ticket": <the closed duplicate>, "target": <the target>}``.
+    """
+    actor = actor_from(actor_raw)
+    _staff(actor)
+    if ticket_id == target_id:
+        raise Conflict("A ticket cannot be merged into itself.", {"target_id": ["Same ticket."]})
+    # lock both rows in one order, so two merges of the same pair cannot deadlock
+    locked = {tid: _visible(uow, tid, actor, for_update=True) for tid in sorted((ticket_id, target_id))}
+    duplicate, target = locked[ticket_id], locked[target_id]
+    now = uow.clock.now()
+    closed = duplicate.merge_into(target, actor=actor, now=now)
+    absorbed = target.absorb(duplicate, now=now)
+    repo = _repo(uow)
+    moved = repo.move_comments(duplicate.id, target.id)
+    for on, body in ((duplicate, f"Merged into {target.number}; the conversation continues there."),
+                     (target, f"{duplicate.number} was merged into this ticket ({moved} comments moved here).")):
+        repo.add(Comment(id=str(uuid.uuid4()), ticket_id=on.id, author_id=actor.id or "system", author_role="system",
+                         body=body, internal=False, mentions=[], now=now))
+    uow.session.flush()
+    repo.record_history(duplicate.id, actor=actor, action="merged",
+                        changes={**closed, "merged_into": {"before": None, "after": target.number}}, now=now)
+    repo.record_history(target.id, actor=actor, action="merged",
+                        changes={**absorbed, "merged_from": {"before": None, "after": duplicate.number}}, now=now)
+    _index(uow, duplicate)
+    _index(uow, target)
+    # consumers that follow the lifecycle (SLA timers, notifications) learn of the closing as of any other
+    uow.emit("ticket.status_changed", {"ticket": _snapshot(duplicate), "from": closed["status"]["before"],
+                                       "to": duplicate.status, "resolution": duplicate.resolution,
+                                       "actor": actor.to_dict()})
+    uow.emit("ticket.merged", {"ticket": _snapshot(duplicate), "target": _snapshot(target), "actor": actor.to_dict()})
+    uow.commit()
+    return {"ticket": _answer(duplicate, actor), "target": _answer(target, actor)}
+
+
+# links ------------------------------------------------------------------------------------------
+
+def _links(uow: UnitOfWork) -> SqlAlchemyLinkRepository:
+    return SqlAlchemyLinkRepository(uow.session)
+
+
+def _link_pair(uow: UnitOfWork, ticket_id: str, other_id: str, actor: rules.Actor) -> tuple[Ticket, Ticket]:
+    if ticket_id == other_id:
+        raise ValidationFailed("A ticket cannot be linked to itself.", {"other_id": ["Same ticket."]})
+    locked = {tid: _visible(uow, tid, actor, for_update=True) for tid in sorted((ticket_id, other_id))}
+    return locked[ticket_id], locked[other_id]
+
+
+def link_tickets(ticket_id: str, other_id: str, kind: str, actor_raw: dict[str, Any], *,
+                 uow: UnitOfWork) -> dict[str, Any]:
+    """Link two tickets (agents); ``kind`` is what the other ticket is to this one: related, parent or child."""
+    actor = actor_from(actor_raw)
+    _staff(actor)
+    payload = schemas.load(schemas.LinkInput(), {"other_id": other_id, "kind": kind})
+    ticket, other = _link_pair(uow, ticket_id, payload["other_id"], actor)
+    stored_ticket, stored_linked, stored_kind = rules.stored_link(ticket.id, other.id, payload["kind"])
+    existing = _links(uow).find(stored_ticket, stored_linked)
+    if existing is not None:
+        current = rules.link_kind_from(ticket.id, existing["ticket_id"], existing["kind"])
+        raise Conflict(f"{ticket.number} and {other.number} are already linked ({other.number} is its {current}); "
+                       "unlink them first.", {"other_id": ["Already linked."]})
+    now = uow.clock.now()
+    _links(uow).add(id=str(uuid.uuid4()), ticket_id=stored_ticket, linked_id=stored_linked, kind=stored_kind, now=now,
+                    created_by=actor.id)
+    _record_link(uow, "linked", ticket, other, payload["kind"], actor=actor, now=now)
+    uow.commit()
+    return schemas.link_view(ticket.id, other, kind=payload["kind"], created_at=now, created_by=actor.id)
+
+
+def unlink_tickets(ticket_id: str, other_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> None:
+    """Remove the link between two tickets (agents), whichever side it was made from."""
+    actor = actor_from(actor_raw)
+    _staff(actor)
+    ticket, other = _link_pair(uow, ticket_id, other_id, actor)
+    stored_ticket, stored_linked, _ = rules.stored_link(ticket.id, other.id, "related")
+    existing = _links(uow).find(stored_ticket, stored_linked)
+    if existing is None:
+        raise NotFound(f"{ticket.number} and {other.number} are not linked.")
+    _links(uow).remove(existing["id"])
+    kind = rules.link_kind_from(ticket.id, existing["ticket_id"], existing["kind"])
+    _record_link(uow, "unlinked", ticket, other, kind, actor=actor, now=uow.clock.now())
+    uow.commit()
+
+
+def list_links(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Return a ticket's links to the tickets the caller may see, oldest first."""
+    actor = actor_from(actor_raw)
+    ticket = _visible(uow, ticket_id, actor)
+    rows = _links(uow).of(ticket.id)
+    if not rows:
+        return []
+    others = {row["linked_id"] if row["ticket_id"] == ticket.id else row["ticket_id"] for row in rows}
+    visible, _ = _repo(uow).list(actor, {}, page=1, limit=max(len(others), 1), sort_by="created_at",
+                                 sort_order="asc", ids=sorted(others))
+    by_id = {t.id: t for t in visible}
+    answer = []
+    for row in rows:
+        other_id = row["linked_id"] if row["ticket_id"] == ticket.id else row["ticket_id"]
+        if other_id in by_id:
+            answer.append(schemas.link_view(ticket.id, by_id[other_id],
+                                            kind=rules.link_kind_from(ticket.id, row["ticket_id"], row["kind"]),
+                                            created_at=row["created_at"], created_by=row["created_by"]))
+    return answer
+
+
+def _record_link(uow: UnitOfWork, action: str, ticket: Ticket, other: Ticket, kind: str, *, actor: rules.Actor,
+                 now: Any) -> None:
+    # staff-only lines: the other ticket may be one the requester may not see
+    for this, that, seen_as in ((ticket, other, kind), (other, ticket, rules.inverse_kind(kind))):
+        link = {"number": that.number, "kind": seen_as}
+        change = {"before": None, "after": link} if action == "linked" else {"before": link, "after": None}
+        _repo(uow).record_history(this.id, actor=actor, action=action, changes={"link": change}, now=now, public=False)

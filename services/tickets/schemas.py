@@ -180,3 +180,57 @@ def history_view(row: dict[str, Any]) -> dict[str, Any]:
         "before": row["before"],
         "after": row["after"],
     }
+
+
+# categories and links ---------------------------------------------------------------------------
+
+CATEGORY_NAME_MAX = 100
+CATEGORY_DESCRIPTION_MAX = 2000
+
+
+class CategoryInput(_Trimmed):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=CATEGORY_NAME_MAX))
+    description = fields.String(validate=validate.Length(max=CATEGORY_DESCRIPTION_MAX), allow_none=True)
+    default_department_id = fields.String(validate=validate.Length(equal=36), allow_none=True)
+
+    @pre_load
+    def strip_name(self, data, **_):
+        if isinstance(data, dict) and isinstance(data.get("name"), str):
+            data = {**data, "name": data["name"].strip()}
+        return data
+
+
+class LinkInput(Schema):
+    class Meta:
+        unknown = RAISE
+
+    other_id = fields.String(required=True, validate=validate.Length(equal=36))
+    kind = fields.String(required=True, validate=validate.OneOf(rules.LINK_KINDS))
+
+
+def category_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "description": row["description"],
+        "default_department_id": row["default_department_id"],
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]),
+    }
+
+
+def link_view(ticket_id: str, other, *, kind: str, created_at, created_by: str | None) -> dict[str, Any]:
+    """A link as seen from ``ticket_id``: what ``other`` (a Ticket) is to it."""
+    return {
+        "ticket_id": ticket_id,
+        "other_id": other.id,
+        "kind": kind,
+        "number": other.number,
+        "title": other.title,
+        "status": other.status,
+        "created_at": iso(created_at),
+        "created_by": created_by,
+    }

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from nameko.rpc import rpc
 
+from helpdesk_common.config import env_int
 from helpdesk_common.nameko_ext import Database, Observability, reliable_event_handler
 from helpdesk_contracts.errors import ServiceError
 from services.tickets import handlers
 from services.tickets.adapters.orm import start_mappers
-from services.tickets.dependencies import SearchIndex, UsersDirectory
+from services.tickets.dependencies import AttachmentStore, SearchIndex, UsersDirectory
+from services.tickets.domain.attachments import DEFAULT_MAX_BYTES
 
 start_mappers()
 
@@ -29,6 +31,7 @@ class TicketsService:
     directory = UsersDirectory()
     observability = Observability()
     search_index = SearchIndex()
+    attachment_storage = AttachmentStore()
 
     @expected
     def ping(self) -> str:
@@ -130,6 +133,89 @@ class TicketsService:
         """Return tags with counts."""
         with self.db() as uow:
             return handlers.list_tags(actor, uow=uow)
+
+    # categories
+    @expected
+    def create_category(self, data, actor):
+        """Create a ticket category (admins)."""
+        with self.db() as uow:
+            return handlers.create_category(data, actor, uow=uow)
+
+    @expected
+    def list_categories(self, actor):
+        """Return every category."""
+        with self.db() as uow:
+            return handlers.list_categories(actor, uow=uow)
+
+    @expected
+    def get_category(self, category_id, actor):
+        """Return a category."""
+        with self.db() as uow:
+            return handlers.get_category(category_id, actor, uow=uow)
+
+    @expected
+    def update_category(self, category_id, changes, actor):
+        """Change a category (admins)."""
+        with self.db() as uow:
+            return handlers.update_category(category_id, changes, actor, uow=uow)
+
+    @expected
+    def delete_category(self, category_id, actor):
+        """Delete a category (admins)."""
+        with self.db() as uow:
+            return handlers.delete_category(category_id, actor, uow=uow)
+
+    # merging and links
+    @expected
+    def merge(self, ticket_id, target_id, actor):
+        """Merge a duplicate ticket into a target."""
+        with self.db() as uow:
+            return handlers.merge_tickets(ticket_id, target_id, actor, uow=uow)
+
+    @expected
+    def link(self, ticket_id, other_id, kind, actor):
+        """Link two tickets."""
+        with self.db() as uow:
+            return handlers.link_tickets(ticket_id, other_id, kind, actor, uow=uow)
+
+    @expected
+    def unlink(self, ticket_id, other_id, actor):
+        """Remove the link between two tickets."""
+        with self.db() as uow:
+            return handlers.unlink_tickets(ticket_id, other_id, actor, uow=uow)
+
+    @expected
+    def links(self, ticket_id, actor):
+        """Return a ticket's links to tickets the caller may see."""
+        with self.db() as uow:
+            return handlers.list_links(ticket_id, actor, uow=uow)
+
+    # attachments: the bytes never travel over RPC; the gateway writes them to the shared storage first
+    @expected
+    def add_attachment(self, ticket_id, meta, actor):
+        """Record a file the gateway stored under ``meta["storage_key"]`` on a ticket (or one of its comments)."""
+        max_bytes = env_int("ATTACHMENT_MAX_BYTES", DEFAULT_MAX_BYTES)
+        with self.db() as uow:
+            return handlers.add_attachment(ticket_id, meta, actor, uow=uow, storage=self.attachment_storage,
+                                           max_bytes=max_bytes)
+
+    @expected
+    def list_attachments(self, ticket_id, actor):
+        """Return a ticket's attachments."""
+        with self.db() as uow:
+            return handlers.list_attachments(ticket_id, actor, uow=uow)
+
+    @expected
+    def get_attachment(self, attachment_id, actor):
+        """Return an attachment's metadata and storage key, if the caller may read it."""
+        with self.db() as uow:
+            return handlers.get_attachment(attachment_id, actor, uow=uow)
+
+    @expected
+    def delete_attachment(self, attachment_id, actor):
+        """Remove an attachment and its bytes."""
+        with self.db() as uow:
+            return handlers.delete_attachment(attachment_id, actor, uow=uow, storage=self.attachment_storage)
 
     # Elasticsearch feed: one queue per type; each event only names the ticket whose current row is copied
     @reliable_event_handler("tickets", "ticket.created")

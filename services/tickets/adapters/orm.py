@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import registry
 
 from helpdesk_common.db import BigId, UtcDateTime
@@ -83,6 +96,34 @@ counters = Table(
     metadata,
     Column("name", String(50), primary_key=True),
     Column("value", BigId, nullable=False),
+)
+
+# categories and links are read and written as rows (Core), not mapped onto domain classes
+categories = Table(
+    "ticket_categories",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("description", Text),
+    Column("default_department_id", String(36)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("name", name="uq_ticket_categories_name"),
+)
+
+links = Table(
+    "ticket_links",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("ticket_id", String(36), ForeignKey("tickets.id"), nullable=False),
+    Column("linked_id", String(36), ForeignKey("tickets.id"), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(36)),
+    CheckConstraint("kind IN ('related', 'parent', 'child')", name="ck_ticket_links_kind"),
+    CheckConstraint("ticket_id <> linked_id", name="ck_ticket_links_not_self"),
+    UniqueConstraint("ticket_id", "linked_id", name="uq_ticket_links_pair"),
+    Index("ix_ticket_links_linked", "linked_id"),
 )
 
 _mapped = False

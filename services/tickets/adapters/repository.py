@@ -162,6 +162,14 @@ class SqlAlchemyTicketRepository:
                 counts[tag] = counts.get(tag, 0) + 1
         return counts
 
+    def move_comments(self, from_ticket_id: str, to_ticket_id: str) -> int:
+        """Move every comment of one ticket to another, authors and times unchanged; return how many moved."""
+        result = self.session.execute(
+            update(comments).where(comments.c.ticket_id == from_ticket_id).values(ticket_id=to_ticket_id)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)
+
 
 _INTERNAL_FIELDS = {"metadata"}
 
@@ -169,6 +177,7 @@ _INTERNAL_FIELDS = {"metadata"}
 def field_is_public(field: str | None) -> bool:
     """Tell whether a history line may be shown to the requester."""
     return field not in _INTERNAL_FIELDS
+
 
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from services.tickets.domain import rules
-from services.tickets.domain.errors import IllegalTransition, PermissionDenied, ValidationFailed
+from services.tickets.domain.errors import Conflict, IllegalTransition, PermissionDenied, ValidationFailed
 
 Changes = dict[str, dict[str, Any]]
 
@@ -146,6 +146,39 @@ class Ticket:
     def soft_delete(self, *, now: datetime) -> None:
         self.deleted_at = now
         self._touch(now)
+
+    # ---- merging duplicates
+    @property
+    def merged_into(self) -> str | None:
+        """The id of the ticket this one was merged into, if it was."""
+        return (self.metadata or {}).get("merged_into")
+
+    def merge_into(self, target: Ticket, *, actor: rules.Actor, now: datetime) -> Changes:
+        """Close this ticket as a duplicate of ``target`` (its thread moves there; the handler does that)."""
+        if target.id == self.id:
+            raise Conflict("A ticket cannot be merged into itself.", {"target_id": ["Same ticket."]})
+        if self.merged_into:
+            raise Conflict(f"{self.number} was already merged into another ticket.", {"ticket_id": ["Already merged."]})
+        if target.merged_into:
+            raise Conflict(f"Cannot merge into {target.number}: it was itself merged into another ticket; "
+                           "merge into that one.", {"target_id": ["Merged ticket."]})
+        if target.status == "closed":
+            raise Conflict(f"Cannot merge into {target.number}: it is closed; reopen it first.",
+                           {"target_id": ["Closed ticket."]})
+        if self.status == "closed":
+            raise Conflict(f"Cannot merge {self.number}: it is already closed; reopen it first.",
+                           {"ticket_id": ["Closed ticket."]})
+        applied = self.change_status("closed", actor=actor, now=now, resolution=rules.merge_resolution(target.number))
+        self._set("metadata", {**(self.metadata or {}), "merged_into": target.id}, applied)
+        return applied
+
+    def absorb(self, duplicate: Ticket, *, now: datetime) -> Changes:
+        """Note that ``duplicate`` was merged into this ticket."""
+        merged_from = [*(self.metadata or {}).get("merged_from", []), duplicate.id]
+        applied: Changes = {}
+        self._set("metadata", {**(self.metadata or {}), "merged_from": merged_from}, applied)
+        self._touch(now)
+        return applied
 
     def _set(self, field: str, value: Any, applied: Changes) -> None:
         before = getattr(self, field)

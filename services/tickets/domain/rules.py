@@ -85,3 +85,34 @@ def can_view(actor: Actor, *, requester_id: str, department_id: str | None, assi
         return (department_id is None or (actor.department_id is not None and department_id == actor.department_id)
                 or (actor.id is not None and assignee_id == actor.id))
     return actor.id is not None and requester_id == actor.id
+
+
+# links between tickets: stored once per pair, ``kind`` says what the linked ticket is to the other one
+LINK_KINDS = ("related", "parent", "child")
+_INVERSE_KIND = {"related": "related", "parent": "child", "child": "parent"}
+
+
+def inverse_kind(kind: str) -> str:
+    """Return the kind as seen from the other ticket: the parent of A makes A the child of B."""
+    return _INVERSE_KIND[kind]
+
+
+def stored_link(ticket_id: str, other_id: str, kind: str) -> tuple[str, str, str]:
+    """Return the one row of a pair, ``(ticket_id, linked_id, kind of linked_id)``, lowest id first.
+
+    Whichever side a link is made from, the same pair has the same row, so the table's unique pair
+    refuses a second link between two tickets.
+    """
+    if ticket_id <= other_id:
+        return ticket_id, other_id, kind
+    return other_id, ticket_id, inverse_kind(kind)
+
+
+def link_kind_from(ticket_id: str, row_ticket_id: str, row_kind: str) -> str:
+    """Return what the other ticket of a stored link is to ``ticket_id``."""
+    return row_kind if ticket_id == row_ticket_id else inverse_kind(row_kind)
+
+
+def merge_resolution(target_number: str) -> str:
+    """Return the resolution a duplicate is closed with."""
+    return f"Merged into {target_number}."

@@ -3,6 +3,7 @@ and a scripted proxy to drive ``gateway.rpc.RpcPool`` without a broker."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -23,6 +24,7 @@ from helpdesk_contracts.errors import (
     InvalidCredentials,
     InvalidRefreshToken,
     InvalidResetToken,
+    NotFound,
     OrganizationInUse,
     OrganizationNotFound,
     PermissionDenied,
@@ -423,6 +425,8 @@ LIST_FILTERS = (
     "created_from", "created_to", "q",
 )
 SORTABLE = ("created_at", "updated_at", "priority", "status", "number", "title")
+CATEGORY_FIELDS = ("name", "description", "default_department_id")
+LINK_KINDS = ("related", "parent", "child")
 
 
 class FakeTicketsService:
@@ -438,6 +442,8 @@ class FakeTicketsService:
         self.comments: dict[str, list[dict[str, Any]]] = {}
         self.entries: dict[str, list[dict[str, Any]]] = {}
         self.deleted: set[str] = set()
+        self.categories: dict[str, dict[str, Any]] = {}
+        self.link_rows: dict[frozenset[str], dict[str, Any]] = {}  # one per pair: {ticket_id, linked_id, kind, ...}
         self._sequence = 0
         self._clock = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -645,6 +651,115 @@ class FakeTicketsService:
                 counts[tag] = counts.get(tag, 0) + 1
         return [{"tag": tag, "count": count} for tag, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
+    # -- categories, merging, links ---------------------------------------------------------------
+    def create_category(self, data, actor):
+        self._check_actor(actor)
+        self._reject_unknown(data, CATEGORY_FIELDS)
+        self._admin(actor)
+        self._unique_category(data["name"])
+        now = self._tick()
+        category = {"id": str(uuid.uuid4()), "name": data["name"], "description": data.get("description"),
+                    "default_department_id": data.get("default_department_id"), "created_at": now, "updated_at": now}
+        self.categories[category["id"]] = category
+        return dict(category)
+
+    def list_categories(self, actor):
+        self._check_actor(actor)
+        items = sorted(self.categories.values(), key=lambda c: c["name"].lower())
+        return {"items": [dict(c) for c in items], "total": len(items)}
+
+    def get_category(self, category_id, actor):
+        self._check_actor(actor)
+        return dict(self._category(category_id))
+
+    def update_category(self, category_id, changes, actor):
+        self._check_actor(actor)
+        self._reject_unknown(changes, CATEGORY_FIELDS)
+        self._admin(actor)
+        category = self._category(category_id)
+        if "name" in changes:
+            self._unique_category(changes["name"], exclude=category_id)
+        category.update(changes, updated_at=self._tick())
+        return dict(category)
+
+    def delete_category(self, category_id, actor):
+        self._check_actor(actor)
+        self._admin(actor)
+        del self.categories[self._category(category_id)["id"]]
+
+    def merge(self, ticket_id, target_id, actor):
+        self._check_actor(actor)
+        self._staff(actor)
+        if ticket_id == target_id:
+            raise Conflict("A ticket cannot be merged into itself.", {"target_id": ["Same ticket."]})
+        duplicate, target = self._visible(ticket_id, actor), self._visible(target_id, actor)
+        if duplicate["metadata"].get("merged_into") or target["metadata"].get("merged_into"):
+            raise Conflict("Already merged.", {"target_id": ["Merged ticket."]})
+        if "closed" in (duplicate["status"], target["status"]):
+            raise Conflict("Cannot merge a closed ticket; reopen it first.", {"target_id": ["Closed ticket."]})
+        moved = self.comments[duplicate["id"]]
+        self.comments[target["id"]].extend({**c, "ticket_id": target["id"]} for c in moved)
+        self.comments[duplicate["id"]] = []
+        self._change(duplicate, actor, "merged", {"status": "closed", "closed_at": self._tick(),
+                                                   "resolution": f"Merged into {target['number']}.",
+                                                   "metadata": {**duplicate["metadata"], "merged_into": target["id"]}})
+        self._change(target, actor, "merged", {})
+        return {"ticket": self._view(duplicate, actor), "target": self._view(target, actor)}
+
+    def link(self, ticket_id, other_id, kind, actor):
+        self._check_actor(actor)
+        self._staff(actor)
+        if kind not in LINK_KINDS:
+            raise ValidationFailed("Invalid input.", {"kind": ["Unknown kind."]})
+        if ticket_id == other_id:
+            raise ValidationFailed("A ticket cannot be linked to itself.", {"other_id": ["Same ticket."]})
+        ticket, other = self._visible(ticket_id, actor), self._visible(other_id, actor)
+        pair = frozenset((ticket["id"], other["id"]))
+        if pair in self.link_rows:
+            raise Conflict("These tickets are already linked.", {"other_id": ["Already linked."]})
+        self.link_rows[pair] = {"ticket_id": ticket["id"], "linked_id": other["id"], "kind": kind,
+                            "created_at": self._tick(), "created_by": actor["id"]}
+        return self._link_view(ticket["id"], self.link_rows[pair])
+
+    def unlink(self, ticket_id, other_id, actor):
+        self._check_actor(actor)
+        self._staff(actor)
+        ticket, other = self._visible(ticket_id, actor), self._visible(other_id, actor)
+        if self.link_rows.pop(frozenset((ticket["id"], other["id"])), None) is None:
+            raise NotFound("These tickets are not linked.")
+
+    def links(self, ticket_id, actor):
+        self._check_actor(actor)
+        ticket = self._visible(ticket_id, actor)
+        found = [link for pair, link in self.link_rows.items() if ticket["id"] in pair]
+        return [
+            self._link_view(ticket["id"], link) for link in found
+            if self._can_view(actor, self.tickets[link["linked_id"] if link["ticket_id"] == ticket["id"]
+                                                  else link["ticket_id"]])
+        ]
+
+    @staticmethod
+    def _admin(actor: dict[str, Any]) -> None:
+        if actor["role"] != "admin":
+            raise PermissionDenied("Only admins can manage categories.")
+
+    def _category(self, category_id: str) -> dict[str, Any]:
+        if category_id not in self.categories:
+            raise NotFound("No such category.")
+        return self.categories[category_id]
+
+    def _unique_category(self, name: str, exclude: str | None = None) -> None:
+        if any(c["name"].lower() == name.lower() and c["id"] != exclude for c in self.categories.values()):
+            raise Conflict(f"A category named {name!r} already exists.", {"name": ["Already taken."]})
+
+    def _link_view(self, ticket_id: str, link: dict[str, Any]) -> dict[str, Any]:
+        mine = link["ticket_id"] == ticket_id
+        other = self.tickets[link["linked_id"] if mine else link["ticket_id"]]
+        kind = link["kind"] if mine else {"related": "related", "parent": "child", "child": "parent"}[link["kind"]]
+        return {"ticket_id": ticket_id, "other_id": other["id"], "kind": kind, "number": other["number"],
+                "title": other["title"], "status": other["status"], "created_at": link["created_at"],
+                "created_by": link["created_by"]}
+
     # -- internals ----------------------------------------------------------------------------
     @staticmethod
     def _check_actor(actor: Any) -> None:
@@ -833,6 +948,7 @@ class ScriptedProxy:
     started: bool = False
     stopped: bool = False
     calls: list[dict[str, Any]] = field(default_factory=list)
+    called: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         if self.start_error is not None:
@@ -853,8 +969,9 @@ class ScriptedProxy:
                 "correlation_id": correlation_id,
             }
         )
+        self.called.set()
         if self.hang:
-            time.sleep(self.hang)
+            time.sleep(self.hang)  # stands in for a slow service
         outcome = self.script.pop(0) if self.script else "pong"
         if isinstance(outcome, BaseException):
             raise outcome
@@ -877,3 +994,88 @@ class ProxyFactory:
             proxy = self.prepared.pop(0) if self.prepared else ScriptedProxy()
             self.made.append(proxy)
             return proxy
+
+
+ATTACHMENT_TYPES = {"png": "image/png", "pdf": "application/pdf", "txt": "text/plain", "csv": "text/csv"}
+
+
+class FakeTicketsServiceWithAttachments(FakeTicketsService):
+    """The fake tickets service plus the attachments RPCs, reading uploads from ``storage_root``.
+
+    Like the service: the gateway must have stored the bytes under ``meta["storage_key"]`` before the
+    call; an upload refused here (type, size, visibility) is deleted from the storage.
+    """
+
+    def __init__(self, users: FakeUsersService | None = None, *, storage_root=None, max_bytes: int = 10 * 1024 * 1024):
+        super().__init__(users)
+        self.storage_root = storage_root
+        self.max_bytes = max_bytes
+        self.attachments: dict[str, dict[str, Any]] = {}
+
+    def _blob(self, key: str):
+        return self.storage_root / key[:2] / key
+
+    def add_attachment(self, ticket_id, meta, actor):
+        self._check_actor(actor)
+        self._reject_unknown(meta, ("storage_key", "filename", "comment_id", "internal"))
+        blob = self._blob(meta["storage_key"])
+        try:
+            ticket = self._visible(ticket_id, actor)
+            if meta.get("internal"):
+                self._staff(actor)
+            ext = meta["filename"].rpartition(".")[2].lower()
+            if ext not in ATTACHMENT_TYPES:
+                raise ValidationFailed("This type of file is not accepted.", {"file": ["Not allowed."]})
+            data = blob.read_bytes()
+            if ext == "png" and not data.startswith(b"\x89PNG"):
+                raise ValidationFailed("The file's content does not match its extension.", {"file": ["Not a png."]})
+            if len(data) > self.max_bytes:
+                raise ValidationFailed("The file is too large.", {"file": ["Too large."]})
+        except Exception:
+            blob.unlink(missing_ok=True)
+            raise
+        attachment = {
+            "id": str(uuid.uuid4()), "ticket_id": ticket["id"], "comment_id": meta.get("comment_id"),
+            "filename": meta["filename"], "content_type": ATTACHMENT_TYPES[ext], "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(), "uploaded_by": actor["id"],
+            "internal": bool(meta.get("internal")), "created_at": self._tick(), "storage_key": meta["storage_key"],
+        }
+        self.attachments[attachment["id"]] = attachment
+        return self._attachment_view(attachment)
+
+    def list_attachments(self, ticket_id, actor):
+        self._check_actor(actor)
+        ticket = self._visible(ticket_id, actor)
+        staff = actor["role"] in STAFF_ROLES
+        return [self._attachment_view(a) for a in self.attachments.values()
+                if a["ticket_id"] == ticket["id"] and (staff or not a["internal"])]
+
+    def get_attachment(self, attachment_id, actor):
+        self._check_actor(actor)
+        attachment = self._visible_attachment(attachment_id, actor)
+        key = attachment["storage_key"]
+        return {**self._attachment_view(attachment), "storage_key": key, "storage_path": f"{key[:2]}/{key}"}
+
+    def delete_attachment(self, attachment_id, actor):
+        self._check_actor(actor)
+        attachment = self._visible_attachment(attachment_id, actor)
+        if attachment["uploaded_by"] != actor["id"] and actor["role"] not in STAFF_ROLES:
+            raise PermissionDenied("Only its uploader or an agent can remove an attachment.")
+        del self.attachments[attachment_id]
+        self._blob(attachment["storage_key"]).unlink(missing_ok=True)
+
+    def _visible_attachment(self, attachment_id, actor):
+        attachment = self.attachments.get(attachment_id)
+        try:
+            if attachment is None:
+                raise TicketNotFound()
+            self._visible(attachment["ticket_id"], actor)
+        except TicketNotFound:
+            raise NotFound("Attachment not found.") from None
+        if attachment["internal"] and actor["role"] not in STAFF_ROLES:
+            raise NotFound("Attachment not found.")
+        return attachment
+
+    @staticmethod
+    def _attachment_view(attachment):
+        return _wire({k: v for k, v in attachment.items() if k != "storage_key"})

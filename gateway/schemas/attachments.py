@@ -1,0 +1,41 @@
+"""Shapes of ticket attachments: the metadata the API answers and the multipart form it accepts."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+_uuid = {"format": "uuid"}
+
+
+class AttachmentSchema(Schema):
+    """A file on a ticket (or on one of its comments); its bytes are at ``/attachments/{id}/download``."""
+
+    id = fields.String(required=True, metadata=_uuid)
+    ticket_id = fields.String(required=True, metadata=_uuid)
+    comment_id = fields.String(allow_none=True, metadata=_uuid)
+    filename = fields.String(required=True, metadata={"example": "screenshot.png"})
+    content_type = fields.String(required=True, metadata={"example": "image/png"})
+    size = fields.Integer(required=True, metadata={"description": "Bytes."})
+    sha256 = fields.String(required=True)
+    uploaded_by = fields.String(required=True, metadata=_uuid)
+    internal = fields.Boolean(required=True, metadata={"description": "Agents only (on an internal note)."})
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+UPLOAD_FORM = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary", "description": "The file (see the limits above)."},
+                    "comment_id": {"type": "string", "format": "uuid", "description": "Attach to this comment."},
+                    "internal": {"type": "boolean", "description": "Agents only: hide it from the requester."},
+                },
+            },
+            "encoding": {"file": {"contentType": "application/octet-stream"}},
+        }
+    },
+}
