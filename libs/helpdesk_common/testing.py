@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import pytest
 from kombu import Connection, Exchange, Queue
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from helpdesk_common.stack import REPO_ROOT  # noqa: F401  (re-exported for tests)
@@ -89,6 +89,55 @@ def empty_tables(engine, *metadatas) -> None:
     with engine.begin() as conn:
         for table in reversed(tables):
             conn.execute(table.delete())
+
+
+class HandlerRunner:
+    """Open units of work on ``engine`` as a service's Database provider does, one per handler call.
+
+    ``runner(handler, *args)`` calls a handler with a fresh unit of work, passing each collaborator the
+    handler's signature asks for (e.g. ``passwords``, ``directory``); ``runner.new_uow()`` gives a bare one.
+    """
+
+    def __init__(self, engine, *, producer: str, clock, collaborators: dict | None = None):
+        from sqlalchemy.orm import sessionmaker
+
+        self._session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+        self.producer = producer
+        self.clock = clock
+        self.collaborators = collaborators or {}
+        self._opened: list = []
+
+    def new_uow(self):
+        from helpdesk_common.uow import UnitOfWork
+
+        uow = UnitOfWork(self._session_factory, producer=self.producer, clock=self.clock)
+        self._opened.append(uow)
+        return uow
+
+    def __call__(self, handler, *args, **kwargs):
+        import inspect
+
+        parameters = inspect.signature(handler).parameters
+        for name, value in self.collaborators.items():
+            if name in parameters:
+                kwargs.setdefault(name, value)
+        with self.new_uow() as uow:
+            return handler(*args, uow=uow, **kwargs)
+
+    def close(self) -> None:
+        for uow in self._opened:
+            uow.close()
+
+
+def read_outbox(engine, event_type: str | None = None) -> list[dict]:
+    """Return the committed outbox's envelopes in order (only ``event_type`` when given)."""
+    from helpdesk_common.db import outbox_table
+
+    query = select(outbox_table.c.event_type, outbox_table.c.envelope).order_by(outbox_table.c.id)
+    if event_type:
+        query = query.where(outbox_table.c.event_type == event_type)
+    with engine.connect() as conn:
+        return [row.envelope for row in conn.execute(query)]
 
 
 @pytest.fixture

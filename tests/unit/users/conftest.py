@@ -1,17 +1,14 @@
 """Fixtures of the users unit tests: a fake clock, factories per aggregate and, for the handlers, a real
 migrated database (SQLite file, or a throwaway PostgreSQL database when HELPDESK_TEST_POSTGRES_URL is set)."""
 
-import inspect
+import functools
 import uuid
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
 
 from helpdesk_common.clock import FakeClock
-from helpdesk_common.db import infrastructure, make_engine, outbox_table
-from helpdesk_common.testing import REPO_ROOT, DatabaseFactory, empty_tables, migrate
-from helpdesk_common.uow import UnitOfWork
+from helpdesk_common.db import infrastructure, make_engine
+from helpdesk_common.testing import REPO_ROOT, DatabaseFactory, HandlerRunner, empty_tables, migrate, read_outbox
 from services.users import handlers
 from services.users.adapters.orm import metadata, start_mappers
 from services.users.adapters.passwords import Argon2PasswordHasher
@@ -112,46 +109,28 @@ def engine(users_unit_db_url):
 
 
 @pytest.fixture
-def new_uow(engine, clock):
-    """Open units of work the way the service's Database provider does (one per call)."""
-    session_factory = sessionmaker(bind=engine, expire_on_commit=False)
-    opened = []
-
-    def make() -> UnitOfWork:
-        uow = UnitOfWork(session_factory, producer="users", clock=clock)
-        opened.append(uow)
-        return uow
-
-    yield make
-    for uow in opened:
-        uow.close()
+def handler_runner(engine, clock, passwords):
+    runner = HandlerRunner(engine, producer="users", clock=clock, collaborators={"passwords": passwords})
+    yield runner
+    runner.close()
 
 
 @pytest.fixture
-def run(new_uow, passwords):
+def new_uow(handler_runner):
+    """Open units of work the way the service's Database provider does (one per call)."""
+    return handler_runner.new_uow
+
+
+@pytest.fixture
+def run(handler_runner):
     """Call a handler with a fresh unit of work (and the fast hasher when it takes one), like one RPC."""
-
-    def call(handler, *args, **kwargs):
-        if "passwords" in inspect.signature(handler).parameters:
-            kwargs.setdefault("passwords", passwords)
-        with new_uow() as uow:
-            return handler(*args, uow=uow, **kwargs)
-
-    return call
+    return handler_runner
 
 
 @pytest.fixture
 def outbox(engine):
     """Read the committed outbox: ``outbox()`` gives every envelope in order, ``outbox("type")`` only that type."""
-
-    def read(event_type: str | None = None) -> list[dict]:
-        query = select(outbox_table.c.event_type, outbox_table.c.envelope).order_by(outbox_table.c.id)
-        if event_type:
-            query = query.where(outbox_table.c.event_type == event_type)
-        with engine.connect() as conn:
-            return [row.envelope for row in conn.execute(query)]
-
-    return read
+    return functools.partial(read_outbox, engine)
 
 
 @pytest.fixture
