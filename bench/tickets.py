@@ -11,11 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import requests
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from helpdesk_common.db import make_engine
-from services.tickets.adapters.orm import counters, tickets
+from services.tickets.adapters.orm import tickets
+from services.tickets.adapters.repository import SqlAlchemyTicketRepository
 from services.tickets.adapters.search.embedded import embedded_index
 
 WORDS = ("impresora red vpn correo servidor portátil pantalla contraseña licencia base datos wifi cámara "
@@ -71,8 +72,7 @@ def load_tickets(url: str, *, count: int, requester_ids: list[str], department_i
     engine = make_engine(url)
     now = datetime.now(UTC)
     with Session(engine) as session:
-        start = int(session.execute(update(counters).where(counters.c.name == "ticket")
-                                    .values(value=counters.c.value + count).returning(counters.c.value)).scalar()) - count
+        start = SqlAlchemyTicketRepository(session).reserve_numbers(count) - 1
         batch = []
         for i in range(count):
             created = now - timedelta(minutes=random.randint(0, 60 * 24 * 365))

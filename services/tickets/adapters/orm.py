@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Sequence,
     String,
     Table,
     Text,
@@ -90,6 +91,11 @@ history = Table(
     Column("public", Boolean, nullable=False),
     Index("ix_ticket_history_ticket", "ticket_id", "id"),
 )
+
+# Ticket numbers: a sequence on PostgreSQL (no lock held across the create's transaction, so concurrent
+# creates never wait on each other; a create that fails after taking a number leaves a gap), a counter
+# row on SQLite (one writer at a time anyway).
+ticket_number_seq = Sequence("ticket_number_seq", metadata=metadata)
 
 counters = Table(
     "ticket_counters",

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, asc, case, cast, desc, exists, false, func, insert, literal, or_, select, update
+from sqlalchemy import and_, asc, case, cast, desc, exists, false, func, insert, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-from services.tickets.adapters.orm import comments, counters, history, tickets
+from services.tickets.adapters.orm import comments, counters, history, ticket_number_seq, tickets
 from services.tickets.domain.errors import TicketNotFound
 from services.tickets.domain.model import Comment, Ticket
 from services.tickets.domain.rules import PRIORITIES, Actor
@@ -47,7 +47,13 @@ class SqlAlchemyTicketRepository:
         self.session = session
 
     def next_number(self) -> int:
-        """Take the next ticket sequence number (row-locked, so concurrent creates never share one)."""
+        """Take the next ticket sequence number; concurrent creates never share one.
+
+        PostgreSQL: ``nextval`` of a sequence, so nothing is locked until the create commits. SQLite: the
+        counter row (writers take turns there anyway).
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            return int(self.session.scalar(select(ticket_number_seq.next_value())))
         value = self.session.execute(
             update(counters).where(counters.c.name == "ticket").values(value=counters.c.value + 1)
             .returning(counters.c.value)
@@ -55,6 +61,19 @@ class SqlAlchemyTicketRepository:
         if value is None:
             raise RuntimeError("ticket counter row missing: run the migrations")
         return int(value)
+
+    def reserve_numbers(self, count: int) -> int:
+        """Take ``count`` consecutive numbers at once for an offline bulk load; return the first."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            last = self.session.scalar(
+                text("SELECT setval('ticket_number_seq', nextval('ticket_number_seq') + :n - 1)"), {"n": count}
+            )
+        else:
+            last = self.session.execute(
+                update(counters).where(counters.c.name == "ticket").values(value=counters.c.value + count)
+                .returning(counters.c.value)
+            ).scalar()
+        return int(last) - count + 1
 
     def add(self, entity: Any) -> None:
         self.session.add(entity)

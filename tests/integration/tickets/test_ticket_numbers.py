@@ -1,12 +1,12 @@
-"""Ticket numbers under concurrent creates: one counter row, taken in each create's transaction, must hand
-out distinct consecutive numbers on SQLite and PostgreSQL alike."""
+"""Ticket numbers under concurrent creates must be distinct and consecutive on SQLite (a counter row taken
+in each create's transaction) and PostgreSQL (a sequence) alike."""
 
 import uuid
 
 import eventlet
 import pytest
 from eventlet import patcher
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import sessionmaker
 
 from helpdesk_common.clock import SystemClock
@@ -67,7 +67,10 @@ def engine(tickets_db_url):
 def stored(engine):
     with engine.connect() as conn:
         numbers = sorted(conn.scalars(select(tickets.c.number)))
-        counter = conn.scalar(select(counters.c.value).where(counters.c.name == "ticket"))
+        if conn.dialect.name == "postgresql":
+            counter = conn.scalar(text("SELECT last_value FROM ticket_number_seq"))
+        else:
+            counter = conn.scalar(select(counters.c.value).where(counters.c.name == "ticket"))
         events = conn.scalar(
             select(func.count()).select_from(outbox_table).where(outbox_table.c.event_type == "ticket.created")
         )
