@@ -24,8 +24,10 @@ from typing import Any, Protocol
 import amqp.exceptions
 import kombu.exceptions
 from flask import current_app
+from nameko.constants import NON_PERSISTENT as TRANSIENT
 from nameko.exceptions import BadRequest, RemoteError, RpcTimeout, UnknownService, deserialize_to_instance
 from nameko.messaging import HeaderEncoder
+from nameko.rpc import ServiceProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from gateway.errors import ServiceTimeout, ServiceUnavailable, UnexpectedServiceError
@@ -66,11 +68,14 @@ class NamekoProxy:
 
     def __init__(self, config: dict[str, Any]):
         self._standalone = ClusterRpcProxy(config)
-        self._cluster: Any = None
+        # Requests are transient: one that a broker restart loses ends as the caller's timeout anyway, and
+        # the broker confirms a transient message without writing it to disk. They stay confirmed and
+        # mandatory, so a call to a service with no consumer fails at once (UnknownService → 503).
+        self._services: dict[str, ServiceProxy] = {}
 
     def start(self) -> None:
         """Connect and declare the reply queue."""
-        self._cluster = self._standalone.start()
+        self._standalone.start()
 
     def is_healthy(self) -> bool:
         """Return whether the reply consumer's connection is still open (without blocking)."""
@@ -94,7 +99,12 @@ class NamekoProxy:
         # The polling consumer reads its timeout at every wait, so setting it per call is safe.
         self._standalone._reply_listener.queue_consumer.timeout = timeout
         self.bind_context(correlation_id)
-        return getattr(self._cluster[service], method)(*args, **kwargs)
+        proxies = self._services
+        if service not in proxies:
+            proxies[service] = ServiceProxy(
+                self._standalone._worker_ctx, service, self._standalone._reply_listener, delivery_mode=TRANSIENT
+            )
+        return getattr(proxies[service], method)(*args, **kwargs)
 
     def bind_context(self, correlation_id: str | None) -> None:
         """Set the correlation id the next calls carry in their headers (services bind it to the worker)."""

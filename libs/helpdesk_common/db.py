@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -21,6 +22,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import QueuePool
 
 # psycopg 3 picks its wait function once, when first imported: its default C wait blocks eventlet's
@@ -81,6 +83,31 @@ inbox_table = Table(
 )
 
 
+def _ping_when_idle(engine: Engine, after_seconds: float) -> None:
+    """Check a pooled connection before use only if it sat idle for ``after_seconds`` or more.
+
+    A dead one (server restarted, idle connection cut by a proxy) is then replaced before the caller sees
+    it, as ``pool_pre_ping`` does, but a busy service no longer pays a round trip on every checkout: a
+    connection used moments ago is alive (and if it died meanwhile, the error invalidates the pool).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn, record, proxy):
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < after_seconds:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"stale pooled connection: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("stale pooled connection")
+
+
 def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
     """Create an engine that behaves well under eventlet.
 
@@ -92,13 +119,14 @@ def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
     if url.startswith("postgresql"):
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://") :]
-        return create_engine(
+        engine = create_engine(
             url,
             pool_size=pool_size or int(os.environ.get("DB_POOL_SIZE", "10")),
             max_overflow=int(os.environ.get("DB_MAX_OVERFLOW", "10")),
-            pool_pre_ping=True,
             pool_timeout=30,
         )
+        _ping_when_idle(engine, float(os.environ.get("DB_PING_AFTER_IDLE_SECONDS", "5")))
+        return engine
     if url.startswith("sqlite"):
         engine = create_engine(
             url,

@@ -28,19 +28,23 @@ def validate_payload(name: str, version: int, data: dict[str, Any]) -> None:
     _validator(name, version).validate(data)
 
 
+_INSERT = insert(outbox_table)  # built once: statement construction costs more than its execution
+
+
 def record_event(session: Session, envelope: Envelope) -> None:
     """Add an event to the outbox inside the caller's transaction."""
     validate_payload(envelope.type, envelope.version, envelope.data)
     session.execute(
-        insert(outbox_table).values(
-            event_id=envelope.id,
-            event_type=envelope.type,
-            producer=envelope.producer,
-            envelope=envelope.to_dict(),
-            created_at=datetime.fromisoformat(envelope.occurred_at),
-            attempts=0,
-            unroutable=0,
-        )
+        _INSERT,
+        {
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+            "producer": envelope.producer,
+            "envelope": envelope.to_dict(),
+            "created_at": datetime.fromisoformat(envelope.occurred_at),
+            "attempts": 0,
+            "unroutable": 0,
+        },
     )
 
 

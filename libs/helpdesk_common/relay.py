@@ -14,8 +14,8 @@ import logging
 import threading
 from datetime import UTC, datetime
 
-from kombu import Exchange
-from nameko.amqp.publish import Publisher, UndeliverableMessage
+from kombu import Connection, Exchange, Producer
+from kombu.entity import PERSISTENT_DELIVERY_MODE
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
@@ -27,10 +27,71 @@ from helpdesk_contracts.events import event_type as lookup_event_type
 
 log = logging.getLogger(__name__)
 
+CONFIRM_TIMEOUT_SECONDS = 30.0  # a broker that neither confirms nor closes: give up, reconnect, publish again
+
 
 def event_exchange(name: str) -> Exchange:
     """Return a durable topic exchange for events (``<producer>.events`` is the one nameko's event_handler binds)."""
     return Exchange(name, type="topic", durable=True, delivery_mode=2)
+
+
+class ConfirmedChannel:
+    """One broker connection and channel in confirm mode, owned by the relay (no pool, no per-publish set-up).
+
+    Messages are persistent and ``mandatory``: a message no queue takes comes back as ``basic.return``
+    before its confirm, which is recorded rather than raised, so the channel stays usable. Any broker
+    error closes the connection; the next publish opens a new one.
+    """
+
+    def __init__(self, amqp_uri: str):
+        self.amqp_uri = amqp_uri
+        self._connection: Connection | None = None
+        self._producer: Producer | None = None
+        self._declared: set[str] = set()
+        self._returned: list[str] = []
+
+    def _open(self) -> Producer:
+        if self._producer is None:
+            connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True},
+                                    connect_timeout=CONFIRM_TIMEOUT_SECONDS)
+            try:
+                connection.ensure_connection(max_retries=1)  # a broker that is away: kombu's OperationalError
+                channel = connection.channel()
+                channel.events["basic_return"].add(self._on_return)
+            except BaseException:
+                connection.release()
+                raise
+            self._connection, self._producer = connection, Producer(channel, serializer="json")
+            self._declared.clear()
+        return self._producer
+
+    def _on_return(self, exc, exchange, routing_key, message) -> None:
+        self._returned.append(routing_key)
+
+    def publish(self, body: dict, *, exchange: Exchange, routing_key: str, **properties) -> bool:
+        """Publish and wait for the confirm; return True if the broker returned the message as unroutable."""
+        try:
+            producer = self._open()
+            if exchange.name not in self._declared:
+                exchange(producer.channel).declare()
+                self._declared.add(exchange.name)
+            self._returned.clear()
+            producer.publish(body, exchange=exchange, routing_key=routing_key, mandatory=True,
+                             delivery_mode=PERSISTENT_DELIVERY_MODE, retry=False,
+                             confirm_timeout=CONFIRM_TIMEOUT_SECONDS, **properties)
+            return bool(self._returned)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Drop the connection (quietly: it may be dead already)."""
+        connection, self._connection, self._producer = self._connection, None, None
+        if connection is not None:
+            try:
+                connection.release()
+            except Exception as exc:  # closing a dead connection: nothing left to do
+                log.debug("closing the relay's broker connection: %r", exc)
 
 
 class OutboxRelay:
@@ -40,8 +101,7 @@ class OutboxRelay:
         self.engine = engine
         self.clock = clock or SystemClock()
         self.batch_size = batch_size
-        self._publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True, retry=False)
-        self._declared: set[str] = set()
+        self._channel = ConfirmedChannel(amqp_uri)
         self._wake = threading.Event()
         self._stopped = threading.Event()
 
@@ -58,41 +118,36 @@ class OutboxRelay:
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = conn.execute(query).all()
+            routed, unroutable = [], []
             for row in rows:
-                unroutable = self._publish(row.producer, row.event_type, row.envelope)
-                now = self.clock.now()
+                (unroutable if self._publish(row.producer, row.event_type, row.envelope) else routed).append(row)
+            now = self.clock.now()
+            for batch, error in ((routed, None), (unroutable, "unroutable: no queue is bound for this event type")):
+                if not batch:
+                    continue
                 conn.execute(
                     update(outbox_table)
-                    .where(outbox_table.c.id == row.id)
-                    .values(published_at=now, attempts=outbox_table.c.attempts + 1, unroutable=int(unroutable),
-                            last_error="unroutable: no queue is bound for this event type" if unroutable else None)
+                    .where(outbox_table.c.id.in_([row.id for row in batch]))
+                    .values(published_at=now, attempts=outbox_table.c.attempts + 1, unroutable=int(error is not None),
+                            last_error=error)
                 )
-                metrics.OUTBOX_PUBLISHED.labels(event_type=row.event_type, outcome="unroutable" if unroutable else "routed").inc()
-                metrics.OUTBOX_RELAY_LATENCY.observe(max(0.0, (now - row.created_at).total_seconds()))
+                outcome = "routed" if error is None else "unroutable"
+                for row in batch:
+                    metrics.OUTBOX_PUBLISHED.labels(event_type=row.event_type, outcome=outcome).inc()
+                    metrics.OUTBOX_RELAY_LATENCY.observe(max(0.0, (now - row.created_at).total_seconds()))
         return len(rows)
 
     def _publish(self, producer: str, event_type: str, envelope: dict) -> bool:
+        """Publish one event and wait for the broker's confirm; return True if no queue took it."""
         exchange = event_exchange(lookup_event_type(event_type, envelope.get("version", 1)).exchange)
-        declare = [] if exchange.name in self._declared else [exchange]
         headers = {}
         if envelope.get("correlation_id"):
             headers[f"nameko.{NAMEKO_CONTEXT_KEY}"] = envelope["correlation_id"]
-        try:
-            self._publisher.publish(
-                envelope,
-                exchange=exchange,
-                routing_key=event_type,
-                declare=declare,
-                headers=headers,
-                message_id=envelope["id"],
-                type=event_type,
-            )
-        except UndeliverableMessage:
-            log.warning("event %s %s is unroutable: no queue is bound", event_type, envelope["id"])
-            return True
-        finally:
-            self._declared.add(exchange.name)
-        return False
+        unroutable = self._channel.publish(envelope, exchange=exchange, routing_key=event_type, headers=headers,
+                                           message_id=envelope["id"], type=event_type)
+        if unroutable:
+            log.info("event %s %s is unroutable: no queue is bound", event_type, envelope["id"])
+        return unroutable
 
     def record_failure(self, error: BaseException) -> None:
         """Note a failed attempt on the oldest pending row, for operators."""
@@ -126,9 +181,10 @@ class OutboxRelay:
         self._wake.set()
 
     def stop(self) -> None:
-        """Make ``run`` return."""
+        """Make ``run`` return and close the relay's broker connection."""
         self._stopped.set()
         self._wake.set()
+        self._channel.close()
 
     def run(self, *, poll_interval: float = 1.0, max_backoff: float = 10.0) -> None:
         """Relay until stopped: at once when woken, otherwise every ``poll_interval`` seconds."""

@@ -121,8 +121,7 @@ def open_ticket(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfW
     number = rules.format_number(repo.next_number())
     ticket = Ticket(id=str(uuid.uuid4()), number=number, requester_id=requester_id, now=uow.clock.now(),
                     created_by=actor.id, **payload)
-    repo.add(ticket)
-    uow.session.flush()
+    repo.insert_new(ticket)
     repo.record_history(ticket.id, actor=actor, action="created", changes=None, now=uow.clock.now())
     _index(uow, ticket, [])
     uow.emit("ticket.created", {"ticket": _snapshot(ticket), "actor": actor.to_dict()})

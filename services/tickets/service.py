@@ -7,10 +7,8 @@ takes from the access token; visibility is enforced here, not in the gateway.
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
 from helpdesk_common.config import env_int
-from helpdesk_common.nameko_ext import Database, Observability, reliable_event_handler
+from helpdesk_common.nameko_ext import Database, Observability, reliable_event_handler, rpc
 from helpdesk_contracts.errors import ServiceError
 from services.tickets import handlers
 from services.tickets.adapters.orm import start_mappers
@@ -20,6 +18,7 @@ from services.tickets.domain.attachments import DEFAULT_MAX_BYTES
 start_mappers()
 
 expected = rpc(expected_exceptions=ServiceError)
+SEARCH_FEED = "ELASTICSEARCH_URL"
 
 
 class TicketsService:
@@ -217,15 +216,17 @@ class TicketsService:
         with self.db() as uow:
             return handlers.delete_attachment(attachment_id, actor, uow=uow, storage=self.attachment_storage)
 
-    # Elasticsearch feed: one queue per type; each event only names the ticket whose current row is copied
-    @reliable_event_handler("tickets", "ticket.created")
-    @reliable_event_handler("tickets", "ticket.updated")
-    @reliable_event_handler("tickets", "ticket.status_changed")
-    @reliable_event_handler("tickets", "ticket.assigned")
-    @reliable_event_handler("tickets", "ticket.unassigned")
-    @reliable_event_handler("tickets", "ticket.commented")
-    @reliable_event_handler("tickets", "ticket.merged")
-    @reliable_event_handler("tickets", "ticket.deleted")
+    # Elasticsearch feed: one queue per type; each event only names the ticket whose current row is copied.
+    # The consumers exist only when ELASTICSEARCH_URL is set (the embedded index is written in each change's
+    # own transaction and needs no feed).
+    @reliable_event_handler("tickets", "ticket.created", enabled_by=SEARCH_FEED)
+    @reliable_event_handler("tickets", "ticket.updated", enabled_by=SEARCH_FEED)
+    @reliable_event_handler("tickets", "ticket.status_changed", enabled_by=SEARCH_FEED)
+    @reliable_event_handler("tickets", "ticket.assigned", enabled_by=SEARCH_FEED)
+    @reliable_event_handler("tickets", "ticket.unassigned", enabled_by=SEARCH_FEED)
+    @reliable_event_handler("tickets", "ticket.commented", enabled_by=SEARCH_FEED)
+    @reliable_event_handler("tickets", "ticket.merged", enabled_by=SEARCH_FEED)
+    @reliable_event_handler("tickets", "ticket.deleted", enabled_by=SEARCH_FEED)
     def feed_search_index(self, envelope):
         """Copy the ticket an event is about into Elasticsearch (nothing to do without it)."""
         if self.search_index is None:

@@ -6,9 +6,7 @@ dicts. RPC callers get the errors of ``helpdesk_contracts.errors`` (declared as 
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
-from helpdesk_common.nameko_ext import Database, Observability
+from helpdesk_common.nameko_ext import Database, Observability, rpc
 from helpdesk_contracts.errors import ServiceError
 from services.users import handlers
 from services.users.adapters.orm import start_mappers

@@ -81,3 +81,20 @@ def test_relay_backlog_reports_pending_count_and_age(engine, amqp_uri):
 
     assert count == 2
     assert age >= 0.0
+
+
+def test_relay_keeps_publishing_on_one_connection_after_an_unroutable_event(engine, amqp_uri, event_probe):
+    probe = event_probe("users", "department.created")
+    lost = _emit_department_event(engine, "department.deleted")  # nobody listens
+    kept = _emit_department_event(engine)
+    relay = OutboxRelay(engine, amqp_uri=amqp_uri)
+
+    assert relay.relay_batch() == 2
+    connection = relay._channel._connection
+    again = _emit_department_event(engine)
+    assert relay.relay_batch() == 1
+
+    assert (_row(engine, lost.id).unroutable, _row(engine, kept.id).unroutable, _row(engine, again.id).unroutable) == (1, 0, 0)
+    assert probe.wait("department.created", where=lambda e: e["id"] == again.id)["id"] == again.id
+    assert relay._channel._connection is connection  # the returned message did not cost a reconnection
+    relay.stop()

@@ -20,6 +20,7 @@ the unaccented text, mapped back onto the original characters.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -29,6 +30,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     cast,
     column,
     func,
@@ -203,19 +205,22 @@ def fts5_expression(query: SearchQuery, *, staff: bool) -> str:
     return expression if staff else "{" + " ".join(PUBLIC_COLUMNS) + "} : (" + expression + ")"
 
 
+@cache
+def _sqlite_upsert():
+    """The row upsert, built once (statement construction costs more than its execution)."""
+    statement = sqlite_insert(sqlite_docs).values({name: bindparam(name) for name in ("ticket_id", *TEXT_COLUMNS)})
+    return statement.on_conflict_do_update(
+        index_elements=[sqlite_docs.c.ticket_id], set_={name: statement.excluded[name] for name in TEXT_COLUMNS}
+    )
+
+
 class SqliteFts5TicketSearchIndex(EmbeddedTicketSearchIndex):
     """The embedded index on SQLite: an FTS5 table over ``ticket_search``."""
 
     docs = sqlite_docs
 
     def _upsert(self, values: dict[str, Any]) -> None:
-        statement = sqlite_insert(self.docs).values(**values)
-        self.db.execute(
-            statement.on_conflict_do_update(
-                index_elements=[self.docs.c.ticket_id],
-                set_={name: statement.excluded[name] for name in TEXT_COLUMNS},
-            )
-        )
+        self.db.execute(_sqlite_upsert(), values)
 
     def _source(self):
         return _fts.join(self.docs, self.docs.c.key == _fts.c.rowid).join(
@@ -311,6 +316,20 @@ def restore_accents(fragment: str, folded: str, original: str) -> str:
     return before + "".join(out) + after
 
 
+@cache
+def _postgres_upsert():
+    """The row upsert with both documents given as ``tsvector`` literals, built once."""
+    documents = ("document_public", "document_staff")
+    statement = pg_insert(postgres_docs).values(
+        {name: bindparam(name) for name in ("ticket_id", *TEXT_COLUMNS)}
+        | {name: cast(bindparam(name, type_=Text), TSVECTOR) for name in documents}
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[postgres_docs.c.ticket_id],
+        set_={name: statement.excluded[name] for name in (*TEXT_COLUMNS, *documents)},
+    )
+
+
 class PostgresTicketSearchIndex(EmbeddedTicketSearchIndex):
     """The embedded index on PostgreSQL: weighted ``tsvector`` columns with GIN indexes."""
 
@@ -319,16 +338,9 @@ class PostgresTicketSearchIndex(EmbeddedTicketSearchIndex):
     def _upsert(self, values: dict[str, Any]) -> None:
         public = [(values[name], WEIGHTS[name]) for name in PUBLIC_COLUMNS]
         staff = [*public, (values["internal"], WEIGHTS["internal"])]
-        statement = pg_insert(self.docs).values(
-            **values,
-            document_public=cast(literal(tsvector_literal(public)), TSVECTOR),
-            document_staff=cast(literal(tsvector_literal(staff)), TSVECTOR),
-        )
         self.db.execute(
-            statement.on_conflict_do_update(
-                index_elements=[self.docs.c.ticket_id],
-                set_={name: statement.excluded[name] for name in (*TEXT_COLUMNS, "document_public", "document_staff")},
-            )
+            _postgres_upsert(),
+            {**values, "document_public": tsvector_literal(public), "document_staff": tsvector_literal(staff)},
         )
 
     def _document(self, staff: bool):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 MAX_QUERY_CHARS = 500
 """The longest query accepted (the list's ``q`` filter has the same limit)."""
@@ -36,14 +37,15 @@ def unaccent(text: str) -> str:
     A character whose base is not one character (a ligature, a lone combining mark) is kept as it is,
     so the result is exactly as long as ``text`` once that is NFC: offsets in one are offsets in the other.
     """
-    out = []
-    for char in unicodedata.normalize("NFC", text):
-        if char.isascii():
-            out.append(char)
-            continue
-        base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
-        out.append(base if len(base) == 1 else char)
-    return "".join(out)
+    if text.isascii():
+        return text
+    return "".join(char if char.isascii() else _unaccented(char) for char in unicodedata.normalize("NFC", text))
+
+
+@lru_cache(maxsize=4096)
+def _unaccented(char: str) -> str:
+    base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
+    return base if len(base) == 1 else char
 
 
 def words(text: str) -> list[str]:
