@@ -29,4 +29,6 @@ cat <<MSG
   Ctrl-C stops everything.
 
 MSG
-exec .venv/bin/honcho start -f Procfile -d .
+# HELPDESK_CONCURRENCY runs more processes of a service, e.g. "tickets=2" (PostgreSQL only: SQLite takes one
+# writer at a time); each extra process serves /metrics on the next free port.
+exec .venv/bin/honcho start -f Procfile -d . ${HELPDESK_CONCURRENCY:+-c "$HELPDESK_CONCURRENCY"}

@@ -14,6 +14,7 @@ Delivery semantics, in one place:
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import threading
@@ -135,8 +136,15 @@ class Database(DependencyProvider):
             uow.close()
 
 
+METRICS_PORT_ATTEMPTS = 16
+
+
 class Observability(DependencyProvider):
-    """Bind the correlation id to each worker, count and time RPCs and events, serve /metrics."""
+    """Bind the correlation id to each worker, count and time RPCs and events, serve /metrics.
+
+    /metrics is served on ``METRICS_PORT``; when several processes of a service share a host (``honcho
+    start -c tickets=2``), each next one takes the next free port after it (logged at start).
+    """
 
     _metrics_port_started: int | None = None
 
@@ -144,8 +152,7 @@ class Observability(DependencyProvider):
         init_sentry(self.container.service_name)
         port = int(self.container.config.get("METRICS_PORT") or 0)
         if port and Observability._metrics_port_started is None:
-            start_http_server(port, addr=self.container.config.get("METRICS_ADDR", "0.0.0.0"))
-            Observability._metrics_port_started = port
+            Observability._metrics_port_started = _serve_metrics(port, self.container.config.get("METRICS_ADDR", "0.0.0.0"))
         self._started: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def start(self) -> None:
@@ -193,6 +200,22 @@ class Observability(DependencyProvider):
 
     def worker_teardown(self, worker_ctx) -> None:
         set_correlation_id(None)
+
+
+def _serve_metrics(port: int, addr: str) -> int:
+    """Serve /metrics on ``port`` or, if another process holds it, on the next free one; return the port."""
+    for candidate in range(port, port + METRICS_PORT_ATTEMPTS):
+        try:
+            start_http_server(candidate, addr=addr)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            continue
+        if candidate != port:
+            log.warning("metrics port %s is taken (another process of this service?): serving /metrics on %s",
+                        port, candidate)
+        return candidate
+    raise OSError(errno.EADDRINUSE, f"no free metrics port in {port}..{port + METRICS_PORT_ATTEMPTS - 1}")
 
 
 class ReliableEventHandler(EventHandler):

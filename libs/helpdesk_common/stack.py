@@ -51,7 +51,8 @@ class Stack:
         return f"http://127.0.0.1:{self.gateway_port}"
 
     def start(self, name: str) -> None:
-        command = procfile()[name]
+        """Start the Procfile's process ``name``; ``tickets.2`` is a second process of ``tickets``."""
+        command = procfile()[name.split(".")[0]]
         log = open(self.log_dir / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(
             shlex.split(command), cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
@@ -137,13 +138,18 @@ def migrate_and_seed(service: str, url: str) -> None:
 
 
 def launch(*, var_dir: Path, amqp_uri: str, database_urls: dict[str, str], extra_env: dict[str, str] | None = None,
-           ready_timeout: float = 60.0) -> Stack:
-    """Start every service and the gateway on prepared databases; return once the gateway is ready."""
+           ready_timeout: float = 60.0, processes: dict[str, int] | None = None) -> Stack:
+    """Start every service and the gateway on prepared databases; return once the gateway is ready.
+
+    ``processes`` runs several processes of a service (``{"tickets": 2}``), as ``honcho start -c`` does.
+    """
     port = free_port()
     stack = Stack(env=make_env(amqp_uri=amqp_uri, database_urls=database_urls, var_dir=var_dir, gateway_port=port,
                                extra=extra_env), log_dir=var_dir, gateway_port=port)
     for name in [*database_urls, "gateway"]:
         stack.start(name)
+        for instance in range(2, (processes or {}).get(name, 1) + 1):
+            stack.start(f"{name}.{instance}")
     try:
         stack.wait_ready(ready_timeout)
     except Exception:

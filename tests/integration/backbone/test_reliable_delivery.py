@@ -200,3 +200,35 @@ def test_rolled_back_change_publishes_nothing(database_factory, amqp_uri):
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(outbox_table)) == 0
     engine.dispose()
+
+
+def _queue_exists(amqp_uri, name) -> bool:
+    with Connection(amqp_uri) as conn:
+        try:
+            Queue(name, durable=True).bind(conn.default_channel).queue_declare(passive=True)
+        except conn.channel_errors:  # 404 NOT_FOUND
+            return False
+    return True
+
+
+def test_a_handler_enabled_by_an_unset_setting_declares_and_consumes_nothing(container_factory, amqp_uri, monkeypatch):
+    monkeypatch.delenv("FEATURE_URL", raising=False)
+    event_type = f"thing.off_{uuid.uuid4().hex[:6]}"
+
+    class Switchable:
+        name = f"switch_{uuid.uuid4().hex[:8]}"
+
+        @reliable_event_handler("testsrc", event_type, enabled_by="FEATURE_URL")
+        def on_event(self, event):
+            return "handled"
+
+    off = container_factory(Switchable, {"FEATURE_URL": ""})
+    queue = f"evt-testsrc-{event_type}--{Switchable.name}.on_event"
+    assert not _queue_exists(amqp_uri, queue)
+    off.stop()
+
+    on = container_factory(Switchable, {"FEATURE_URL": "http://127.0.0.1:1"})
+    assert _queue_exists(amqp_uri, queue)
+    with entrypoint_waiter(on, "on_event", timeout=10) as handled:
+        _publish(amqp_uri, "testsrc", event_type, _envelope(event_type, {"note": "on"}))
+    assert handled.get() == "handled"
