@@ -480,7 +480,7 @@ def ticket_history(ticket_id):
 @blp.response(200, envelope(MergeResultSchema))
 @_errors(403, 404, 409)
 def merge_ticket(payload, ticket_id):
-    """Merge this duplicate into `target_id` (agents): its thread moves there and it is closed.
+    """Merge this duplicate into `target_id` (agents): its thread and attachments move there and it is closed.
 
     409 when merging a ticket into itself, into a closed or merged ticket, or a ticket already merged.
     """

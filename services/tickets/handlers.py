@@ -606,7 +606,7 @@ def delete_category(category_id: str, actor_raw: dict[str, Any], *, uow: UnitOfW
 # merging duplicates -----------------------------------------------------------------------------
 
 def merge_tickets(ticket_id: str, target_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
-    """Merge a duplicate into a target (agents): its thread moves there and it is closed.
+    """Merge a duplicate into a target (agents): its thread and attachments move there and it is closed.
 
     Answers ``{"ticket": <the closed duplicate>, "target": <the target>}``.
     """
@@ -622,6 +622,7 @@ def merge_tickets(ticket_id: str, target_id: str, actor_raw: dict[str, Any], *, 
     absorbed = target.absorb(duplicate, now=now)
     repo = _repo(uow)
     moved = repo.move_comments(duplicate.id, target.id)
+    files = SqlAlchemyAttachmentRepository(uow.session).move(duplicate.id, target.id)
     for on, body in ((duplicate, f"Merged into {target.number}; the conversation continues there."),
                      (target, f"{duplicate.number} was merged into this ticket ({moved} comments moved here).")):
         repo.add(Comment(id=str(uuid.uuid4()), ticket_id=on.id, author_id=actor.id or "system", author_role="system",
@@ -631,6 +632,11 @@ def merge_tickets(ticket_id: str, target_id: str, actor_raw: dict[str, Any], *, 
                         changes={**closed, "merged_into": {"before": None, "after": target.number}}, now=now)
     repo.record_history(target.id, actor=actor, action="merged",
                         changes={**absorbed, "merged_from": {"before": None, "after": duplicate.number}}, now=now)
+    for row in files:  # one line per file on each side; internal files stay off the requester's history
+        for on, change in ((duplicate, {"before": row["filename"], "after": None}),
+                           (target, {"before": None, "after": row["filename"]})):
+            repo.record_history(on.id, actor=actor, action="attachment_moved", changes={"attachment": change},
+                                now=now, public=not row["internal"])
     _index(uow, duplicate)
     _index(uow, target)
     # consumers that follow the lifecycle (SLA timers, notifications) learn of the closing as of any other
