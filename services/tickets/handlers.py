@@ -89,7 +89,9 @@ def _snapshot(ticket: Ticket) -> dict[str, Any]:
 
 
 def _answer(ticket: Ticket, actor: rules.Actor) -> dict[str, Any]:
-    return schemas.ticket_view(ticket, staff=actor.is_staff or actor.role == "system")
+    side = rules.reader_side(actor, requester_id=ticket.requester_id)
+    return schemas.ticket_view(ticket, staff=actor.is_staff or actor.role == "system",
+                               unread=ticket.unread_for(side) if side else None)
 
 
 def _index(uow: UnitOfWork, ticket: Ticket, comments: list[Comment] | None = None) -> None:
@@ -338,10 +340,29 @@ def _in_order(uow: UnitOfWork, actor: rules.Actor, filters: dict[str, Any], ids:
 
 
 def list_comments(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> list[dict[str, Any]]:
-    """Return a ticket's thread; internal notes only for agents."""
+    """Return a ticket's thread (internal notes only for agents) and mark it read for the caller's side."""
     actor = actor_from(actor_raw)
     ticket = _visible(uow, ticket_id, actor)
-    return [schemas.comment_view(c) for c in _repo(uow).comments(ticket.id, include_internal=actor.is_staff or actor.role == "system")]
+    side = rules.reader_side(actor, requester_id=ticket.requester_id)
+    # marked before reading: a message committed meanwhile is either in this answer or still unread
+    marked = side is not None and _repo(uow).mark_read(ticket.id, side, now=uow.clock.now())
+    thread = _repo(uow).comments(ticket.id, include_internal=actor.is_staff or actor.role == "system")
+    if marked:
+        uow.commit()
+    return [schemas.comment_view(c) for c in thread]
+
+
+def mark_read(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+    """Mark a ticket's public thread read for the caller's side; answer the ticket (``unread`` 0).
+
+    Callers who keep no read position on the ticket (the system, a colleague on a shared ticket) change nothing.
+    """
+    actor = actor_from(actor_raw)
+    ticket = _visible(uow, ticket_id, actor, for_update=True)
+    side = rules.reader_side(actor, requester_id=ticket.requester_id)
+    if side is not None and ticket.mark_read(side, now=uow.clock.now()):
+        uow.commit()
+    return _answer(ticket, actor)
 
 
 def get_history(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> list[dict[str, Any]]:
@@ -352,7 +373,7 @@ def get_history(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -
 
 
 def ticket_stats(actor_raw: dict[str, Any], filters: dict[str, Any] | None = None, *, uow: UnitOfWork) -> dict[str, Any]:
-    """Count the caller's visible tickets by status, priority, agent and department."""
+    """Count the caller's visible tickets by status, priority, agent and department, and their unread messages."""
     actor = actor_from(actor_raw)
     loaded = _list_filters(actor, filters)
     repo = _repo(uow)
@@ -362,6 +383,9 @@ def ticket_stats(actor_raw: dict[str, Any], filters: dict[str, Any] | None = Non
         "by_status": {s: by_status.get(s, 0) for s in rules.STATUSES},
         "by_priority": {p: repo.counts(actor, loaded, "priority").get(p, 0) for p in rules.PRIORITIES},
     }
+    side = "agents" if actor.is_staff else "requester" if actor.role == "customer" else None
+    if side is not None:
+        stats["unread_messages"], stats["unread_tickets"] = repo.unread_totals(actor, loaded, side)
     if actor.is_staff:
         stats["by_assignee"] = {k or "unassigned": v for k, v in repo.counts(actor, loaded, "assignee_id").items()}
         stats["by_department"] = {k or "none": v for k, v in repo.counts(actor, loaded, "department_id").items()}

@@ -111,6 +111,12 @@ class TicketsService:
             return handlers.list_comments(ticket_id, actor, uow=uow)
 
     @expected
+    def mark_read(self, ticket_id, actor):
+        """Mark a ticket's public thread read for the caller's side."""
+        with self.db() as uow:
+            return handlers.mark_read(ticket_id, actor, uow=uow)
+
+    @expected
     def history(self, ticket_id, actor):
         """Return a ticket's change history."""
         with self.db() as uow:

@@ -174,6 +174,35 @@ class SqlAlchemyTicketRepository:
             query = query.where(history.c.public.is_(True))
         return [dict(row._mapping) for row in self.session.execute(query.order_by(history.c.id))]
 
+    def mark_read(self, ticket_id: str, side: str, *, now: datetime) -> bool:
+        """Zero ``side``'s unread count of a ticket in one statement; tell whether it had anything unread.
+
+        One conditional UPDATE: it waits for a comment being written, and a comment written after it
+        counts from zero, so a reader that reads the thread after this call never loses a message.
+        """
+        unread, read_at = getattr(tickets.c, f"{side}_unread"), f"{side}_read_at"
+        result = self.session.execute(
+            update(tickets).where(tickets.c.id == ticket_id, unread > 0).values({unread.key: 0, read_at: now})
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+    def unread_totals(self, actor: Actor, filters: dict[str, Any], side: str) -> tuple[int, int]:
+        """Return ``(unread messages, tickets with some)`` for ``side`` over what ``actor`` sees with ``filters``.
+
+        The requester's side counts only the tickets ``actor`` requested (a colleague's shared ticket is
+        not their conversation).
+        """
+        unread = getattr(tickets.c, f"{side}_unread")
+        conditions = self.conditions(actor, filters)
+        if side == "requester":
+            conditions.append(tickets.c.requester_id == actor.id)
+        messages, with_unread = self.session.execute(
+            select(func.coalesce(func.sum(unread), 0), func.coalesce(func.sum(case((unread > 0, 1), else_=0)), 0))
+            .where(and_(*conditions))
+        ).one()
+        return int(messages), int(with_unread)
+
     def tag_counts(self, actor: Actor) -> dict[str, int]:
         counts: dict[str, int] = {}
         for (tags,) in self.session.execute(select(tickets.c.tags).where(and_(*self.conditions(actor, {})))):

@@ -87,6 +87,38 @@ def can_view(actor: Actor, *, requester_id: str, department_id: str | None, assi
     return actor.id is not None and requester_id == actor.id
 
 
+# the public thread (seed 003): each side keeps its own read position; a public message written by one side
+# is unread for the other side until that side reads the thread. Internal notes and system notes count for nobody.
+THREAD_SIDES = ("requester", "agents")
+
+
+def writer_side(actor: Actor) -> str | None:
+    """Return the side a public message by ``actor`` comes from: agents, the customer's, or None (the system)."""
+    if actor.is_staff:
+        return "agents"
+    if actor.role == "customer":
+        return "requester"
+    return None
+
+
+def reader_side(actor: Actor, *, requester_id: str) -> str | None:
+    """Return whose read position ``actor`` moves by reading a ticket's thread.
+
+    Staff read for the agents' side; the requester for the requester's side. Anyone else (the system, a
+    colleague of the requester on an organization-shared ticket) keeps no read position on the ticket.
+    """
+    if actor.is_staff:
+        return "agents"
+    if actor.role == "customer" and actor.id is not None and actor.id == requester_id:
+        return "requester"
+    return None
+
+
+def other_side(side: str) -> str:
+    """Return the side a message from ``side`` is unread for."""
+    return "agents" if side == "requester" else "requester"
+
+
 # links between tickets: stored once per pair, ``kind`` says what the linked ticket is to the other one
 LINK_KINDS = ("related", "parent", "child")
 _INVERSE_KIND = {"related": "related", "parent": "child", "child": "parent"}

@@ -19,7 +19,7 @@ from services.tickets.domain.errors import (
 from tests.unit.tickets.factories import DEPT_A, DEPT_B, ORG, actor, new_id
 
 UNKNOWN_ID = str(uuid.UUID(int=1))
-VIEW_ONLY = ("description", "resolution", "metadata")
+VIEW_ONLY = ("description", "resolution", "metadata", "unread")
 
 
 def types(events):
