@@ -82,8 +82,10 @@ ORGANIZATION_SNAPSHOT = _obj(
         "id": _UUID,
         "name": _STR,
         "domain": _STR_OR_NULL,
-        "shared_tickets": {"type": "boolean"},
-    }
+        "shared_tickets": {"type": "boolean", "description": "Members see each other's tickets."},
+        "updated_at": {**_TS, "description": "When it last changed: drop events older than what you hold."},
+    },
+    required=["id", "name", "domain", "shared_tickets"],
 )
 CHANGES = {
     "type": "object",

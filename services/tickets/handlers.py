@@ -5,8 +5,10 @@ Every change writes the ticket, its history lines and its events in one transact
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
+from datetime import datetime
 from typing import Any, Protocol
 
 from helpdesk_common.uow import UnitOfWork
@@ -16,6 +18,7 @@ from services.tickets.adapters import search
 from services.tickets.adapters.attachments import SqlAlchemyAttachmentRepository
 from services.tickets.adapters.categories import SqlAlchemyCategoryRepository
 from services.tickets.adapters.links import SqlAlchemyLinkRepository
+from services.tickets.adapters.organizations import SqlAlchemyOrganizationRepository
 from services.tickets.adapters.repository import SORTABLE, SqlAlchemyTicketRepository
 from services.tickets.adapters.search.metrics import observe_indexed
 from services.tickets.adapters.storage import AttachmentStorage, relative_path
@@ -60,9 +63,18 @@ def _repo(uow: UnitOfWork) -> SqlAlchemyTicketRepository:
 def _visible(uow: UnitOfWork, ticket_id: str, actor: rules.Actor, *, for_update: bool = False) -> Ticket:
     ticket = _repo(uow).get(ticket_id, for_update=for_update)
     if not rules.can_view(actor, requester_id=ticket.requester_id, department_id=ticket.department_id,
-                          assignee_id=ticket.assignee_id):
+                          assignee_id=ticket.assignee_id, organization_id=ticket.organization_id,
+                          organization_shared=_shares(uow, actor, ticket)):
         raise TicketNotFound()  # no existence oracle for tickets one may not see
     return ticket
+
+
+def _shares(uow: UnitOfWork, actor: rules.Actor, ticket: Ticket) -> bool:
+    """Tell whether ``ticket`` is shared with ``actor`` through their organization (asked only when it matters)."""
+    if actor.id == ticket.requester_id or not rules.is_shared_with(
+            actor, organization_id=ticket.organization_id, organization_shared=True):
+        return False
+    return SqlAlchemyOrganizationRepository(uow.session).shares_tickets(ticket.organization_id)
 
 
 def _check_version(ticket: Ticket, expected_version: int | None) -> None:
@@ -314,6 +326,31 @@ def feed_search_index(envelope: Envelope, *, uow: UnitOfWork, index: search.Tick
     observe_indexed(envelope.occurred_at, now=uow.clock.now())
 
 
+def project_organization(envelope: Envelope, *, uow: UnitOfWork) -> bool:
+    """Keep the local copy of whether an organization shares tickets, from ``organization.*`` events.
+
+    Once per event id (the inbox), and never over a newer fact: events are ordered by the organization's
+    ``updated_at`` (a deletion by when it happened, and it stops the sharing). Answers whether it changed
+    anything.
+    """
+    if not uow.claim(envelope, consumer="tickets.project_organization"):
+        return False
+    organization = envelope.data.get("organization") or {}
+    deleted = envelope.type == "organization.deleted"
+    stamp = envelope.occurred_at if deleted else organization.get("updated_at") or envelope.occurred_at
+    try:
+        as_of = datetime.fromisoformat(stamp)
+        organization_id = str(organization["id"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationFailed(f"Unreadable {envelope.type} event: {exc!r}") from None  # retried, then parked
+    if as_of.utcoffset() is None:
+        raise ValidationFailed(f"Unreadable {envelope.type} event: a time without an offset.")
+    applied = SqlAlchemyOrganizationRepository(uow.session).apply(
+        organization_id, shared_tickets=bool(organization.get("shared_tickets")) and not deleted, as_of=as_of)
+    uow.commit()
+    return applied
+
+
 def _list_filters(actor: rules.Actor, filters: dict[str, Any] | None) -> dict[str, Any]:
     loaded = schemas.load(schemas.ListFilters(), filters or {})
     if loaded.get("assignee_id") == "me":
@@ -326,7 +363,11 @@ def _search(uow: UnitOfWork, index: search.TicketSearchIndex | None, actor: rule
     if page * limit > search.MAX_RESULT_WINDOW:
         raise ValidationFailed(f"Search pages stop at result {search.MAX_RESULT_WINDOW}; narrow the search.",
                                {"page": [f"page × limit must be at most {search.MAX_RESULT_WINDOW}."]})
-    index = index or search.embedded_index(uow.session)
+    if index is None:
+        index = search.embedded_index(uow.session)  # reads the organizations projection in SQL
+    elif actor.role == "customer" and actor.organization_id:
+        shared = SqlAlchemyOrganizationRepository(uow.session).shares_tickets(actor.organization_id)
+        actor = dataclasses.replace(actor, organization_shared=shared)
     return index.search(query, visibility=actor, filters=filters, page=page, limit=limit, **options)
 
 

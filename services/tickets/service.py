@@ -223,6 +223,15 @@ class TicketsService:
         with self.db() as uow:
             return handlers.delete_attachment(attachment_id, actor, uow=uow, storage=self.attachment_storage)
 
+    # what the tickets service knows of organizations: whether their members share tickets
+    @reliable_event_handler("users", "organization.created")
+    @reliable_event_handler("users", "organization.updated")
+    @reliable_event_handler("users", "organization.deleted")
+    def project_organization(self, envelope):
+        """Keep the local copy of an organization's ticket sharing up to date."""
+        with self.db() as uow:
+            handlers.project_organization(envelope, uow=uow)
+
     # Elasticsearch feed: one queue per type; each event only names the ticket whose current row is copied
     @reliable_event_handler("tickets", "ticket.created")
     @reliable_event_handler("tickets", "ticket.updated")

@@ -9,6 +9,7 @@ from sqlalchemy import and_, asc, case, cast, desc, exists, false, func, insert,
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from services.tickets.adapters.organizations import organizations
 from services.tickets.adapters.orm import comments, counters, history, ticket_number_seq, tickets
 from services.tickets.domain.errors import TicketNotFound
 from services.tickets.domain.model import Comment, Ticket
@@ -25,7 +26,11 @@ SORTABLE = {
 
 
 def visibility_clause(actor: Actor):
-    """The SQL twin of ``rules.can_view``: what ``actor`` may see of the tickets table."""
+    """The SQL twin of ``rules.can_view``: what ``actor`` may see of the tickets table.
+
+    A customer's organization counts as sharing when ``ticket_organizations`` says so (a correlated EXISTS,
+    so every read path follows the projection at once).
+    """
     if actor.role == "system" or actor.is_manager:
         return None
     if actor.is_staff:
@@ -37,7 +42,13 @@ def visibility_clause(actor: Actor):
         return or_(*mine)
     if actor.id is None:
         return false()
-    return tickets.c.requester_id == actor.id
+    mine = tickets.c.requester_id == actor.id
+    if actor.role != "customer" or not actor.organization_id:
+        return mine
+    # the organization's tickets, when the local projection says its members share them
+    shares = exists(select(literal(1)).where(organizations.c.id == tickets.c.organization_id,
+                                             organizations.c.shared_tickets.is_(True)))
+    return or_(mine, and_(tickets.c.organization_id == actor.organization_id, shares))
 
 
 class SqlAlchemyTicketRepository:

@@ -73,10 +73,11 @@ class Ticket:
 
     # ---- edits
     def edit(self, changes: dict[str, Any], *, actor: rules.Actor, now: datetime) -> Changes:
-        """Change editable fields; requesters may only retitle or redescribe a ticket that is still new."""
+        """Change editable fields; the requester may only retitle or redescribe a ticket that is still new."""
         if not actor.is_staff and actor.role != "system":
             forbidden = set(changes) - set(self.REQUESTER_EDITABLE)
-            if forbidden or self.status != "new":
+            # a colleague who sees the ticket through a shared organization may read and reply, not edit
+            if forbidden or self.status != "new" or actor.id != self.requester_id:
                 raise PermissionDenied("Only agents can change this ticket now.")
         applied: Changes = {}
         for field, value in changes.items():

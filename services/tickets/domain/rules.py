@@ -55,6 +55,9 @@ class Actor:
     department_id: str | None = None
     organization_id: str | None = None
     via: str = "api"
+    organization_shared: bool = False
+    """Whether the customer's organization shares tickets: set by the tickets service from its own
+    projection (never from the caller) where a search index outside the database needs it."""
 
     @property
     def is_staff(self) -> bool:
@@ -73,18 +76,29 @@ class Actor:
         return {"id": self.id, "role": self.role, "via": self.via}
 
 
-def can_view(actor: Actor, *, requester_id: str, department_id: str | None, assignee_id: str | None) -> bool:
+def can_view(actor: Actor, *, requester_id: str, department_id: str | None, assignee_id: str | None,
+             organization_id: str | None = None, organization_shared: bool = False) -> bool:
     """Tell whether ``actor`` may see a ticket.
 
     Managers and the system see everything; agents see their department's tickets, those assigned to
-    them and the not-yet-routed ones; customers see the tickets they requested.
+    them and the not-yet-routed ones; customers see the tickets they requested and, when their
+    organization shares tickets (``organization_shared``), every ticket of their organization.
     """
     if actor.role == "system" or actor.is_manager:
         return True
     if actor.is_staff:
         return (department_id is None or (actor.department_id is not None and department_id == actor.department_id)
                 or (actor.id is not None and assignee_id == actor.id))
-    return actor.id is not None and requester_id == actor.id
+    if actor.id is None:
+        return False
+    return requester_id == actor.id or is_shared_with(actor, organization_id=organization_id,
+                                                      organization_shared=organization_shared)
+
+
+def is_shared_with(actor: Actor, *, organization_id: str | None, organization_shared: bool) -> bool:
+    """Tell whether a ticket of ``organization_id`` is visible to ``actor`` only because their organization shares."""
+    return (organization_shared and actor.role == "customer" and actor.organization_id is not None
+            and organization_id == actor.organization_id)
 
 
 # the public thread (seed 003): each side keeps its own read position; a public message written by one side
