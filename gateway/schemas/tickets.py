@@ -315,7 +315,13 @@ class CreateCommentSchema(InputSchema):
 
     body = Prose(required=True, validate=validate.Length(max=COMMENT_MAX))
     internal = fields.Boolean(load_default=False, metadata={"description": "Agents only."})
-    mentions = fields.List(UuidString(), validate=validate.Length(max=MENTIONS_MAX))
+    mentions = fields.List(
+        UuidString(),
+        validate=validate.Length(max=MENTIONS_MAX),
+        metadata={"description": "Agents only: ids of colleagues to notify. `@handle` (an e-mail's local part) or "
+                  "`@name@example.com` in the body also mention active agents; unknown handles stay text. "
+                  "Customers' mentions are ignored."},
+    )
 
 
 def _ticket_ids() -> fields.List:

@@ -40,6 +40,10 @@ class Directory(Protocol):
 
     def get_user(self, user_id: str) -> dict[str, Any] | None: ...
 
+    def find_users(self, handles: list[str]) -> list[dict[str, Any]]:
+        """Return the people whose e-mail, or its local part, is one of ``handles``."""
+        ...
+
 
 def actor_from(raw: dict[str, Any] | None) -> rules.Actor:
     """Read the caller the gateway (or another service) passes with every call."""
@@ -232,8 +236,14 @@ def change_priority(ticket_id: str, priority: str, actor_raw: dict[str, Any], *,
     return update_ticket(ticket_id, {"priority": priority}, actor_raw, uow=uow, expected_version=expected_version)
 
 
-def add_comment(ticket_id: str, data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
-    """Add a public reply or (agents only) an internal note."""
+def add_comment(ticket_id: str, data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfWork,
+                directory: Directory | None = None) -> dict[str, Any]:
+    """Add a public reply or (agents only) an internal note.
+
+    Agents mention colleagues by id (``mentions``) or in the text (``@carlos``, ``@carlos@example.com``,
+    resolved with ``directory``; unknown or ambiguous handles stay plain text). Customers mention nobody:
+    their ``mentions`` and ``@`` words are kept as text only.
+    """
     actor = actor_from(actor_raw)
     payload = schemas.load(schemas.AddComment(), data)
     if actor.id is None:
@@ -241,9 +251,10 @@ def add_comment(ticket_id: str, data: dict[str, Any], actor_raw: dict[str, Any],
     if payload["internal"] and not actor.is_staff:
         raise PermissionDenied("Only agents can write internal notes.")
     ticket = _visible(uow, ticket_id, actor, for_update=True)
+    mentions = _mentions(payload, actor, directory)
     now = uow.clock.now()
     comment = Comment(id=str(uuid.uuid4()), ticket_id=ticket.id, author_id=actor.id, author_role=actor.role,
-                      body=payload["body"], internal=payload["internal"], mentions=payload.get("mentions", []), now=now)
+                      body=payload["body"], internal=payload["internal"], mentions=mentions, now=now)
     _repo(uow).add(comment)
     if not search.embedded_index(uow.session).append_comment(ticket.id, comment.body, internal=comment.internal):
         _index(uow, ticket)
@@ -254,6 +265,14 @@ def add_comment(ticket_id: str, data: dict[str, Any], actor_raw: dict[str, Any],
                                   "actor": actor.to_dict()})
     uow.commit()
     return schemas.comment_view(comment)
+
+
+def _mentions(payload: dict[str, Any], actor: rules.Actor, directory: Directory | None) -> list[str]:
+    if not actor.is_staff:
+        return []
+    handles = rules.mention_handles(payload["body"])
+    found = rules.resolve_mentions(handles, directory.find_users(handles)) if handles and directory else []
+    return rules.merge_mentions(payload.get("mentions", []), found)
 
 
 def _comment_event(comment: Comment) -> dict[str, Any]:

@@ -102,7 +102,7 @@ class TicketsService:
     def add_comment(self, ticket_id, data, actor):
         """Add a reply or an internal note."""
         with self.db() as uow:
-            return handlers.add_comment(ticket_id, data, actor, uow=uow)
+            return handlers.add_comment(ticket_id, data, actor, uow=uow, directory=self.directory)
 
     @expected
     def list_comments(self, ticket_id, actor):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 STATUSES = ("new", "open", "in_progress", "waiting", "resolved", "closed")
@@ -162,3 +164,40 @@ def link_kind_from(ticket_id: str, row_ticket_id: str, row_kind: str) -> str:
 def merge_resolution(target_number: str) -> str:
     """Return the resolution a duplicate is closed with."""
     return f"Merged into {target_number}."
+
+
+# @mentions in comment bodies: ``@carlos`` (a handle: the e-mail's local part) or ``@carlos@example.com``.
+# Not preceded by a word character, so a plain address in the text (``write to ana@example.com``) is no mention.
+MAX_MENTIONS = 20
+_MENTION = re.compile(
+    r"(?<![\w.@])@([A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?)"
+)
+
+
+def mention_handles(body: str) -> list[str]:
+    """Return the handles and e-mails ``@mentioned`` in a text, lower-cased, once each, in order of appearance."""
+    seen: dict[str, None] = {}
+    for match in _MENTION.finditer(body or ""):
+        seen.setdefault(match.group(1).lower(), None)
+    return list(seen)[:MAX_MENTIONS]
+
+
+def resolve_mentions(handles: Iterable[str], people: Iterable[Mapping]) -> list[str]:
+    """Return the ids of the active staff ``handles`` name unambiguously, in the handles' order.
+
+    A handle matches a person's whole e-mail, or its local part; a handle that fits nobody (or several
+    people) stays plain text.
+    """
+    staff = [p for p in people if p.get("role") in STAFF_ROLES and p.get("status") == "active" and p.get("email")]
+    ids: list[str] = []
+    for handle in handles:
+        fits = [p for p in staff if (p["email"].lower() == handle if "@" in handle
+                                     else p["email"].lower().split("@", 1)[0] == handle)]
+        if len(fits) == 1 and fits[0]["id"] not in ids:
+            ids.append(fits[0]["id"])
+    return ids
+
+
+def merge_mentions(given: Iterable[str], found: Iterable[str]) -> list[str]:
+    """Return the ids given explicitly, then those found in the text, once each, at most ``MAX_MENTIONS``."""
+    return list(dict.fromkeys([*given, *found]))[:MAX_MENTIONS]

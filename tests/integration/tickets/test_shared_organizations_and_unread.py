@@ -1,6 +1,7 @@
 """The tickets service next to the real users service: an organization switched to shared tickets in the
 users service reaches the tickets service's projection through ``organization.updated``, and colleagues
-then see each other's tickets; the unread counts of the public thread over RPC."""
+then see each other's tickets; the unread counts of the public thread over RPC; @mentions resolved by the
+users service's ``find_users``."""
 
 import uuid
 
@@ -66,3 +67,16 @@ def test_unread_counts_follow_the_thread_over_rpc(users_rpc, tickets_rpc):
     tickets_rpc.add_comment(ticket["id"], {"body": "Done, still down"}, customer)
     assert tickets_rpc.get(ticket["id"], SUPERVISOR)["unread"] == 1
     assert tickets_rpc.mark_read(ticket["id"], SUPERVISOR)["unread"] == 0
+
+
+def test_mentions_in_a_note_resolve_against_the_real_users_service(users_rpc, tickets_rpc):
+    local = f"carlos{uuid.uuid4().hex[:6]}"
+    carlos = users_rpc.create_user({"email": f"{local}@example.com", "name": "Carlos", "password": PASSWORD,
+                                    "role": "agent"})
+    customer = member(users_rpc, None)
+    ticket = tickets_rpc.create({"title": "VPN down", "description": "Since 9"}, customer)
+
+    note = tickets_rpc.add_comment(ticket["id"], {"body": f"@{local} and @nobody-{local}, look", "internal": True},
+                                   SUPERVISOR)
+
+    assert note["mentions"] == [carlos["id"]]
