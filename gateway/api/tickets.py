@@ -460,8 +460,21 @@ def add_comment_singular(payload, ticket_id):
 @blp.response(200, page_envelope(CommentSchema))
 @_errors(404)
 def list_comments(ticket_id):
-    """Return a ticket's thread, oldest first (internal notes for agents only)."""
+    """Return a ticket's thread, oldest first (internal notes for agents only); marks it read for your side."""
     return success(whole_list(rpc().call(SERVICE, "list_comments", str(ticket_id), actor=current_actor())))
+
+
+@blp.route("/<uuid:ticket_id>/read", methods=["POST"])
+@require_auth()
+@blp.response(200, envelope(TicketSchema), headers=ETAG_HEADER)
+@_errors(404)
+def mark_read(ticket_id):
+    """Mark a ticket's public thread read for your side (requester or agents); answers the ticket, `unread` 0.
+
+    Reading the thread (`GET .../comments`) does the same. The ticket's version does not change.
+    """
+    ticket = rpc().call(SERVICE, "mark_read", str(ticket_id), actor=current_actor())
+    return success(ticket, "Marked as read."), etag(ticket)
 
 
 @blp.route("/<uuid:ticket_id>/history", methods=["GET"])
@@ -480,7 +493,7 @@ def ticket_history(ticket_id):
 @blp.response(200, envelope(MergeResultSchema))
 @_errors(403, 404, 409)
 def merge_ticket(payload, ticket_id):
-    """Merge this duplicate into `target_id` (agents): its thread moves there and it is closed.
+    """Merge this duplicate into `target_id` (agents): its thread and attachments move there and it is closed.
 
     409 when merging a ticket into itself, into a closed or merged ticket, or a ticket already merged.
     """

@@ -148,6 +148,15 @@ class TicketSchema(Schema):
         required=True, metadata={"description": "Bumped by every change; send it back as If-Match: \"<version>\"."}
     )
     metadata = fields.Dict()
+    unread = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Public messages of the other side you have not read: for a customer, the agents' replies "
+            "on their own ticket; for agents, the requester's messages (one count for all agents). Reading the "
+            "thread (`GET .../comments`) or `POST .../read` sets it to 0; writing a reply does too. Internal notes "
+            "never count. `null` when you keep no read position on the ticket (a colleague's shared ticket)."
+        },
+    )
     sla = fields.Dict(
         allow_none=True,
         metadata={"description": "Targets, due times and state (ok/warning/breached/paused/met), once SLAs exist."},
@@ -189,6 +198,10 @@ class TicketStatsSchema(Schema):
     by_priority = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     by_assignee = fields.Dict(keys=fields.String(), values=fields.Integer())
     by_department = fields.Dict(keys=fields.String(), values=fields.Integer())
+    unread_messages = fields.Integer(
+        metadata={"description": "Unread public messages for your side, over the counted tickets (customers: their own)."}
+    )
+    unread_tickets = fields.Integer(metadata={"description": "How many of those tickets have unread messages."})
 
 
 class TagCountSchema(Schema):
@@ -302,7 +315,13 @@ class CreateCommentSchema(InputSchema):
 
     body = Prose(required=True, validate=validate.Length(max=COMMENT_MAX))
     internal = fields.Boolean(load_default=False, metadata={"description": "Agents only."})
-    mentions = fields.List(UuidString(), validate=validate.Length(max=MENTIONS_MAX))
+    mentions = fields.List(
+        UuidString(),
+        validate=validate.Length(max=MENTIONS_MAX),
+        metadata={"description": "Agents only: ids of colleagues to notify. `@handle` (an e-mail's local part) or "
+                  "`@name@example.com` in the body also mention active agents; unknown handles stay text. "
+                  "Customers' mentions are ignored."},
+    )
 
 
 def _ticket_ids() -> fields.List:

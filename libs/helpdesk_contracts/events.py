@@ -82,8 +82,10 @@ ORGANIZATION_SNAPSHOT = _obj(
         "id": _UUID,
         "name": _STR,
         "domain": _STR_OR_NULL,
-        "shared_tickets": {"type": "boolean"},
-    }
+        "shared_tickets": {"type": "boolean", "description": "Members see each other's tickets."},
+        "updated_at": {**_TS, "description": "When it last changed: drop events older than what you hold."},
+    },
+    required=["id", "name", "domain", "shared_tickets"],
 )
 CHANGES = {
     "type": "object",
@@ -181,7 +183,7 @@ EVENT_TYPES: list[EventType] = [
                     "comment": _obj({"id": _UUID, "author_id": _UUID, "author_role": _STR, "internal": {"type": "boolean"},
                                      "body": _STR, "mentions": {"type": "array", "items": _UUID}, "created_at": _TS}),
                     "actor": _ACTOR})),
-    EventType("ticket.merged", 1, "tickets", "A duplicate ticket was merged into a target (comments moved, duplicate closed).",
+    EventType("ticket.merged", 1, "tickets", "A duplicate ticket was merged into a target (comments and attachments moved, duplicate closed).",
               _obj({"ticket": TICKET_SNAPSHOT, "target": TICKET_SNAPSHOT, "actor": _ACTOR})),
     EventType("ticket.deleted", 1, "tickets", "A ticket was deleted (soft) by an admin.",
               _obj({"ticket": TICKET_SNAPSHOT, "actor": _ACTOR})),

@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 class UsersDirectory(RpcProxy):
-    """Look people up in the users service (``get_user`` answers None for an unknown id)."""
+    """Look people up in the users service (``get_user`` answers None for an unknown id; ``find_users`` by handle)."""
 
     def __init__(self):
         super().__init__("users")
@@ -36,6 +36,9 @@ class _Directory:
             if exc.exc_type == "UserNotFound":
                 return None
             raise
+
+    def find_users(self, handles: list[str]) -> list[dict[str, Any]]:
+        return self._proxy.find_users(handles)
 
 
 class SearchIndex(DependencyProvider):

@@ -5,8 +5,10 @@ Every change writes the ticket, its history lines and its events in one transact
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
+from datetime import datetime
 from typing import Any, Protocol
 
 from helpdesk_common.uow import UnitOfWork
@@ -16,6 +18,7 @@ from services.tickets.adapters import search
 from services.tickets.adapters.attachments import SqlAlchemyAttachmentRepository
 from services.tickets.adapters.categories import SqlAlchemyCategoryRepository
 from services.tickets.adapters.links import SqlAlchemyLinkRepository
+from services.tickets.adapters.organizations import SqlAlchemyOrganizationRepository
 from services.tickets.adapters.repository import SORTABLE, SqlAlchemyTicketRepository
 from services.tickets.adapters.search.metrics import observe_indexed
 from services.tickets.adapters.storage import AttachmentStorage, relative_path
@@ -36,6 +39,10 @@ class Directory(Protocol):
     """What the tickets service needs to know about people (the users service, over RPC)."""
 
     def get_user(self, user_id: str) -> dict[str, Any] | None: ...
+
+    def find_users(self, handles: list[str]) -> list[dict[str, Any]]:
+        """Return the people whose e-mail, or its local part, is one of ``handles``."""
+        ...
 
 
 def actor_from(raw: dict[str, Any] | None) -> rules.Actor:
@@ -60,9 +67,18 @@ def _repo(uow: UnitOfWork) -> SqlAlchemyTicketRepository:
 def _visible(uow: UnitOfWork, ticket_id: str, actor: rules.Actor, *, for_update: bool = False) -> Ticket:
     ticket = _repo(uow).get(ticket_id, for_update=for_update)
     if not rules.can_view(actor, requester_id=ticket.requester_id, department_id=ticket.department_id,
-                          assignee_id=ticket.assignee_id):
+                          assignee_id=ticket.assignee_id, organization_id=ticket.organization_id,
+                          organization_shared=_shares(uow, actor, ticket)):
         raise TicketNotFound()  # no existence oracle for tickets one may not see
     return ticket
+
+
+def _shares(uow: UnitOfWork, actor: rules.Actor, ticket: Ticket) -> bool:
+    """Tell whether ``ticket`` is shared with ``actor`` through their organization (asked only when it matters)."""
+    if actor.id == ticket.requester_id or not rules.is_shared_with(
+            actor, organization_id=ticket.organization_id, organization_shared=True):
+        return False
+    return SqlAlchemyOrganizationRepository(uow.session).shares_tickets(ticket.organization_id)
 
 
 def _check_version(ticket: Ticket, expected_version: int | None) -> None:
@@ -89,7 +105,9 @@ def _snapshot(ticket: Ticket) -> dict[str, Any]:
 
 
 def _answer(ticket: Ticket, actor: rules.Actor) -> dict[str, Any]:
-    return schemas.ticket_view(ticket, staff=actor.is_staff or actor.role == "system")
+    side = rules.reader_side(actor, requester_id=ticket.requester_id)
+    return schemas.ticket_view(ticket, staff=actor.is_staff or actor.role == "system",
+                               unread=ticket.unread_for(side) if side else None)
 
 
 def _index(uow: UnitOfWork, ticket: Ticket, comments: list[Comment] | None = None) -> None:
@@ -109,8 +127,11 @@ def open_ticket(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfW
     requester_id = payload.pop("requester_id", None)
     if requester_id and requester_id != actor.id:
         _staff(actor)
-        if directory is not None and directory.get_user(requester_id) is None:
+        requester = directory.get_user(requester_id) if directory is not None else None
+        if directory is not None and requester is None:
             raise ValidationFailed("Unknown requester.", {"requester_id": ["No such user."]})
+        if requester and requester.get("role") == "customer" and not payload.get("organization_id"):
+            payload["organization_id"] = requester.get("organization_id")  # shared with their colleagues too
     requester_id = requester_id or actor.id
     if requester_id is None:
         raise ValidationFailed("A requester is required.", {"requester_id": ["Missing."]})
@@ -217,8 +238,14 @@ def change_priority(ticket_id: str, priority: str, actor_raw: dict[str, Any], *,
     return update_ticket(ticket_id, {"priority": priority}, actor_raw, uow=uow, expected_version=expected_version)
 
 
-def add_comment(ticket_id: str, data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
-    """Add a public reply or (agents only) an internal note."""
+def add_comment(ticket_id: str, data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfWork,
+                directory: Directory | None = None) -> dict[str, Any]:
+    """Add a public reply or (agents only) an internal note.
+
+    Agents mention colleagues by id (``mentions``) or in the text (``@carlos``, ``@carlos@example.com``,
+    resolved with ``directory``; unknown or ambiguous handles stay plain text). Customers mention nobody:
+    their ``mentions`` and ``@`` words are kept as text only.
+    """
     actor = actor_from(actor_raw)
     payload = schemas.load(schemas.AddComment(), data)
     if actor.id is None:
@@ -226,9 +253,10 @@ def add_comment(ticket_id: str, data: dict[str, Any], actor_raw: dict[str, Any],
     if payload["internal"] and not actor.is_staff:
         raise PermissionDenied("Only agents can write internal notes.")
     ticket = _visible(uow, ticket_id, actor, for_update=True)
+    mentions = _mentions(payload, actor, directory)
     now = uow.clock.now()
     comment = Comment(id=str(uuid.uuid4()), ticket_id=ticket.id, author_id=actor.id, author_role=actor.role,
-                      body=payload["body"], internal=payload["internal"], mentions=payload.get("mentions", []), now=now)
+                      body=payload["body"], internal=payload["internal"], mentions=mentions, now=now)
     _repo(uow).add(comment)
     if not search.embedded_index(uow.session).append_comment(ticket.id, comment.body, internal=comment.internal):
         _index(uow, ticket)
@@ -239,6 +267,14 @@ def add_comment(ticket_id: str, data: dict[str, Any], actor_raw: dict[str, Any],
                                   "actor": actor.to_dict()})
     uow.commit()
     return schemas.comment_view(comment)
+
+
+def _mentions(payload: dict[str, Any], actor: rules.Actor, directory: Directory | None) -> list[str]:
+    if not actor.is_staff:
+        return []
+    handles = rules.mention_handles(payload["body"])
+    found = rules.resolve_mentions(handles, directory.find_users(handles)) if handles and directory else []
+    return rules.merge_mentions(payload.get("mentions", []), found)
 
 
 def _comment_event(comment: Comment) -> dict[str, Any]:
@@ -311,6 +347,31 @@ def feed_search_index(envelope: Envelope, *, uow: UnitOfWork, index: search.Tick
     observe_indexed(envelope.occurred_at, now=uow.clock.now())
 
 
+def project_organization(envelope: Envelope, *, uow: UnitOfWork) -> bool:
+    """Keep the local copy of whether an organization shares tickets, from ``organization.*`` events.
+
+    Once per event id (the inbox), and never over a newer fact: events are ordered by the organization's
+    ``updated_at`` (a deletion by when it happened, and it stops the sharing). Answers whether it changed
+    anything.
+    """
+    if not uow.claim(envelope, consumer="tickets.project_organization"):
+        return False
+    organization = envelope.data.get("organization") or {}
+    deleted = envelope.type == "organization.deleted"
+    stamp = envelope.occurred_at if deleted else organization.get("updated_at") or envelope.occurred_at
+    try:
+        as_of = datetime.fromisoformat(stamp)
+        organization_id = str(organization["id"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationFailed(f"Unreadable {envelope.type} event: {exc!r}") from None  # retried, then parked
+    if as_of.utcoffset() is None:
+        raise ValidationFailed(f"Unreadable {envelope.type} event: a time without an offset.")
+    applied = SqlAlchemyOrganizationRepository(uow.session).apply(
+        organization_id, shared_tickets=bool(organization.get("shared_tickets")) and not deleted, as_of=as_of)
+    uow.commit()
+    return applied
+
+
 def _list_filters(actor: rules.Actor, filters: dict[str, Any] | None) -> dict[str, Any]:
     loaded = schemas.load(schemas.ListFilters(), filters or {})
     if loaded.get("assignee_id") == "me":
@@ -323,7 +384,11 @@ def _search(uow: UnitOfWork, index: search.TicketSearchIndex | None, actor: rule
     if page * limit > search.MAX_RESULT_WINDOW:
         raise ValidationFailed(f"Search pages stop at result {search.MAX_RESULT_WINDOW}; narrow the search.",
                                {"page": [f"page × limit must be at most {search.MAX_RESULT_WINDOW}."]})
-    index = index or search.embedded_index(uow.session)
+    if index is None:
+        index = search.embedded_index(uow.session)  # reads the organizations projection in SQL
+    elif actor.role == "customer" and actor.organization_id:
+        shared = SqlAlchemyOrganizationRepository(uow.session).shares_tickets(actor.organization_id)
+        actor = dataclasses.replace(actor, organization_shared=shared)
     return index.search(query, visibility=actor, filters=filters, page=page, limit=limit, **options)
 
 
@@ -337,10 +402,29 @@ def _in_order(uow: UnitOfWork, actor: rules.Actor, filters: dict[str, Any], ids:
 
 
 def list_comments(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> list[dict[str, Any]]:
-    """Return a ticket's thread; internal notes only for agents."""
+    """Return a ticket's thread (internal notes only for agents) and mark it read for the caller's side."""
     actor = actor_from(actor_raw)
     ticket = _visible(uow, ticket_id, actor)
-    return [schemas.comment_view(c) for c in _repo(uow).comments(ticket.id, include_internal=actor.is_staff or actor.role == "system")]
+    side = rules.reader_side(actor, requester_id=ticket.requester_id)
+    # marked before reading: a message committed meanwhile is either in this answer or still unread
+    marked = side is not None and _repo(uow).mark_read(ticket.id, side, now=uow.clock.now())
+    thread = _repo(uow).comments(ticket.id, include_internal=actor.is_staff or actor.role == "system")
+    if marked:
+        uow.commit()
+    return [schemas.comment_view(c) for c in thread]
+
+
+def mark_read(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+    """Mark a ticket's public thread read for the caller's side; answer the ticket (``unread`` 0).
+
+    Callers who keep no read position on the ticket (the system, a colleague on a shared ticket) change nothing.
+    """
+    actor = actor_from(actor_raw)
+    ticket = _visible(uow, ticket_id, actor, for_update=True)
+    side = rules.reader_side(actor, requester_id=ticket.requester_id)
+    if side is not None and ticket.mark_read(side, now=uow.clock.now()):
+        uow.commit()
+    return _answer(ticket, actor)
 
 
 def get_history(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> list[dict[str, Any]]:
@@ -351,7 +435,7 @@ def get_history(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -
 
 
 def ticket_stats(actor_raw: dict[str, Any], filters: dict[str, Any] | None = None, *, uow: UnitOfWork) -> dict[str, Any]:
-    """Count the caller's visible tickets by status, priority, agent and department."""
+    """Count the caller's visible tickets by status, priority, agent and department, and their unread messages."""
     actor = actor_from(actor_raw)
     loaded = _list_filters(actor, filters)
     repo = _repo(uow)
@@ -361,6 +445,9 @@ def ticket_stats(actor_raw: dict[str, Any], filters: dict[str, Any] | None = Non
         "by_status": {s: by_status.get(s, 0) for s in rules.STATUSES},
         "by_priority": {p: repo.counts(actor, loaded, "priority").get(p, 0) for p in rules.PRIORITIES},
     }
+    side = "agents" if actor.is_staff else "requester" if actor.role == "customer" else None
+    if side is not None:
+        stats["unread_messages"], stats["unread_tickets"] = repo.unread_totals(actor, loaded, side)
     if actor.is_staff:
         stats["by_assignee"] = {k or "unassigned": v for k, v in repo.counts(actor, loaded, "assignee_id").items()}
         stats["by_department"] = {k or "none": v for k, v in repo.counts(actor, loaded, "department_id").items()}
@@ -605,7 +692,7 @@ def delete_category(category_id: str, actor_raw: dict[str, Any], *, uow: UnitOfW
 # merging duplicates -----------------------------------------------------------------------------
 
 def merge_tickets(ticket_id: str, target_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
-    """Merge a duplicate into a target (agents): its thread moves there and it is closed.
+    """Merge a duplicate into a target (agents): its thread and attachments move there and it is closed.
 
     Answers ``{"ticket": <the closed duplicate>, "target": <the target>}``.
     """
@@ -621,6 +708,7 @@ def merge_tickets(ticket_id: str, target_id: str, actor_raw: dict[str, Any], *, 
     absorbed = target.absorb(duplicate, now=now)
     repo = _repo(uow)
     moved = repo.move_comments(duplicate.id, target.id)
+    files = SqlAlchemyAttachmentRepository(uow.session).move(duplicate.id, target.id)
     for on, body in ((duplicate, f"Merged into {target.number}; the conversation continues there."),
                      (target, f"{duplicate.number} was merged into this ticket ({moved} comments moved here).")):
         repo.add(Comment(id=str(uuid.uuid4()), ticket_id=on.id, author_id=actor.id or "system", author_role="system",
@@ -630,6 +718,11 @@ def merge_tickets(ticket_id: str, target_id: str, actor_raw: dict[str, Any], *, 
                         changes={**closed, "merged_into": {"before": None, "after": target.number}}, now=now)
     repo.record_history(target.id, actor=actor, action="merged",
                         changes={**absorbed, "merged_from": {"before": None, "after": duplicate.number}}, now=now)
+    for row in files:  # one line per file on each side; internal files stay off the requester's history
+        for on, change in ((duplicate, {"before": row["filename"], "after": None}),
+                           (target, {"before": None, "after": row["filename"]})):
+            repo.record_history(on.id, actor=actor, action="attachment_moved", changes={"attachment": change},
+                                now=now, public=not row["internal"])
     _index(uow, duplicate)
     _index(uow, target)
     # consumers that follow the lifecycle (SLA timers, notifications) learn of the closing as of any other

@@ -145,11 +145,12 @@ def ticket_snapshot(ticket) -> dict[str, Any]:
     }
 
 
-def ticket_view(ticket, *, staff: bool) -> dict[str, Any]:
-    """The ticket as callers see it; metadata is for agents only."""
+def ticket_view(ticket, *, staff: bool, unread: int | None = None) -> dict[str, Any]:
+    """The ticket as callers see it; metadata is for agents only, ``unread`` is the caller's side's count."""
     view = ticket_snapshot(ticket)
     view["description"] = ticket.description
     view["resolution"] = ticket.resolution
+    view["unread"] = unread
     if staff:
         view["metadata"] = dict(ticket.metadata or {})
     return view

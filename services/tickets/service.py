@@ -101,13 +101,19 @@ class TicketsService:
     def add_comment(self, ticket_id, data, actor):
         """Add a reply or an internal note."""
         with self.db() as uow:
-            return handlers.add_comment(ticket_id, data, actor, uow=uow)
+            return handlers.add_comment(ticket_id, data, actor, uow=uow, directory=self.directory)
 
     @expected
     def list_comments(self, ticket_id, actor):
         """Return a ticket's thread."""
         with self.db() as uow:
             return handlers.list_comments(ticket_id, actor, uow=uow)
+
+    @expected
+    def mark_read(self, ticket_id, actor):
+        """Mark a ticket's public thread read for the caller's side."""
+        with self.db() as uow:
+            return handlers.mark_read(ticket_id, actor, uow=uow)
 
     @expected
     def history(self, ticket_id, actor):
@@ -215,6 +221,15 @@ class TicketsService:
         """Remove an attachment and its bytes."""
         with self.db() as uow:
             return handlers.delete_attachment(attachment_id, actor, uow=uow, storage=self.attachment_storage)
+
+    # what the tickets service knows of organizations: whether their members share tickets
+    @reliable_event_handler("users", "organization.created")
+    @reliable_event_handler("users", "organization.updated")
+    @reliable_event_handler("users", "organization.deleted")
+    def project_organization(self, envelope):
+        """Keep the local copy of an organization's ticket sharing up to date."""
+        with self.db() as uow:
+            handlers.project_organization(envelope, uow=uow)
 
     # Elasticsearch feed: one queue per type; each event only names the ticket whose current row is copied.
     # The consumers exist only when ELASTICSEARCH_URL is set (the embedded index is written in each change's

@@ -30,6 +30,7 @@ from services.users.domain.errors import (
     InvalidResetToken,
     OrganizationInUse,
     RefreshTokenReused,
+    ValidationFailed,
     WeakPassword,
 )
 from services.users.domain.model import Department, Organization, RefreshToken, User
@@ -131,6 +132,22 @@ def authenticate(email: str, password: str, *, uow: UnitOfWork, passwords: Argon
 def get_user(user_id: str, *, uow: UnitOfWork) -> dict[str, Any]:
     """Return one user."""
     return schemas.user_view(_repo(uow).get_user(user_id))
+
+
+MAX_HANDLES = 20
+
+
+def find_users(handles: list[str], *, uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Return the users an e-mail (``ana@example.com``) or a handle (``ana``, the e-mail's local part) names.
+
+    For @mentions: every match is answered (a handle may fit several people); the caller decides.
+    """
+    if (not isinstance(handles, list) or len(handles) > MAX_HANDLES
+            or not all(isinstance(h, str) and 0 < len(h.strip()) <= 254 for h in handles)):
+        raise ValidationFailed(f"handles must be a list of at most {MAX_HANDLES} non-empty strings.",
+                               {"handles": [f"At most {MAX_HANDLES} strings of 1 to 254 characters."]})
+    wanted = sorted({h.strip().lower() for h in handles})
+    return [schemas.user_view(u) for u in _repo(uow).find_users_by_handles(wanted)]
 
 
 def list_users(filters: dict[str, Any] | None, page: int, limit: int, *, uow: UnitOfWork) -> dict[str, Any]:

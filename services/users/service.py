@@ -57,6 +57,12 @@ class UsersService:
             return handlers.get_user(user_id, uow=uow)
 
     @expected
+    def find_users(self, handles):
+        """Return the users some e-mails or handles (e-mail local parts) name, for @mentions."""
+        with self.db() as uow:
+            return handlers.find_users(handles, uow=uow)
+
+    @expected
     def list_users(self, filters=None, page=1, limit=20):
         """Return a page of users."""
         with self.db() as uow:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, String, Table, delete, insert, select
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, String, Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from helpdesk_common.db import UtcDateTime
@@ -50,3 +50,15 @@ class SqlAlchemyAttachmentRepository:
 
     def remove(self, attachment_id: str) -> None:
         self.session.execute(delete(attachments).where(attachments.c.id == attachment_id))
+
+    def move(self, from_ticket_id: str, to_ticket_id: str) -> list[dict[str, Any]]:
+        """Move every attachment of one ticket (its own and its comments') to another; return them, oldest first.
+
+        Comment attachments keep their ``comment_id``: the comments move with them.
+        """
+        moved = self.for_ticket(from_ticket_id, include_internal=True)
+        if moved:
+            self.session.execute(
+                update(attachments).where(attachments.c.ticket_id == from_ticket_id).values(ticket_id=to_ticket_id)
+            )
+        return [{**row, "ticket_id": to_ticket_id} for row in moved]

@@ -54,6 +54,12 @@ tickets = Table(
     Column("reopen_count", Integer, nullable=False),
     Column("deleted_at", UtcDateTime),
     Column("version", Integer, nullable=False),
+    # read positions of the public thread per side: counters kept in the comment's transaction, so a page of
+    # tickets shows its unread counts without another query
+    Column("requester_unread", Integer, nullable=False, server_default="0"),
+    Column("agents_unread", Integer, nullable=False, server_default="0"),
+    Column("requester_read_at", UtcDateTime),
+    Column("agents_read_at", UtcDateTime),
     Index("ix_tickets_status_created", "status", "created_at"),
     Index("ix_tickets_requester", "requester_id", "created_at"),
     Index("ix_tickets_assignee", "assignee_id", "status"),

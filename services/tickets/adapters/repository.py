@@ -9,6 +9,7 @@ from sqlalchemy import and_, asc, case, cast, desc, exists, false, func, insert,
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from services.tickets.adapters.organizations import organizations
 from services.tickets.adapters.orm import comments, counters, history, ticket_number_seq, tickets
 from services.tickets.domain.errors import TicketNotFound
 from services.tickets.domain.model import Comment, Ticket
@@ -25,7 +26,11 @@ SORTABLE = {
 
 
 def visibility_clause(actor: Actor):
-    """The SQL twin of ``rules.can_view``: what ``actor`` may see of the tickets table."""
+    """The SQL twin of ``rules.can_view``: what ``actor`` may see of the tickets table.
+
+    A customer's organization counts as sharing when ``ticket_organizations`` says so (a correlated EXISTS,
+    so every read path follows the projection at once).
+    """
     if actor.role == "system" or actor.is_manager:
         return None
     if actor.is_staff:
@@ -37,7 +42,13 @@ def visibility_clause(actor: Actor):
         return or_(*mine)
     if actor.id is None:
         return false()
-    return tickets.c.requester_id == actor.id
+    mine = tickets.c.requester_id == actor.id
+    if actor.role != "customer" or not actor.organization_id:
+        return mine
+    # the organization's tickets, when the local projection says its members share them
+    shares = exists(select(literal(1)).where(organizations.c.id == tickets.c.organization_id,
+                                             organizations.c.shared_tickets.is_(True)))
+    return or_(mine, and_(tickets.c.organization_id == actor.organization_id, shares))
 
 
 # statements of the hot paths, built once
@@ -185,6 +196,35 @@ class SqlAlchemyTicketRepository:
         if public_only:
             query = query.where(history.c.public.is_(True))
         return [dict(row._mapping) for row in self.session.execute(query.order_by(history.c.id))]
+
+    def mark_read(self, ticket_id: str, side: str, *, now: datetime) -> bool:
+        """Zero ``side``'s unread count of a ticket in one statement; tell whether it had anything unread.
+
+        One conditional UPDATE: it waits for a comment being written, and a comment written after it
+        counts from zero, so a reader that reads the thread after this call never loses a message.
+        """
+        unread, read_at = getattr(tickets.c, f"{side}_unread"), f"{side}_read_at"
+        result = self.session.execute(
+            update(tickets).where(tickets.c.id == ticket_id, unread > 0).values({unread.key: 0, read_at: now})
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)
+
+    def unread_totals(self, actor: Actor, filters: dict[str, Any], side: str) -> tuple[int, int]:
+        """Return ``(unread messages, tickets with some)`` for ``side`` over what ``actor`` sees with ``filters``.
+
+        The requester's side counts only the tickets ``actor`` requested (a colleague's shared ticket is
+        not their conversation).
+        """
+        unread = getattr(tickets.c, f"{side}_unread")
+        conditions = self.conditions(actor, filters)
+        if side == "requester":
+            conditions.append(tickets.c.requester_id == actor.id)
+        messages, with_unread = self.session.execute(
+            select(func.coalesce(func.sum(unread), 0), func.coalesce(func.sum(case((unread > 0, 1), else_=0)), 0))
+            .where(and_(*conditions))
+        ).one()
+        return int(messages), int(with_unread)
 
     def tag_counts(self, actor: Actor) -> dict[str, int]:
         counts: dict[str, int] = {}

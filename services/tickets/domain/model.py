@@ -65,13 +65,19 @@ class Ticket:
         self.reopen_count = 0
         self.deleted_at: datetime | None = None
         self.version = 1
+        # read positions of the public thread, one per side (rules.THREAD_SIDES); not versioned: reading is no change
+        self.requester_unread = 0
+        self.agents_unread = 0
+        self.requester_read_at: datetime | None = None
+        self.agents_read_at: datetime | None = None
 
     # ---- edits
     def edit(self, changes: dict[str, Any], *, actor: rules.Actor, now: datetime) -> Changes:
-        """Change editable fields; requesters may only retitle or redescribe a ticket that is still new."""
+        """Change editable fields; the requester may only retitle or redescribe a ticket that is still new."""
         if not actor.is_staff and actor.role != "system":
             forbidden = set(changes) - set(self.REQUESTER_EDITABLE)
-            if forbidden or self.status != "new":
+            # a colleague who sees the ticket through a shared organization may read and reply, not edit
+            if forbidden or self.status != "new" or actor.id != self.requester_id:
                 raise PermissionDenied("Only agents can change this ticket now.")
         applied: Changes = {}
         for field, value in changes.items():
@@ -140,8 +146,35 @@ class Ticket:
         applied: Changes = {}
         if actor.is_staff and not internal and self.first_response_at is None:
             self._set("first_response_at", now, applied)
+        if not internal:
+            self._note_public_message(actor=actor, now=now)
         self._touch(now)
         return applied
+
+    # ---- read positions of the public thread
+    def unread_for(self, side: str) -> int:
+        """Return how many public messages of the other side ``side`` has not read."""
+        return int(getattr(self, f"{side}_unread") or 0)
+
+    def mark_read(self, side: str, *, now: datetime) -> bool:
+        """Note that ``side`` has read the thread; tell whether it had anything unread."""
+        if side not in rules.THREAD_SIDES:
+            raise ValueError(f"unknown thread side {side!r}")
+        if not self.unread_for(side):
+            return False
+        setattr(self, f"{side}_unread", 0)
+        setattr(self, f"{side}_read_at", now)
+        return True
+
+    def _note_public_message(self, *, actor: rules.Actor, now: datetime) -> None:
+        written_by = rules.writer_side(actor)
+        if written_by is None:
+            return
+        other = rules.other_side(written_by)
+        setattr(self, f"{other}_unread", self.unread_for(other) + 1)
+        # whoever replies has read what they reply to
+        if rules.reader_side(actor, requester_id=self.requester_id) == written_by:
+            self.mark_read(written_by, now=now)
 
     def soft_delete(self, *, now: datetime) -> None:
         self.deleted_at = now
@@ -177,6 +210,9 @@ class Ticket:
         merged_from = [*(self.metadata or {}).get("merged_from", []), duplicate.id]
         applied: Changes = {}
         self._set("metadata", {**(self.metadata or {}), "merged_from": merged_from}, applied)
+        for side in rules.THREAD_SIDES:  # the duplicate's unread messages are in this thread now
+            setattr(self, f"{side}_unread", self.unread_for(side) + duplicate.unread_for(side))
+            setattr(duplicate, f"{side}_unread", 0)
         self._touch(now)
         return applied
 

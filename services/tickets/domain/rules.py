@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 STATUSES = ("new", "open", "in_progress", "waiting", "resolved", "closed")
@@ -55,6 +57,9 @@ class Actor:
     department_id: str | None = None
     organization_id: str | None = None
     via: str = "api"
+    organization_shared: bool = False
+    """Whether the customer's organization shares tickets: set by the tickets service from its own
+    projection (never from the caller) where a search index outside the database needs it."""
 
     @property
     def is_staff(self) -> bool:
@@ -73,18 +78,61 @@ class Actor:
         return {"id": self.id, "role": self.role, "via": self.via}
 
 
-def can_view(actor: Actor, *, requester_id: str, department_id: str | None, assignee_id: str | None) -> bool:
+def can_view(actor: Actor, *, requester_id: str, department_id: str | None, assignee_id: str | None,
+             organization_id: str | None = None, organization_shared: bool = False) -> bool:
     """Tell whether ``actor`` may see a ticket.
 
     Managers and the system see everything; agents see their department's tickets, those assigned to
-    them and the not-yet-routed ones; customers see the tickets they requested.
+    them and the not-yet-routed ones; customers see the tickets they requested and, when their
+    organization shares tickets (``organization_shared``), every ticket of their organization.
     """
     if actor.role == "system" or actor.is_manager:
         return True
     if actor.is_staff:
         return (department_id is None or (actor.department_id is not None and department_id == actor.department_id)
                 or (actor.id is not None and assignee_id == actor.id))
-    return actor.id is not None and requester_id == actor.id
+    if actor.id is None:
+        return False
+    return requester_id == actor.id or is_shared_with(actor, organization_id=organization_id,
+                                                      organization_shared=organization_shared)
+
+
+def is_shared_with(actor: Actor, *, organization_id: str | None, organization_shared: bool) -> bool:
+    """Tell whether a ticket of ``organization_id`` is visible to ``actor`` only because their organization shares."""
+    return (organization_shared and actor.role == "customer" and actor.organization_id is not None
+            and organization_id == actor.organization_id)
+
+
+# the public thread (seed 003): each side keeps its own read position; a public message written by one side
+# is unread for the other side until that side reads the thread. Internal notes and system notes count for nobody.
+THREAD_SIDES = ("requester", "agents")
+
+
+def writer_side(actor: Actor) -> str | None:
+    """Return the side a public message by ``actor`` comes from: agents, the customer's, or None (the system)."""
+    if actor.is_staff:
+        return "agents"
+    if actor.role == "customer":
+        return "requester"
+    return None
+
+
+def reader_side(actor: Actor, *, requester_id: str) -> str | None:
+    """Return whose read position ``actor`` moves by reading a ticket's thread.
+
+    Staff read for the agents' side; the requester for the requester's side. Anyone else (the system, a
+    colleague of the requester on an organization-shared ticket) keeps no read position on the ticket.
+    """
+    if actor.is_staff:
+        return "agents"
+    if actor.role == "customer" and actor.id is not None and actor.id == requester_id:
+        return "requester"
+    return None
+
+
+def other_side(side: str) -> str:
+    """Return the side a message from ``side`` is unread for."""
+    return "agents" if side == "requester" else "requester"
 
 
 # links between tickets: stored once per pair, ``kind`` says what the linked ticket is to the other one
@@ -116,3 +164,40 @@ def link_kind_from(ticket_id: str, row_ticket_id: str, row_kind: str) -> str:
 def merge_resolution(target_number: str) -> str:
     """Return the resolution a duplicate is closed with."""
     return f"Merged into {target_number}."
+
+
+# @mentions in comment bodies: ``@carlos`` (a handle: the e-mail's local part) or ``@carlos@example.com``.
+# Not preceded by a word character, so a plain address in the text (``write to ana@example.com``) is no mention.
+MAX_MENTIONS = 20
+_MENTION = re.compile(
+    r"(?<![\w.@])@([A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?)"
+)
+
+
+def mention_handles(body: str) -> list[str]:
+    """Return the handles and e-mails ``@mentioned`` in a text, lower-cased, once each, in order of appearance."""
+    seen: dict[str, None] = {}
+    for match in _MENTION.finditer(body or ""):
+        seen.setdefault(match.group(1).lower(), None)
+    return list(seen)[:MAX_MENTIONS]
+
+
+def resolve_mentions(handles: Iterable[str], people: Iterable[Mapping]) -> list[str]:
+    """Return the ids of the active staff ``handles`` name unambiguously, in the handles' order.
+
+    A handle matches a person's whole e-mail, or its local part; a handle that fits nobody (or several
+    people) stays plain text.
+    """
+    staff = [p for p in people if p.get("role") in STAFF_ROLES and p.get("status") == "active" and p.get("email")]
+    ids: list[str] = []
+    for handle in handles:
+        fits = [p for p in staff if (p["email"].lower() == handle if "@" in handle
+                                     else p["email"].lower().split("@", 1)[0] == handle)]
+        if len(fits) == 1 and fits[0]["id"] not in ids:
+            ids.append(fits[0]["id"])
+    return ids
+
+
+def merge_mentions(given: Iterable[str], found: Iterable[str]) -> list[str]:
+    """Return the ids given explicitly, then those found in the text, once each, at most ``MAX_MENTIONS``."""
+    return list(dict.fromkeys([*given, *found]))[:MAX_MENTIONS]

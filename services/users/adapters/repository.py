@@ -32,6 +32,14 @@ class SqlAlchemyUserRepository:
     def find_user_by_email(self, email: str) -> User | None:
         return self.session.scalars(select(User).where(users.c.email == email)).first()
 
+    def find_users_by_handles(self, handles: list[str]) -> list[User]:
+        """Return the users whose e-mail is one of ``handles`` (with an ``@``) or starts with ``<handle>@``."""
+        email = func.lower(users.c.email)
+        wanted = [email == h if "@" in h else email.startswith(f"{h}@", autoescape=True) for h in handles]
+        if not wanted:
+            return []
+        return list(self.session.scalars(select(User).where(or_(*wanted)).order_by(users.c.email)))
+
     def list_users(self, filters: dict[str, Any], *, page: int, limit: int) -> tuple[list[User], int]:
         query = select(User)
         for field in ("role", "status", "availability", "department_id", "organization_id"):

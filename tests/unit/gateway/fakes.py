@@ -477,6 +477,7 @@ class FakeTicketsService:
             "version": 1,
             "resolution": None,
             "metadata": {},
+            "unread": 0,
         }
         ticket.update(fields)
         self.tickets[ticket["id"]] = ticket
@@ -610,6 +611,12 @@ class FakeTicketsService:
         staff = actor["role"] in STAFF_ROLES
         return [comment for comment in self.comments[ticket["id"]] if staff or not comment["internal"]]
 
+    def mark_read(self, ticket_id, actor):
+        self._check_actor(actor)
+        ticket = self._visible(ticket_id, actor)
+        ticket["unread"] = 0
+        return self._view(ticket, actor)
+
     def history(self, ticket_id, actor):
         self._check_actor(actor)
         ticket = self._visible(ticket_id, actor)
@@ -635,6 +642,8 @@ class FakeTicketsService:
             "total": len(found),
             "by_status": {status: sum(t["status"] == status for t in found) for status in TICKET_STATUSES},
             "by_priority": {p: sum(t["priority"] == p for t in found) for p in TICKET_PRIORITIES},
+            "unread_messages": sum(t["unread"] or 0 for t in found),
+            "unread_tickets": sum(bool(t["unread"]) for t in found),
         }
         if actor["role"] in STAFF_ROLES:
             stats["by_assignee"] = {}

@@ -1,6 +1,7 @@
 """The Elasticsearch adapter against an in-memory stand-in for the server (the real client runs on top of
 it): layout, external versions, tombstones, the requests a search sends, and outages mapped to 503."""
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -244,3 +245,14 @@ def test_list_filters_mirror_the_ticket_list():
 
 def test_list_sort_uses_keyword_fields_and_the_id_as_tie_breaker():
     assert sort_clause(("title", "asc")) == [{"title.raw": {"order": "asc"}}, {"id": {"order": "asc"}}]
+
+
+def test_visibility_filter_lets_a_customer_of_a_sharing_organization_see_its_tickets():
+    org = new_id()
+    colleague = dataclasses.replace(customer(), organization_id=org)
+
+    assert visibility_filter(colleague) == {"term": {"requester_id": colleague.id}}
+    assert visibility_filter(dataclasses.replace(colleague, organization_shared=True)) == {"bool": {
+        "should": [{"term": {"requester_id": colleague.id}}, {"term": {"organization_id": org}}],
+        "minimum_should_match": 1,
+    }}

@@ -32,13 +32,23 @@ class FakeDirectory:
     def __init__(self):
         self.users: dict[str, dict[str, Any]] = {}
         self.looked_up: list[str] = []
+        self.searched: list[list[str]] = []
 
     def add(
-        self, role: str = "agent", *, status: str = "active", department_id: str | None = None, id: str | None = None
+        self, role: str = "agent", *, status: str = "active", department_id: str | None = None, id: str | None = None,
+        email: str | None = None, organization_id: str | None = None,
     ) -> dict[str, Any]:
-        user = {"id": id or new_id(), "role": role, "status": status, "department_id": department_id}
+        user_id = id or new_id()
+        user = {"id": user_id, "role": role, "status": status, "department_id": department_id,
+                "organization_id": organization_id, "email": email or f"{role}-{user_id[:8]}@example.com"}
         self.users[user["id"]] = user
         return dict(user)
+
+    def find_users(self, handles: list[str]) -> list[dict[str, Any]]:
+        """Answer as the users service's ``find_users``: every whole-e-mail or local-part match."""
+        self.searched.append(list(handles))
+        return [dict(u) for u in self.users.values()
+                if any(u["email"] == h if "@" in h else u["email"].startswith(f"{h}@") for h in handles)]
 
     def get_user(self, user_id: str) -> dict[str, Any] | None:
         self.looked_up.append(user_id)

@@ -19,7 +19,7 @@ from services.tickets.domain.errors import (
 from tests.unit.tickets.factories import DEPT_A, DEPT_B, ORG, actor, new_id
 
 UNKNOWN_ID = str(uuid.UUID(int=1))
-VIEW_ONLY = ("description", "resolution", "metadata")
+VIEW_ONLY = ("description", "resolution", "metadata", "unread")
 
 
 def types(events):
@@ -137,6 +137,17 @@ def test_open_ticket_records_ticket_created_and_a_history_line(create_ticket, cu
 
 def test_open_ticket_files_a_customer_ticket_under_their_organization(create_ticket):
     assert create_ticket(organization_id=new_id())["organization_id"] == ORG
+
+
+def test_open_ticket_for_a_customer_files_it_under_the_customers_organization(create_ticket, agent, directory):
+    requester = directory.add("customer", organization_id=ORG)
+    assert create_ticket(by=agent, requester_id=requester["id"])["organization_id"] == ORG
+
+
+def test_open_ticket_keeps_the_organization_an_agent_names(create_ticket, agent, directory):
+    requester = directory.add("customer", organization_id=ORG)
+    other = new_id()
+    assert create_ticket(by=agent, requester_id=requester["id"], organization_id=other)["organization_id"] == other
 
 
 def test_open_ticket_derives_priority_from_urgency_and_impact(create_ticket):

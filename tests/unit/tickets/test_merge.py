@@ -1,5 +1,8 @@
 """Merging a duplicate ticket into a target on a real database: the thread moves, the duplicate closes,
-both histories and the search index follow, and ``ticket.merged`` goes out in the same transaction."""
+its attachments move with it, both histories and the search index follow, and ``ticket.merged`` goes out in the same transaction."""
+
+import io
+import secrets
 
 import pytest
 
@@ -7,7 +10,8 @@ from helpdesk_contracts.errors import Conflict
 from helpdesk_contracts.events import validate_envelope
 from services.tickets import handlers
 from services.tickets.adapters import search
-from services.tickets.domain.errors import PermissionDenied, TicketNotFound
+from services.tickets.adapters.storage import LocalFileStorage
+from services.tickets.domain.errors import NotFound, PermissionDenied, TicketNotFound
 from tests.unit.tickets.factories import DEPT_B
 
 
@@ -158,3 +162,86 @@ def test_merge_into_a_ticket_the_agent_cannot_see_is_not_found(run, pair, agent,
         run(handlers.merge_tickets, duplicate["id"], target["id"], agent)
 
     assert run(handlers.get_ticket, duplicate["id"], agent)["status"] == "new"
+
+
+# attachments follow the thread ---------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 64
+
+
+@pytest.fixture
+def storage(tmp_path):
+    return LocalFileStorage(tmp_path / "attachments")
+
+
+@pytest.fixture
+def attach(run, storage):
+    def make(ticket_id, by, filename="screen.png", **meta):
+        key = secrets.token_urlsafe(24)
+        storage.put(key, io.BytesIO(PNG))
+        return run(handlers.add_attachment, ticket_id, {"storage_key": key, "filename": filename, **meta}, by,
+                   storage=storage)
+
+    return make
+
+
+@pytest.fixture
+def pair_with_files(pair, run, attach, customer, agent):
+    """The pair, the duplicate holding a ticket-level file, a file on the customer's reply and an internal one."""
+    duplicate, target = pair
+    reply = next(c for c in run(handlers.list_comments, duplicate["id"], agent) if not c["internal"])
+    files = {
+        "ticket": attach(duplicate["id"], customer, filename="invoice.png"),
+        "reply": attach(duplicate["id"], customer, filename="error.png", comment_id=reply["id"]),
+        "internal": attach(duplicate["id"], agent, filename="logs.png", internal=True),
+    }
+    return duplicate, target, files
+
+
+def test_merge_moves_ticket_and_comment_attachments_to_the_target(run, pair_with_files, agent, storage):
+    duplicate, target, files = pair_with_files
+
+    run(handlers.merge_tickets, duplicate["id"], target["id"], agent)
+
+    on_target = run(handlers.list_attachments, target["id"], agent)
+    assert {a["id"] for a in on_target} == {f["id"] for f in files.values()}
+    assert all(a["ticket_id"] == target["id"] for a in on_target)
+    by_id = {a["id"]: a for a in on_target}
+    assert by_id[files["reply"]["id"]]["comment_id"] == files["reply"]["comment_id"]  # still on its (moved) comment
+    assert run(handlers.list_attachments, duplicate["id"], agent) == []
+    found = run(handlers.get_attachment, files["ticket"]["id"], agent)
+    with storage.open(found["storage_key"]) as stream:
+        assert stream.read() == PNG  # same bytes, nothing copied or lost
+
+
+def test_merge_keeps_moved_internal_attachments_hidden_from_the_requester(run, pair_with_files, agent, customer):
+    duplicate, target, files = pair_with_files
+
+    run(handlers.merge_tickets, duplicate["id"], target["id"], agent)
+
+    seen = {a["id"] for a in run(handlers.list_attachments, target["id"], customer)}
+    assert seen == {files["ticket"]["id"], files["reply"]["id"]}
+    with pytest.raises(NotFound):
+        run(handlers.get_attachment, files["internal"]["id"], customer)
+
+
+def test_merge_records_moved_attachments_in_both_histories(run, pair_with_files, agent, customer):
+    duplicate, target, _ = pair_with_files
+
+    run(handlers.merge_tickets, duplicate["id"], target["id"], agent)
+
+    def moved(ticket_id, who):
+        return sorted((h["before"], h["after"]) for h in run(handlers.get_history, ticket_id, who)
+                      if h["action"] == "attachment_moved")
+
+    assert moved(duplicate["id"], agent) == [("error.png", None), ("invoice.png", None), ("logs.png", None)]
+    assert moved(target["id"], agent) == [(None, "error.png"), (None, "invoice.png"), (None, "logs.png")]
+    assert moved(target["id"], customer) == [(None, "error.png"), (None, "invoice.png")]  # not the internal one
+
+
+def test_merge_without_attachments_records_no_attachment_lines(run, pair, agent):
+    duplicate, target = pair
+
+    run(handlers.merge_tickets, duplicate["id"], target["id"], agent)
+
+    assert not [h for h in run(handlers.get_history, target["id"], agent) if h["action"] == "attachment_moved"]

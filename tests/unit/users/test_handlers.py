@@ -1118,3 +1118,30 @@ def test_every_recorded_event_is_a_valid_envelope(
     assert len({e["id"] for e in events}) == len(events) == 14
     for event in events:
         validate_envelope(event)
+
+
+# finding people for @mentions ---------------------------------------------------------------------------
+
+
+def test_find_users_matches_whole_emails_and_handles_ignoring_case(create_user, run):
+    carlos = create_user(email="carlos@example.com", name="Carlos")
+    create_user(email="carlosm@example.com", name="Carlos M")
+    maria = create_user(email="maria@example.com", name="María")
+
+    found = run(handlers.find_users, ["Carlos", "MARIA@example.com", "nobody"])
+
+    assert [u["id"] for u in found] == [carlos["id"], maria["id"]]  # "carlos" is not a prefix match of carlosm
+    assert "password_hash" not in found[0]
+
+
+def test_find_users_treats_wildcards_literally(create_user, run):
+    create_user(email="a_b@example.com", name="Underscore")
+    create_user(email="axb@example.com", name="Other")
+
+    assert [u["email"] for u in run(handlers.find_users, ["a_b"])] == ["a_b@example.com"]
+
+
+@pytest.mark.parametrize("handles", ["carlos", [""], [1], ["x"] * 21])
+def test_find_users_refuses_bad_input(run, handles):
+    with pytest.raises(ValidationFailed):
+        run(handlers.find_users, handles)

@@ -183,6 +183,11 @@ def visibility_filter(actor: Actor) -> dict[str, Any] | None:
         return {"bool": {"should": mine, "minimum_should_match": 1}}
     if actor.id is None:
         return {"match_none": {}}
+    if actor.organization_shared and actor.role == "customer" and actor.organization_id:
+        # Elasticsearch cannot read the organizations projection: the handler resolves the flag first
+        return {"bool": {"should": [{"term": {"requester_id": actor.id}},
+                                    {"term": {"organization_id": actor.organization_id}}],
+                         "minimum_should_match": 1}}
     return {"term": {"requester_id": actor.id}}
 
 
