@@ -57,7 +57,11 @@ lint: install  ## ruff, import rules, and the event catalogue being current
 catalogue: install  ## regenerate docs/events from the contracts
 	$(PY) -m helpdesk_contracts.catalogue
 
-bench: install broker postgres  ## print performance figures (not a test)
+bench: install broker postgres  ## print performance figures (not a test); drives creates with wrk when it can
+	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 || \
+		  { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
+		  echo "bench: wrk not installed; creates are driven from Python threads instead"; }
 	$(PY) -m bench
 
 clean:

@@ -11,8 +11,11 @@ def success(data: Any = None, message: str = "OK") -> dict[str, Any]:
     return {"success": True, "data": data, "message": message}
 
 
-def page(items: list[Any], *, total: int, page: int, limit: int) -> dict[str, Any]:
-    """Return list data: the items and their pagination (``total_pages`` is 0 for an empty list)."""
+def page(items: list[Any], *, total: int, page: int, limit: int, total_exact: bool = True) -> dict[str, Any]:
+    """Return list data: the items and their pagination (``total_pages`` is 0 for an empty list).
+
+    ``total_exact`` is false when ``total`` is a lower bound (a search that stopped counting).
+    """
     return {
         "items": items,
         "pagination": {
@@ -20,6 +23,7 @@ def page(items: list[Any], *, total: int, page: int, limit: int) -> dict[str, An
             "limit": limit,
             "total": total,
             "total_pages": math.ceil(total / limit) if limit > 0 else 0,
+            "total_exact": total_exact,
         },
     }
 

@@ -148,7 +148,8 @@ def search_tickets(actor: Actor, query: dict[str, Any]) -> dict[str, Any]:
 
 
 def _page_of(result: dict[str, Any], query: dict[str, Any]) -> dict[str, Any]:
-    return page(result["items"], total=result["total"], page=query["page"], limit=query["limit"])
+    return page(result["items"], total=result["total"], page=query["page"], limit=query["limit"],
+                total_exact=result.get("total_exact", True))
 
 
 # -- lists, stats, exports (before /<ticket_id>, so nothing shadows them) -------------------------

@@ -110,6 +110,11 @@ class PaginationSchema(Schema):
     limit = fields.Integer(required=True)
     total = fields.Integer(required=True)
     total_pages = fields.Integer(required=True)
+    total_exact = fields.Boolean(
+        required=True,
+        metadata={"description": "False when `total` is a lower bound: a search counts its matches only as far as "
+                                 "the deepest page (10,000) reaches."},
+    )
 
 
 class ErrorEnvelopeSchema(Schema):

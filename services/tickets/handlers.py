@@ -317,7 +317,8 @@ def list_tickets(actor_raw: dict[str, Any], filters: dict[str, Any] | None = Non
     loaded = _list_filters(actor, filters)
     if search.parse(loaded.get("q")):
         found = _search(uow, index, actor, loaded["q"], loaded, page, limit, sort=(sort_by, sort_order), highlight=False)
-        return {"items": [_answer(t, actor) for t in _in_order(uow, actor, loaded, found.ids)], "total": found.total}
+        return {"items": [_answer(t, actor) for t in _in_order(uow, actor, loaded, found.ids)], "total": found.total,
+                "total_exact": found.total_exact}
     items, total = _repo(uow).list(actor, loaded, page=page, limit=limit, sort_by=sort_by, sort_order=sort_order)
     return {"items": [_answer(t, actor) for t in items], "total": total}
 
@@ -336,6 +337,7 @@ def search_tickets(actor_raw: dict[str, Any], query: str, filters: dict[str, Any
         "items": [{**_answer(t, actor), "highlight": found.highlights.get(t.id)}
                   for t in _in_order(uow, actor, loaded, found.ids)],
         "total": found.total,
+        "total_exact": found.total_exact,
     }
 
 

@@ -65,6 +65,7 @@ tickets = Table(
     Index("ix_tickets_assignee", "assignee_id", "status"),
     Index("ix_tickets_department", "department_id", "status"),
     Index("ix_tickets_created", "created_at"),
+    Index("ix_tickets_updated", "updated_at"),
 )
 
 comments = Table(

@@ -21,7 +21,7 @@ def test_list_users_answers_items_and_pagination(client, auth_headers):
     data = response.get_json()["data"]
     assert response.status_code == 200
     assert len(data["items"]) == 3
-    assert data["pagination"] == {"page": 1, "limit": 3, "total": 4, "total_pages": 2}
+    assert data["pagination"] == {"page": 1, "limit": 3, "total": 4, "total_pages": 2, "total_exact": True}
 
 
 def test_list_users_passes_only_the_given_filters(client, auth_headers, fake_rpc):

@@ -48,7 +48,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from services.tickets.adapters.orm import tickets
 from services.tickets.adapters.repository import SORTABLE, SqlAlchemyTicketRepository
 from services.tickets.adapters.search.highlight import ELLIPSIS, END, SNIPPET_WORDS, START, best
-from services.tickets.adapters.search.port import SearchDocument, SearchResult, join_thread
+from services.tickets.adapters.search.port import MAX_RESULT_WINDOW, SearchDocument, SearchResult, join_thread
 from services.tickets.adapters.search.query import SearchQuery, parse, unaccent, words
 from services.tickets.domain.rules import Actor
 
@@ -78,9 +78,15 @@ def _sees_internal(actor: Actor) -> bool:
 
 
 class EmbeddedTicketSearchIndex:
-    """What both embedded indexes share: the row they keep per ticket, and how a search is put together."""
+    """What both embedded indexes share: the row they keep per ticket, and how a search is put together.
+
+    A search counts its matches up to ``MAX_RESULT_WINDOW`` (the deepest a page reaches; beyond, the
+    total is a lower bound and ``total_exact`` is false) and, when more than ``RANK_WINDOW`` match,
+    ranks the newest ``RANK_WINDOW`` by relevance, then lists the older ones newest first.
+    """
 
     docs: Table
+    RANK_WINDOW = 1000
 
     def __init__(self, db: Any):
         self.db = db
@@ -140,23 +146,54 @@ class EmbeddedTicketSearchIndex:
         staff = _sees_internal(visibility)
         where = [self._match(parsed, staff), *SqlAlchemyTicketRepository(self.db).conditions(visibility, dict(filters))]
         source = self._source()
-        total = self.db.execute(select(func.count()).select_from(source).where(*where)).scalar()
-        if sort is None:
-            order = [*self._relevance(parsed, staff), tickets.c.updated_at.desc(), tickets.c.id]
-        else:
+        # how many match, counted no further than a page can reach: past it the count is a lower bound
+        counted = int(self.db.execute(
+            select(func.count()).select_from(
+                select(literal(1)).select_from(source).where(*where).limit(MAX_RESULT_WINDOW + 1).subquery()
+            )
+        ).scalar() or 0)
+        offset = (page - 1) * limit
+        if sort is not None:
             field, direction = sort
             order = [getattr(SORTABLE[field], direction)(), getattr(tickets.c.id, direction)()]
-        rows = self.db.execute(
-            select(self.docs.c.ticket_id)
-            .select_from(source)
-            .where(*where)
-            .order_by(*order)
-            .offset((page - 1) * limit)
-            .limit(limit)
-        ).all()
-        ids = [row.ticket_id for row in rows]
+            ids = self._ids(select(self.docs.c.ticket_id).select_from(source).where(*where).order_by(*order),
+                            offset, limit)
+        elif counted <= self.RANK_WINDOW:
+            order = [*self._relevance(parsed, staff), tickets.c.updated_at.desc(), tickets.c.id]
+            ids = self._ids(select(self.docs.c.ticket_id).select_from(source).where(*where).order_by(*order),
+                            offset, limit)
+        else:
+            ids = self._relevance_among_newest(parsed, staff, source, where, offset, limit)
         highlights = self._highlights(parsed, staff, ids) if highlight and ids else {}
-        return SearchResult(ids=ids, total=int(total or 0), highlights=highlights)
+        total = min(counted, MAX_RESULT_WINDOW)
+        return SearchResult(ids=ids, total=total, highlights=highlights, total_exact=counted <= MAX_RESULT_WINDOW)
+
+    def _ids(self, query, offset: int, limit: int) -> list[str]:
+        return [row[0] for row in self.db.execute(query.offset(offset).limit(limit)).all()]
+
+    def _relevance_among_newest(self, query: SearchQuery, staff: bool, source, where: list, offset: int,
+                                limit: int) -> list[str]:
+        """A relevance page when more than ``RANK_WINDOW`` tickets match (a word most tickets have).
+
+        Ranking every match costs in proportion to how many match, so relevance orders the newest
+        ``RANK_WINDOW`` matches and the older ones follow newest first. Either way a page costs about the
+        same, however common the words: the newest matches come from the ``updated_at`` index.
+        """
+        window = self.RANK_WINDOW
+        newest = [tickets.c.updated_at.desc(), tickets.c.id]
+        ids: list[str] = []
+        if offset < window:
+            ranked = self._ranked(query, staff, source, where, newest)
+            ids += self._ids(ranked, offset, min(limit, window - offset))
+        if offset + limit > window:
+            start = max(offset, window)
+            rest = select(self.docs.c.ticket_id).select_from(source).where(*where).order_by(*newest)
+            ids += self._ids(rest, start, offset + limit - start)
+        return ids
+
+    def _ranked(self, query: SearchQuery, staff: bool, source, where: list, newest: list):
+        """Return a query of the newest ``RANK_WINDOW`` matches' ids, most relevant first."""
+        raise NotImplementedError
 
     def _source(self):
         raise NotImplementedError
@@ -232,6 +269,15 @@ class SqliteFts5TicketSearchIndex(EmbeddedTicketSearchIndex):
 
     def _relevance(self, query: SearchQuery, staff: bool) -> list:
         return [func.bm25(_FTS, *(literal(w) for w in BM25_WEIGHTS))]  # lower is better
+
+    def _ranked(self, query: SearchQuery, staff: bool, source, where: list, newest: list):
+        # bm25() only exists inside the MATCH query, so the window carries it out
+        window = (
+            select(self.docs.c.ticket_id, tickets.c.updated_at, tickets.c.id,
+                   self._relevance(query, staff)[0].label("rank"))
+            .select_from(source).where(*where).order_by(*newest).limit(self.RANK_WINDOW).subquery()
+        )
+        return select(window.c.ticket_id).order_by(window.c.rank, window.c.updated_at.desc(), window.c.id)
 
     def _highlights(self, query: SearchQuery, staff: bool, ids: list[str]) -> dict[str, str]:
         wanted = [name for name in SNIPPET_COLUMNS if staff or name != "internal"]
@@ -358,6 +404,15 @@ class PostgresTicketSearchIndex(EmbeddedTicketSearchIndex):
 
     def _relevance(self, query: SearchQuery, staff: bool) -> list:
         return [func.ts_rank(self._document(staff), self._tsquery(query)).desc()]
+
+    def _ranked(self, query: SearchQuery, staff: bool, source, where: list, newest: list):
+        # ts_rank runs on the window's rows only, outside the query that finds them
+        window = (
+            select(self.docs.c.ticket_id, tickets.c.updated_at, tickets.c.id, self._document(staff).label("document"))
+            .select_from(source).where(*where).order_by(*newest).limit(self.RANK_WINDOW).subquery()
+        )
+        rank = func.ts_rank(window.c.document, self._tsquery(query))
+        return select(window.c.ticket_id).order_by(rank.desc(), window.c.updated_at.desc(), window.c.id)
 
     def _highlights(self, query: SearchQuery, staff: bool, ids: list[str]) -> dict[str, str]:
         wanted = [name for name in SNIPPET_COLUMNS if staff or name != "internal"]

@@ -61,6 +61,7 @@ class SearchResult:
     ids: list[str]
     total: int
     highlights: dict[str, str] = field(default_factory=dict)
+    total_exact: bool = True  # False: at least ``total`` match (counting stopped at the deepest page)
 
 
 class TicketSearchIndex(Protocol):
