@@ -398,8 +398,7 @@ def _in_order(uow: UnitOfWork, actor: rules.Actor, filters: dict[str, Any], ids:
     # the database has the last word: a lagging external index may still list a ticket gone from view
     if not ids:
         return []
-    found, _ = _repo(uow).list(actor, filters, page=1, limit=len(ids), sort_by="created_at", sort_order="desc", ids=ids)
-    by_id = {ticket.id: ticket for ticket in found}
+    by_id = {ticket.id: ticket for ticket in _repo(uow).visible_by_ids(actor, filters, ids)}
     return [by_id[ticket_id] for ticket_id in ids if ticket_id in by_id]
 
 
@@ -793,9 +792,7 @@ def list_links(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) ->
     if not rows:
         return []
     others = {row["linked_id"] if row["ticket_id"] == ticket.id else row["ticket_id"] for row in rows}
-    visible, _ = _repo(uow).list(actor, {}, page=1, limit=max(len(others), 1), sort_by="created_at",
-                                 sort_order="asc", ids=sorted(others))
-    by_id = {t.id: t for t in visible}
+    by_id = {t.id: t for t in _repo(uow).visible_by_ids(actor, {}, sorted(others))}
     answer = []
     for row in rows:
         other_id = row["linked_id"] if row["ticket_id"] == ticket.id else row["ticket_id"]

@@ -66,6 +66,7 @@ tickets = Table(
     Index("ix_tickets_department", "department_id", "status"),
     Index("ix_tickets_created", "created_at"),
     Index("ix_tickets_updated", "updated_at"),
+    Index("ix_tickets_organization", "organization_id", "created_at"),
 )
 
 comments = Table(

@@ -28,8 +28,9 @@ SORTABLE = {
 def visibility_clause(actor: Actor):
     """The SQL twin of ``rules.can_view``: what ``actor`` may see of the tickets table.
 
-    A customer's organization counts as sharing when ``ticket_organizations`` says so (a correlated EXISTS,
-    so every read path follows the projection at once).
+    A customer's organization counts as sharing when ``ticket_organizations`` says so: an EXISTS on the
+    caller's organization only (not correlated with each ticket, so the database evaluates it once and
+    still finds the caller's own tickets through the requester index), in every read path at once.
     """
     if actor.role == "system" or actor.is_manager:
         return None
@@ -46,7 +47,7 @@ def visibility_clause(actor: Actor):
     if actor.role != "customer" or not actor.organization_id:
         return mine
     # the organization's tickets, when the local projection says its members share them
-    shares = exists(select(literal(1)).where(organizations.c.id == tickets.c.organization_id,
+    shares = exists(select(literal(1)).where(organizations.c.id == actor.organization_id,
                                              organizations.c.shared_tickets.is_(True)))
     return or_(mine, and_(tickets.c.organization_id == actor.organization_id, shares))
 
@@ -116,10 +117,8 @@ class SqlAlchemyTicketRepository:
         ).first()
 
     def list(self, actor: Actor, filters: dict[str, Any], *, page: int, limit: int, sort_by: str,
-             sort_order: str, ids: list[str] | None = None) -> tuple[list[Ticket], int]:
+             sort_order: str) -> tuple[list[Ticket], int]:
         conditions = self.conditions(actor, filters)
-        if ids is not None:
-            conditions.append(tickets.c.id.in_(ids))
         total = self.session.scalar(select(func.count()).select_from(tickets).where(and_(*conditions)))
         direction = desc if sort_order == "desc" else asc
         query = (
@@ -130,6 +129,10 @@ class SqlAlchemyTicketRepository:
             .limit(limit)
         )
         return list(self.session.scalars(query)), int(total or 0)
+
+    def visible_by_ids(self, actor: Actor, filters: dict[str, Any], ids: list[str]) -> list[Ticket]:
+        """Return those of ``ids`` that ``actor`` may see and that pass ``filters`` (any order, no count)."""
+        return list(self.session.scalars(select(Ticket).where(*self.conditions(actor, filters), tickets.c.id.in_(ids))))
 
     def counts(self, actor: Actor, filters: dict[str, Any], column: str) -> dict[str | None, int]:
         col = getattr(tickets.c, column)

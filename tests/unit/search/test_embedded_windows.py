@@ -1,5 +1,5 @@
-"""The embedded indexes' bounds on work per search: totals counted only as deep as a page reaches, and
-relevance ranked among the newest matches when a word is in more tickets than the rank window holds."""
+"""The embedded indexes' bounds on work per search: relevance ranked among the newest matches when a word
+is in more tickets than the rank window holds, and totals counted no further than that window."""
 
 import pytest
 
@@ -10,7 +10,6 @@ from tests.unit.search.conftest import admin
 @pytest.fixture
 def small_windows(monkeypatch):
     monkeypatch.setattr(embedded.EmbeddedTicketSearchIndex, "RANK_WINDOW", 3)
-    monkeypatch.setattr(embedded, "MAX_RESULT_WINDOW", 5)
 
 
 @pytest.fixture
@@ -39,7 +38,7 @@ def test_past_the_window_relevance_orders_the_newest_matches_then_the_rest_newes
     assert result.ids[0] == newest_strong  # the window (3 newest) ranked by relevance
     assert set(result.ids[:3]) == {newest_strong, *newest_weak}
     assert result.ids[3:] == [older, oldest_strong]  # then the older matches, newest first
-    assert (result.total, result.total_exact) == (5, True)
+    assert (result.total, result.total_exact) == (3, False)  # at least 3 match
 
 
 def test_pages_cross_the_window_without_gaps_or_repeats(embedded_world, small_windows):
@@ -52,12 +51,26 @@ def test_pages_cross_the_window_without_gaps_or_repeats(embedded_world, small_wi
     assert [len(ids) for ids in pages] == [2, 2, 1]
 
 
-def test_the_total_stops_counting_at_the_deepest_page(embedded_world, small_windows):
+def test_the_total_is_exact_up_to_the_window_and_a_lower_bound_past_it(embedded_world, small_windows):
     world = embedded_world
-    for i in range(7):
+    for i in range(3):
         world.add("Impresora", f"impresora {i}")
+    exactly = world.search("impresora", admin(), limit=2)
+    world.add("Impresora", "impresora 3")
 
-    result = world.search("impresora", admin(), limit=2)
+    more = world.search("impresora", admin(), limit=2)
+    past = world.search("impresora", admin(), page=3, limit=2)  # a page past the ranked window counts alone
 
-    assert (result.total, result.total_exact) == (5, False)
-    assert len(result.ids) == 2
+    assert (exactly.total, exactly.total_exact) == (3, True)
+    assert (more.total, more.total_exact, len(more.ids)) == (3, False, 2)
+    assert (past.total, past.total_exact, past.ids) == (3, False, [])
+
+
+def test_a_sorted_search_counts_like_a_ranked_one(embedded_world, small_windows):
+    world = embedded_world
+    made = [world.add("Impresora", f"impresora {i}") for i in range(4)]
+
+    result = world.search("impresora", admin(), limit=10, sort=("created_at", "desc"))
+
+    assert result.ids == made[::-1]
+    assert (result.total, result.total_exact) == (3, False)

@@ -19,6 +19,7 @@ the unaccented text, mapped back onto the original characters.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -48,7 +49,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from services.tickets.adapters.orm import tickets
 from services.tickets.adapters.repository import SORTABLE, SqlAlchemyTicketRepository
 from services.tickets.adapters.search.highlight import ELLIPSIS, END, SNIPPET_WORDS, START, best
-from services.tickets.adapters.search.port import MAX_RESULT_WINDOW, SearchDocument, SearchResult, join_thread
+from services.tickets.adapters.search.port import SearchDocument, SearchResult, join_thread
 from services.tickets.adapters.search.query import SearchQuery, parse, unaccent, words
 from services.tickets.domain.rules import Actor
 
@@ -80,9 +81,9 @@ def _sees_internal(actor: Actor) -> bool:
 class EmbeddedTicketSearchIndex:
     """What both embedded indexes share: the row they keep per ticket, and how a search is put together.
 
-    A search counts its matches up to ``MAX_RESULT_WINDOW`` (the deepest a page reaches; beyond, the
-    total is a lower bound and ``total_exact`` is false) and, when more than ``RANK_WINDOW`` match,
-    ranks the newest ``RANK_WINDOW`` by relevance, then lists the older ones newest first.
+    Work per search is bounded however common the words: relevance ranks the newest ``RANK_WINDOW``
+    matches (all of them when fewer match), the older ones follow newest first, and matches are counted
+    up to ``RANK_WINDOW`` (beyond, ``total`` is that lower bound and ``total_exact`` is false).
     """
 
     docs: Table
@@ -146,62 +147,75 @@ class EmbeddedTicketSearchIndex:
         staff = _sees_internal(visibility)
         where = [self._match(parsed, staff), *SqlAlchemyTicketRepository(self.db).conditions(visibility, dict(filters))]
         source = self._source()
-        # how many match, counted no further than a page can reach: past it the count is a lower bound
-        counted = int(self.db.execute(
-            select(func.count()).select_from(
-                select(literal(1)).select_from(source).where(*where).limit(MAX_RESULT_WINDOW + 1).subquery()
-            )
-        ).scalar() or 0)
         offset = (page - 1) * limit
-        if sort is not None:
+        window = self.RANK_WINDOW
+        matched = None
+        if sort is None:
+            ids, matched = self._ranked_page(parsed, staff, source, where, offset, limit)
+        else:
             field, direction = sort
             order = [getattr(SORTABLE[field], direction)(), getattr(tickets.c.id, direction)()]
             ids = self._ids(select(self.docs.c.ticket_id).select_from(source).where(*where).order_by(*order),
                             offset, limit)
-        elif counted <= self.RANK_WINDOW:
-            order = [*self._relevance(parsed, staff), tickets.c.updated_at.desc(), tickets.c.id]
-            ids = self._ids(select(self.docs.c.ticket_id).select_from(source).where(*where).order_by(*order),
-                            offset, limit)
-        else:
-            ids = self._relevance_among_newest(parsed, staff, source, where, offset, limit)
+        if matched is None:
+            matched = self._count(source, where)
+        if sort is None and matched > window and offset + limit > window:
+            # past the ranked newest matches, the older ones follow newest first
+            start = max(offset, window)
+            rest = select(self.docs.c.ticket_id).select_from(source).where(*where).order_by(
+                tickets.c.updated_at.desc(), tickets.c.id)
+            ids += self._ids(rest, start, offset + limit - start)
         highlights = self._highlights(parsed, staff, ids) if highlight and ids else {}
-        total = min(counted, MAX_RESULT_WINDOW)
-        return SearchResult(ids=ids, total=total, highlights=highlights, total_exact=counted <= MAX_RESULT_WINDOW)
+        return SearchResult(ids=ids, total=min(matched, window), highlights=highlights, total_exact=matched <= window)
 
     def _ids(self, query, offset: int, limit: int) -> list[str]:
         return [row[0] for row in self.db.execute(query.offset(offset).limit(limit)).all()]
 
-    def _relevance_among_newest(self, query: SearchQuery, staff: bool, source, where: list, offset: int,
-                                limit: int) -> list[str]:
-        """A relevance page when more than ``RANK_WINDOW`` tickets match (a word most tickets have).
+    def _count(self, source, where: list) -> int:
+        """Count the matches, stopping one past ``RANK_WINDOW`` (more than that is reported as a lower bound)."""
+        limited = select(literal(1)).select_from(source).where(*where).limit(self.RANK_WINDOW + 1).subquery()
+        return int(self.db.execute(select(func.count()).select_from(limited)).scalar() or 0)
+
+    def _ranked_page(self, query: SearchQuery, staff: bool, source, where: list, offset: int,
+                     limit: int) -> tuple[list[str], int | None]:
+        """Return a relevance page of the newest ``RANK_WINDOW`` matches and how many matched (at most
+        ``RANK_WINDOW + 1``; None when the page is past them), in one query.
 
         Ranking every match costs in proportion to how many match, so relevance orders the newest
-        ``RANK_WINDOW`` matches and the older ones follow newest first. Either way a page costs about the
-        same, however common the words: the newest matches come from the ``updated_at`` index.
+        ``RANK_WINDOW`` matches only: all of them whenever fewer match, which is the usual case. The newest
+        come from the ``updated_at`` index, so a word most tickets have costs no more than a rare one.
         """
         window = self.RANK_WINDOW
-        newest = [tickets.c.updated_at.desc(), tickets.c.id]
-        ids: list[str] = []
-        if offset < window:
-            ranked = self._ranked(query, staff, source, where, newest)
-            ids += self._ids(ranked, offset, min(limit, window - offset))
-        if offset + limit > window:
-            start = max(offset, window)
-            rest = select(self.docs.c.ticket_id).select_from(source).where(*where).order_by(*newest)
-            ids += self._ids(rest, start, offset + limit - start)
-        return ids
+        newest = (
+            select(self.docs.c.ticket_id, tickets.c.updated_at, *self._window_columns(query, staff))
+            .select_from(source).where(*where)
+            .order_by(tickets.c.updated_at.desc(), self.docs.c.ticket_id).limit(window + 1).subquery()
+        )
+        numbered = select(
+            newest,
+            func.row_number().over(order_by=[newest.c.updated_at.desc(), newest.c.ticket_id]).label("recency"),
+            func.count().over().label("matched"),
+        ).subquery()
+        rows = self.db.execute(
+            select(numbered.c.ticket_id, numbered.c.matched)
+            .where(numbered.c.recency <= window)
+            .order_by(self._window_rank(numbered, query), numbered.c.updated_at.desc(), numbered.c.ticket_id)
+            .offset(offset).limit(limit)
+        ).all()
+        return [row.ticket_id for row in rows], (int(rows[0].matched) if rows else None)
 
-    def _ranked(self, query: SearchQuery, staff: bool, source, where: list, newest: list):
-        """Return a query of the newest ``RANK_WINDOW`` matches' ids, most relevant first."""
+    def _window_columns(self, query: SearchQuery, staff: bool) -> list:
+        """What the window of newest matches carries for ranking them."""
+        raise NotImplementedError
+
+    def _window_rank(self, window, query: SearchQuery):
+        """The relevance order over the window's columns, best first."""
         raise NotImplementedError
 
     def _source(self):
         raise NotImplementedError
 
     def _match(self, query: SearchQuery, staff: bool):
-        raise NotImplementedError
-
-    def _relevance(self, query: SearchQuery, staff: bool) -> list:
         raise NotImplementedError
 
     def _highlights(self, query: SearchQuery, staff: bool, ids: list[str]) -> dict[str, str]:
@@ -267,17 +281,12 @@ class SqliteFts5TicketSearchIndex(EmbeddedTicketSearchIndex):
     def _match(self, query: SearchQuery, staff: bool):
         return _FTS.op("MATCH")(literal(fts5_expression(query, staff=staff)))
 
-    def _relevance(self, query: SearchQuery, staff: bool) -> list:
-        return [func.bm25(_FTS, *(literal(w) for w in BM25_WEIGHTS))]  # lower is better
+    def _window_columns(self, query: SearchQuery, staff: bool) -> list:
+        # bm25() only exists inside the MATCH query; lower is better
+        return [func.bm25(_FTS, *(literal(w) for w in BM25_WEIGHTS)).label("rank")]
 
-    def _ranked(self, query: SearchQuery, staff: bool, source, where: list, newest: list):
-        # bm25() only exists inside the MATCH query, so the window carries it out
-        window = (
-            select(self.docs.c.ticket_id, tickets.c.updated_at, tickets.c.id,
-                   self._relevance(query, staff)[0].label("rank"))
-            .select_from(source).where(*where).order_by(*newest).limit(self.RANK_WINDOW).subquery()
-        )
-        return select(window.c.ticket_id).order_by(window.c.rank, window.c.updated_at.desc(), window.c.id)
+    def _window_rank(self, window, query: SearchQuery):
+        return window.c.rank  # lower is better
 
     def _highlights(self, query: SearchQuery, staff: bool, ids: list[str]) -> dict[str, str]:
         wanted = [name for name in SNIPPET_COLUMNS if staff or name != "internal"]
@@ -351,15 +360,18 @@ def restore_accents(fragment: str, folded: str, original: str) -> str:
     if not plain or at < 0:
         return fragment
     out, cursor = [], at
-    for char in fragment:
-        if char in (START, END):
-            out.append(char)
-        else:
-            out.append(original[cursor])
-            cursor += 1
+    for piece in _MARKS.split(fragment):  # text between marks, copied from the original a run at a time
+        if piece in (START, END):
+            out.append(piece)
+        elif piece:
+            out.append(original[cursor:cursor + len(piece)])
+            cursor += len(piece)
     before = ELLIPSIS if original[:at].strip() else ""
     after = ELLIPSIS if original[cursor:].strip() else ""
     return before + "".join(out) + after
+
+
+_MARKS = re.compile(f"({START}|{END})")
 
 
 @cache
@@ -402,17 +414,11 @@ class PostgresTicketSearchIndex(EmbeddedTicketSearchIndex):
     def _match(self, query: SearchQuery, staff: bool):
         return self._document(staff).op("@@")(self._tsquery(query))
 
-    def _relevance(self, query: SearchQuery, staff: bool) -> list:
-        return [func.ts_rank(self._document(staff), self._tsquery(query)).desc()]
+    def _window_columns(self, query: SearchQuery, staff: bool) -> list:
+        return [self._document(staff).label("document")]  # ranked outside: only the window's rows pay ts_rank
 
-    def _ranked(self, query: SearchQuery, staff: bool, source, where: list, newest: list):
-        # ts_rank runs on the window's rows only, outside the query that finds them
-        window = (
-            select(self.docs.c.ticket_id, tickets.c.updated_at, tickets.c.id, self._document(staff).label("document"))
-            .select_from(source).where(*where).order_by(*newest).limit(self.RANK_WINDOW).subquery()
-        )
-        rank = func.ts_rank(window.c.document, self._tsquery(query))
-        return select(window.c.ticket_id).order_by(rank.desc(), window.c.updated_at.desc(), window.c.id)
+    def _window_rank(self, window, query: SearchQuery):
+        return func.ts_rank(window.c.document, self._tsquery(query)).desc()
 
     def _highlights(self, query: SearchQuery, staff: bool, ids: list[str]) -> dict[str, str]:
         wanted = [name for name in SNIPPET_COLUMNS if staff or name != "internal"]
