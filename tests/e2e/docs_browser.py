@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 TIMEOUT_MS = 15_000
 
@@ -30,13 +31,22 @@ def drive(base_url: str, token: str, chromium: str, screenshot: str | None) -> d
         "console_errors": [],
         "failed_responses": [],
         "shown": {},
+        "seconds": {},
     }
+    started = time.monotonic()
+
+    def mark(name: str) -> str:
+        report["seconds"][name] = round(time.monotonic() - started, 2)
+        return name
+
     # as root (containers, CI) Chromium refuses to start with its sandbox on
     args = ["--no-sandbox"] if os.geteuid() == 0 else []
     with sync_playwright() as playwright:
+        mark("playwright started")
         browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=args)
         page = browser.new_context().new_page()
         page.set_default_timeout(TIMEOUT_MS)
+        mark("chromium launched")
 
         def on_response(response):
             if response.status >= 400:
@@ -51,17 +61,17 @@ def drive(base_url: str, token: str, chromium: str, screenshot: str | None) -> d
         page.on("console", on_console)
         page.on("pageerror", lambda error: report["console_errors"].append(f"uncaught: {error}"))
         try:
-            step = "open the docs page"
+            step = mark("open the docs page")
             page.goto(f"{base_url}/api/v1/docs", wait_until="domcontentloaded")
 
-            step = "see POST /api/v1/tickets listed"
+            step = mark("see POST /api/v1/tickets listed")
             create_ticket = page.locator("#operations-tickets-post_api_v1_tickets")
             expect(create_ticket).to_be_visible()
             expect(create_ticket.locator(".opblock-summary-method")).to_have_text("POST")
             expect(create_ticket.locator(".opblock-summary-path")).to_have_attribute("data-path", "/api/v1/tickets")
             report["shown"]["tickets_operations"] = page.locator("[id^=operations-tickets-]").count()
 
-            step = "authorize with the bearer token"
+            step = mark("authorize with the bearer token")
             page.locator(".auth-wrapper button.authorize").click()
             dialog = page.locator(".dialog-ux .modal-ux")
             expect(dialog).to_be_visible()
@@ -71,7 +81,7 @@ def drive(base_url: str, token: str, chromium: str, screenshot: str | None) -> d
             dialog.locator("button.btn-done").click()
             expect(dialog).to_be_hidden()
 
-            step = "try out GET /api/v1/auth/me"
+            step = mark("try out GET /api/v1/auth/me")
             me = page.locator("#operations-auth-get_api_v1_auth_me")
             me.locator(".opblock-summary-control").click()
             me.locator("button.try-out__btn").click()
@@ -83,6 +93,7 @@ def drive(base_url: str, token: str, chromium: str, screenshot: str | None) -> d
             report["shown"]["me_status"] = live.locator("td.response-col_status").inner_text()
             report["shown"]["me_body"] = live.locator("td.response-col_description").inner_text()
             report["shown"]["me_request_url"] = me.locator(".request-url pre").inner_text()
+            mark("done")
             step = None
         except Exception as error:  # the report names the step; the test turns it into a failure
             report["failed_step"], report["error"] = step, f"{type(error).__name__}: {error}"

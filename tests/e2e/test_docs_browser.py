@@ -73,6 +73,7 @@ def test_docs_page_renders_offline_and_runs_me_with_a_token(chromium, stack, tmp
 
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
+    print("seconds since the driver started:", report["seconds"])
     assert report["failed_step"] is None, f"{report['failed_step']}: {report['error']} (screenshot {screenshot})"
     shown = report["shown"]
     assert shown["tickets_operations"] >= 2  # POST /api/v1/tickets and its siblings
