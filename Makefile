@@ -7,7 +7,7 @@ SERVICES := users tickets
 TEST_PG_URL ?= postgresql+psycopg://helpdesk:helpdesk@127.0.0.1:5432/helpdesk
 export HELPDESK_TEST_AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672/helpdesk_test
 
-.PHONY: install run migrate seed broker postgres test test-unit test-integration test-e2e test-postgres lint bench catalogue clean
+.PHONY: install run migrate seed broker browser postgres test test-unit test-integration test-e2e test-postgres lint bench catalogue clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is required"; exit 1; }
@@ -22,6 +22,9 @@ install: $(VENV)/.installed  ## create the virtualenv and install the pinned dep
 broker:  ## make sure RabbitMQ answers (installs and starts it when missing and root)
 	@bash scripts/ensure_rabbitmq.sh --vhost helpdesk_test
 
+browser:  ## make sure Debian's Chromium is there for the browser tests (installs it when missing and root)
+	@bash scripts/ensure_chromium.sh $(BROWSER_ARGS)
+
 postgres:  ## make sure a local PostgreSQL with a `helpdesk` role answers (for the PostgreSQL test run)
 	@bash scripts/ensure_postgres.sh
 
@@ -34,10 +37,10 @@ seed: install  ## seed the demo data once (HELPDESK_DEMO=1)
 run: install broker migrate seed  ## install, migrate, seed, start every service and the gateway
 	@bash scripts/run.sh
 
-test: install broker  ## unit, integration and end-to-end tests on the embedded default (SQLite)
+test: install broker browser  ## unit, integration and end-to-end tests on the embedded default (SQLite)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-postgres: install broker postgres  ## the same suite on PostgreSQL
+test-postgres: install broker browser postgres  ## the same suite on PostgreSQL
 	HELPDESK_TEST_POSTGRES_URL=$(TEST_PG_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: install
@@ -46,7 +49,7 @@ test-unit: install
 test-integration: install broker
 	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
 
-test-e2e: install broker
+test-e2e: install broker browser
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 lint: install  ## ruff, import rules, and the event catalogue being current

@@ -108,6 +108,14 @@ def test_docs_assets_are_the_swagger_ui_bundle_files(client):
     assert response.data == (swagger_ui_path / "swagger-ui-bundle.js").read_bytes()
 
 
+def test_favicon_is_swagger_uis_icon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 200
+    assert response.mimetype == "image/png"
+    assert response.data == (swagger_ui_path / "favicon-32x32.png").read_bytes()
+
+
 def test_correlation_id_is_echoed(client):
     response = client.get("/health/live", headers={"X-Correlation-ID": "abc-123"})
 
