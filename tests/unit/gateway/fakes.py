@@ -7,7 +7,6 @@ import hashlib
 import json
 import re
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -947,7 +946,7 @@ class FakeRpc:
 class ScriptedProxy:
     """A pooled proxy whose calls answer from a script: a value, or an exception to raise.
 
-    ``hang`` makes calls sleep that long first (to stand in for a slow service).
+    ``hang`` makes calls wait that long first (to stand in for a slow service), unless ``release`` is set.
     """
 
     script: list[Any] = field(default_factory=list)
@@ -958,6 +957,7 @@ class ScriptedProxy:
     stopped: bool = False
     calls: list[dict[str, Any]] = field(default_factory=list)
     called: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         if self.start_error is not None:
@@ -980,7 +980,7 @@ class ScriptedProxy:
         )
         self.called.set()
         if self.hang:
-            time.sleep(self.hang)  # stands in for a slow service
+            self.release.wait(self.hang)  # stands in for a slow service
         outcome = self.script.pop(0) if self.script else "pong"
         if isinstance(outcome, BaseException):
             raise outcome
