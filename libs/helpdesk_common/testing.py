@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -69,8 +70,24 @@ class DatabaseFactory:
         engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
             for dbname in self.created:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+                _drop_database(conn, dbname)
         engine.dispose()
+
+
+def _drop_database(conn, dbname: str, timeout: float = 30.0) -> None:
+    """Drop a test database, waiting out an autovacuum worker in it (a superuser's process, which our role
+    may not terminate, so ``WITH (FORCE)`` refuses while it runs; it ends on its own)."""
+    from sqlalchemy.exc import DBAPIError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+            return
+        except DBAPIError as exc:
+            if "must be a member of the role" not in str(exc) or time.monotonic() > deadline:
+                raise
+        threading.Event().wait(0.2)
 
 
 def migrate(alembic_ini: Path, url: str) -> None:
