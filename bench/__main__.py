@@ -150,6 +150,8 @@ def main() -> int:
     parser.add_argument("--reads", type=int, default=200, help="requests per list/search case")
     parser.add_argument("--only", choices=["foundation", "tickets"], help="run one part only")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument("--offered-rate", type=float, default=250.0,
+                        help="creates per second the 64 paced clients offer together (the p99 target's load)")
     parser.add_argument("--tickets-processes", type=int, default=2,
                         help="tickets service processes (PostgreSQL only; SQLite takes one writer at a time)")
     args = parser.parse_args()

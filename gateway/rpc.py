@@ -1,8 +1,8 @@
-"""A pool of nameko standalone RPC proxies shared by the gateway's request threads.
+"""A pool of RPC proxies (nameko's wire protocol) shared by the gateway's request threads.
 
-Concurrency: gunicorn's gthread workers serve requests on several threads, and a
-``ClusterRpcProxy`` is single-threaded (its caller polls the reply queue itself), so every call
-borrows one proxy for its duration and gives it back. At most ``size`` proxies exist per process;
+Concurrency: gunicorn's gthread workers serve requests on several threads, and a proxy is
+single-threaded (its caller reads its reply queue itself), so every call borrows one proxy for its
+duration and gives it back. At most ``size`` proxies exist per process;
 they are started on first need, and a caller waits for a free one within its own timeout.
 
 Failures: a call that times out answers ``ServiceTimeout`` (504) and a broker that cannot be reached
@@ -17,18 +17,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
+import amqp
 import amqp.exceptions
+import kombu
 import kombu.exceptions
 from flask import current_app
+from kombu.utils.json import dumps as json_dumps
+from kombu.utils.json import loads as json_loads
 from nameko.constants import NON_PERSISTENT as TRANSIENT
-from nameko.exceptions import BadRequest, RemoteError, RpcTimeout, UnknownService, deserialize_to_instance
-from nameko.messaging import HeaderEncoder
-from nameko.rpc import ServiceProxy
-from nameko.standalone.rpc import ClusterRpcProxy
+from nameko.exceptions import (
+    BadRequest,
+    RemoteError,
+    RpcTimeout,
+    UnknownService,
+    deserialize,
+    deserialize_to_instance,
+)
 
 from gateway.errors import ServiceTimeout, ServiceUnavailable, UnexpectedServiceError
 from helpdesk_common.amqp import skip_librabbitmq_probe
@@ -37,6 +46,8 @@ from helpdesk_contracts.errors import ServiceError, all_error_types
 
 skip_librabbitmq_probe()
 log = logging.getLogger(__name__)
+
+RPC_EXCHANGE = "nameko-rpc"  # nameko's default RPC exchange (durable topic), which the services bind to
 
 # What a lost or refused broker connection surfaces as, from kombu, py-amqp, the socket layer, or
 # nameko's polling consumer ("This consumer has been disconnected" is a RuntimeError).
@@ -50,7 +61,7 @@ BROKER_ERRORS: tuple[type[BaseException], ...] = (
 
 
 class PooledProxy(Protocol):
-    """What the pool needs from one proxy (``NamekoProxy``, or a fake in tests)."""
+    """What the pool needs from one proxy (``AmqpProxy``, or a fake in tests)."""
 
     def start(self) -> None: ...
 
@@ -63,28 +74,63 @@ class PooledProxy(Protocol):
     def stop(self) -> None: ...
 
 
-class NamekoProxy:
-    """One ``ClusterRpcProxy``, with every reach into nameko 2.14's internals kept here."""
+class AmqpProxy:
+    """One broker connection speaking nameko's RPC protocol, with no per-call set-up.
 
-    def __init__(self, config: dict[str, Any]):
-        self._standalone = ClusterRpcProxy(config)
-        # Requests are transient: one that a broker restart loses ends as the caller's timeout anyway, and
-        # the broker confirms a transient message without writing it to disk. They stay confirmed and
-        # mandatory, so a call to a service with no consumer fails at once (UnknownService → 503).
-        self._services: dict[str, ServiceProxy] = {}
+    Nameko's standalone proxy builds a publisher, takes a kombu connection from a pool and waits for a
+    publisher confirm on every call (the confirm is how it learns that no service is bound). Here one
+    py-amqp connection and channel live as long as the proxy: a request is published ``mandatory`` and
+    transient, and the proxy then reads its channel until either the reply or the broker's
+    ``basic.return`` for that request arrives, so a call to a service nobody serves still fails at
+    once (``UnknownService``) without a confirm round trip. Replies come into an exclusive queue the
+    broker deletes with the connection, consumed without acks.
+    """
+
+    HEALTH_CHECK_AFTER_IDLE_SECONDS = 1.0
+
+    def __init__(self, amqp_uri: str, *, exchange: str = RPC_EXCHANGE, connect_timeout: float = 5.0):
+        self.amqp_uri = amqp_uri
+        self.exchange = exchange
+        self.connect_timeout = connect_timeout
+        self._connection: kombu.Connection | None = None
+        self._channel = None
+        self._reply_to = str(uuid.uuid4())
+        self._waiting_for: str | None = None
+        self._reply: dict[str, Any] | None = None
+        self._returned = False
+        self._correlation_id: str | None = None
+        self._last_used = time.monotonic()
 
     def start(self) -> None:
         """Connect and declare the reply queue."""
-        self._standalone.start()
+        connection = kombu.Connection(self.amqp_uri, heartbeat=0, connect_timeout=self.connect_timeout)
+        try:
+            connection.ensure_connection(max_retries=1)
+            channel = connection.connection.channel()  # the py-amqp channel itself: no kombu layer per call
+            channel.exchange_declare(self.exchange, "topic", durable=True, auto_delete=False)
+            queue = f"rpc.reply-gateway-{self._reply_to}"
+            channel.queue_declare(queue, exclusive=True, auto_delete=True)
+            channel.queue_bind(queue, self.exchange, routing_key=self._reply_to)
+            channel.basic_consume(queue, no_ack=True, callback=self._on_reply)
+            channel.events["basic_return"].add(self._on_return)
+        except BaseException:
+            connection.release()
+            raise
+        self._connection, self._channel = connection, channel
+        self._last_used = time.monotonic()
 
     def is_healthy(self) -> bool:
-        """Return whether the reply consumer's connection is still open (without blocking)."""
-        consumer = self._standalone._reply_listener.queue_consumer
-        if consumer.stopped or not consumer.connection.connected:
+        """Return whether the connection is still open (without blocking).
+
+        A proxy used within the last second is taken as alive; an older one reads its socket once, which
+        finds a connection the broker closed meanwhile (e.g. across a broker restart).
+        """
+        if self._connection is None or not self._connection.connected:
             return False
+        if time.monotonic() - self._last_used < self.HEALTH_CHECK_AFTER_IDLE_SECONDS:
+            return True
         try:
-            # Nothing is pending on an idle proxy: this only finds a connection the broker closed.
-            consumer.connection.drain_events(timeout=0)
+            self._connection.connection.drain_events(timeout=0)
         except TimeoutError:  # socket.timeout: no data, the connection is alive
             return True
         except BROKER_ERRORS as exc:
@@ -96,31 +142,65 @@ class NamekoProxy:
         self, service: str, method: str, args: tuple, kwargs: dict, *, timeout: float, correlation_id: str | None
     ) -> Any:
         """Call ``service.method`` and wait at most ``timeout`` seconds for the reply."""
-        # The polling consumer reads its timeout at every wait, so setting it per call is safe.
-        self._standalone._reply_listener.queue_consumer.timeout = timeout
+        if self._channel is None:
+            raise RuntimeError("the RPC proxy is not started")
         self.bind_context(correlation_id)
-        proxies = self._services
-        if service not in proxies:
-            proxies[service] = ServiceProxy(
-                self._standalone._worker_ctx, service, self._standalone._reply_listener, delivery_mode=TRANSIENT
-            )
-        return getattr(proxies[service], method)(*args, **kwargs)
+        request_id = str(uuid.uuid4())
+        message = amqp.Message(
+            json_dumps({"args": args, "kwargs": kwargs}),
+            content_type="application/json",
+            content_encoding="utf-8",
+            delivery_mode=TRANSIENT,
+            reply_to=self._reply_to,
+            correlation_id=request_id,
+            application_headers=self.context_headers(),
+        )
+        self._waiting_for, self._reply, self._returned = request_id, None, False
+        self._channel.basic_publish(message, exchange=self.exchange, routing_key=f"{service}.{method}", mandatory=True)
+        deadline = time.monotonic() + timeout
+        connection = self._connection.connection
+        try:
+            while self._reply is None and not self._returned:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise RpcTimeout(timeout)
+                try:
+                    connection.drain_events(timeout=remaining)
+                except TimeoutError:
+                    raise RpcTimeout(timeout) from None
+        finally:
+            self._waiting_for = None
+            self._last_used = time.monotonic()
+        if self._returned:
+            raise UnknownService(service)
+        error = self._reply.get("error")
+        if error:
+            raise deserialize(error)
+        return self._reply.get("result")
+
+    def _on_reply(self, message: amqp.Message) -> None:
+        if message.properties.get("correlation_id") != self._waiting_for:
+            log.debug("dropping a reply to an earlier call")
+            return
+        self._reply = json_loads(message.body)
+
+    def _on_return(self, exc, exchange, routing_key, message) -> None:
+        if message.properties.get("correlation_id") == self._waiting_for:
+            self._returned = True
 
     def bind_context(self, correlation_id: str | None) -> None:
         """Set the correlation id the next calls carry in their headers (services bind it to the worker)."""
-        data = self._standalone._worker_ctx.data
-        if correlation_id:
-            data[NAMEKO_CONTEXT_KEY] = correlation_id
-        else:
-            data.pop(NAMEKO_CONTEXT_KEY, None)
+        self._correlation_id = correlation_id
 
     def context_headers(self) -> dict[str, Any]:
-        """Return the AMQP headers the next call will carry."""
-        return HeaderEncoder().get_message_headers(self._standalone._worker_ctx)
+        """Return the AMQP headers the next call will carry (nameko's context headers)."""
+        return {f"nameko.{NAMEKO_CONTEXT_KEY}": self._correlation_id} if self._correlation_id else {}
 
     def stop(self) -> None:
-        """Close the connection."""
-        self._standalone.stop()
+        """Close the connection (the broker drops the reply queue with it)."""
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None:
+            connection.release()
 
 
 def register_remote_errors() -> None:
@@ -151,7 +231,7 @@ class RpcPool:
         self.amqp_uri = amqp_uri
         self.size = size
         self.timeout = timeout
-        self._proxy_factory = proxy_factory or (lambda: NamekoProxy({"AMQP_URI": amqp_uri}))
+        self._proxy_factory = proxy_factory or (lambda: AmqpProxy(amqp_uri))
         self._idle: list[PooledProxy] = []
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(size)
@@ -185,7 +265,7 @@ class RpcPool:
                 log.warning("%s.%s did not answer within %.1fs", service, method, remaining)
                 raise ServiceTimeout.for_service(service) from None
             except UnknownService:
-                # Not reused: nameko leaves this call's reply event registered in the proxy for good.
+                keep = True  # the broker returned the request: no reply can come late
                 log.warning("no %s service is listening (calling %s)", service, method)
                 raise ServiceUnavailable.for_service(service) from None
             except RemoteError as exc:

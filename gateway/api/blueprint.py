@@ -26,3 +26,13 @@ class Blueprint(flask_smorest.Blueprint):
     """A flask-smorest blueprint whose JSON bodies must be sent as ``application/json``."""
 
     ARGUMENTS_PARSER = JsonBodyParser()
+
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any):
+        """flask-smorest's ``arguments``, with a schema class made into one instance up front.
+
+        webargs builds a new instance of a schema class on every request (a deep copy of every field);
+        marshmallow schemas hold no per-load state, so one instance serves every request.
+        """
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)

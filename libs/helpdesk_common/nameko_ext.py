@@ -17,12 +17,16 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import sys
 import threading
 import time
 import traceback
 import weakref
 from functools import partial
 
+import amqp.exceptions
+import kombu.exceptions
+import kombu.serialization
 from kombu import Connection, Exchange, Queue
 from nameko.amqp.publish import Publisher
 from nameko.constants import (
@@ -34,8 +38,9 @@ from nameko.constants import (
     SERIALIZER_CONFIG_KEY,
 )
 from nameko.events import EventHandler
+from nameko.exceptions import UnserializableValueError, serialize
 from nameko.extensions import DependencyProvider
-from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
+from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 from prometheus_client import start_http_server
 from sqlalchemy.orm import sessionmaker
 
@@ -352,34 +357,91 @@ reliable_event_handler = ReliableEventHandler.decorator
 
 # RPC entrypoints -------------------------------------------------------------------------------------
 
-class _ReplyPublisher(Publisher):
-    """Replies go to the caller's own non-durable reply queue: nothing to persist, nothing a confirm would
-    save (a reply the broker loses ends as the caller's timeout either way), so they are sent without
-    waiting for a confirm. This takes one broker round trip off every RPC."""
-
-    use_confirms = False
-    delivery_mode = NON_PERSISTENT
+_BROKER_ERRORS = (OSError, amqp.exceptions.ConnectionError, amqp.exceptions.ChannelError,
+                  kombu.exceptions.OperationalError)
 
 
-class _Responder(Responder):
-    publisher_cls = _ReplyPublisher
+class _ReplyChannel:
+    """One broker connection, kept open, for the RPC replies of a container.
+
+    Nameko's ``Responder`` builds a publisher for every reply: a new kombu ``Connection`` object, a
+    checkout from kombu's producer pool, and, by default, a wait for the broker's confirm. Replies go
+    to the caller's own non-durable reply queue: nothing to persist, nothing a confirm would save (a
+    reply the broker loses ends as the caller's timeout either way). So they are sent transient,
+    unconfirmed, on one producer that workers take turns on. A broken connection is reopened once per
+    reply before giving up.
+    """
+
+    def __init__(self, amqp_uri: str, *, ssl=None, login_method=None):
+        self._connect = partial(Connection, amqp_uri, ssl=ssl, login_method=login_method, connect_timeout=5)
+        self._lock = threading.Lock()
+        self._connection: Connection | None = None
+        self._producer = None
+
+    def publish(self, body: bytes | str, *, content_type: str, content_encoding: str, exchange: Exchange,
+                routing_key: str, correlation_id: str | None) -> None:
+        with self._lock:
+            for attempt in (1, 2):
+                try:
+                    if self._producer is None:
+                        self._connection = self._connect()
+                        self._producer = self._connection.Producer()
+                    self._producer.publish(body, exchange=exchange, routing_key=routing_key, retry=False,
+                                           content_type=content_type, content_encoding=content_encoding,
+                                           correlation_id=correlation_id, delivery_mode=NON_PERSISTENT)
+                    return
+                except _BROKER_ERRORS as exc:
+                    self.close()
+                    if attempt == 2:
+                        raise
+                    log.info("reopening the RPC reply connection: %r", exc)
+
+    def close(self) -> None:
+        connection, self._connection, self._producer = self._connection, None, None
+        if connection is not None:
+            try:
+                connection.release()
+            except Exception as exc:  # already dead: nothing to close
+                log.debug("closing the RPC reply connection: %r", exc)
 
 
 class _RpcConsumer(RpcConsumer):
-    def handle_result(self, message, result, exc_info):
-        # nameko 2.14's RpcConsumer.handle_result, replying through _Responder
+    """Nameko's shared RPC consumer, replying through one ``_ReplyChannel`` per container."""
+
+    def setup(self):
+        super().setup()
         config = self.container.config
-        responder = _Responder(
-            config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config), config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER),
-            message, ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+        self._exchange = get_rpc_exchange(config)
+        self._serializer = config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER)
+        self._replies = _ReplyChannel(
+            config[AMQP_URI_CONFIG_KEY], ssl=config.get(AMQP_SSL_CONFIG_KEY),
+            login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
         )
-        result, exc_info = responder.send_response(result, exc_info)
+
+    def stop(self):
+        super().stop()
+        self._replies.close()
+
+    def handle_result(self, message, result, exc_info):
+        # nameko 2.14's Responder.send_response, serializing once (it serializes twice) on a kept channel
+        error = serialize(exc_info[1]) if exc_info is not None else None
+        serializer = kombu.serialization.registry.type_to_name[message.properties["content_type"]]
+        try:
+            content_type, encoding, body = kombu.serialization.dumps({"result": result, "error": error}, serializer)
+        except Exception:
+            exc_info = sys.exc_info()
+            error = serialize(UnserializableValueError(result))  # guaranteed to serialize
+            result = None
+            content_type, encoding, body = kombu.serialization.dumps({"result": None, "error": error}, serializer)
+        self._replies.publish(body, content_type=content_type, content_encoding=encoding, exchange=self._exchange,
+                              routing_key=message.properties["reply_to"],
+                              correlation_id=message.properties.get("correlation_id"))
         self.queue_consumer.ack_message(message)
         return result, exc_info
 
 
 class HelpdeskRpc(Rpc):
-    """Nameko's ``@rpc`` with unconfirmed, transient replies (see ``_ReplyPublisher``).
+    """Nameko's ``@rpc`` with unconfirmed, transient replies on a kept connection (see ``_ReplyChannel``).
 
     Every RPC entrypoint of a service must use it (they share one consumer of the service's queue).
     """

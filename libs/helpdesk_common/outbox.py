@@ -4,37 +4,31 @@ the relay publishes them afterwards (see ``relay``)."""
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-import jsonschema
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from helpdesk_common.db import outbox_table
+from helpdesk_common.writebehind import defer
 from helpdesk_contracts.envelope import Envelope
-from helpdesk_contracts.events import event_type, latest_version
-
-
-@cache
-def _validator(name: str, version: int) -> jsonschema.protocols.Validator:
-    schema = event_type(name, version).data_schema
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+from helpdesk_contracts.events import latest_version, validate_data
 
 
 def validate_payload(name: str, version: int, data: dict[str, Any]) -> None:
     """Raise if ``data`` breaks the published schema of the event type (contracts are enforced at the source)."""
-    _validator(name, version).validate(data)
+    validate_data(name, version, data)
 
 
-_INSERT = insert(outbox_table)  # built once: statement construction costs more than its execution
+# built once (statement construction costs more than its execution); inline: deferred, so no RETURNING of the id
+_INSERT = insert(outbox_table).inline()
 
 
 def record_event(session: Session, envelope: Envelope) -> None:
     """Add an event to the outbox inside the caller's transaction."""
     validate_payload(envelope.type, envelope.version, envelope.data)
-    session.execute(
+    defer(  # sent with the commit (see ``writebehind``): nobody reads an event back in its own transaction
+        session,
         _INSERT,
         {
             "event_id": envelope.id,

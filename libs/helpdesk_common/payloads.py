@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from marshmallow import Schema, ValidationError
@@ -10,8 +11,16 @@ from marshmallow import Schema, ValidationError
 from helpdesk_contracts.errors import ValidationFailed
 
 
-def load(schema: Schema, data: Any, *, partial: bool = False, not_blank: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Validate a payload, raising ValidationFailed with per-field messages; ``not_blank`` fields may not be blank."""
+@cache
+def _instance(schema_class: type[Schema]) -> Schema:
+    return schema_class()  # marshmallow schemas keep no state between loads: one instance per class serves all
+
+
+def load(schema_class: type[Schema], data: Any, *, partial: bool = False,
+         not_blank: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Validate a payload against ``schema_class``, raising ValidationFailed with per-field messages;
+    ``not_blank`` fields may not be blank."""
+    schema = _instance(schema_class)
     if not isinstance(data, dict):
         raise ValidationFailed("Expected an object.", {"_schema": ["Expected an object."]})
     try:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from helpdesk_common import writebehind
 from helpdesk_common.clock import Clock
 from helpdesk_common.inbox import claim_event
 from helpdesk_common.outbox import default_version, record_event
@@ -67,8 +68,8 @@ class UnitOfWork:
         )
 
     def commit(self) -> None:
-        """Commit state and recorded events, then nudge the relay."""
-        self.session.commit()
+        """Commit state and recorded events (with the statements deferred until now), then nudge the relay."""
+        writebehind.commit(self.session)
         if self.emitted and self._on_commit is not None:
             self._on_commit()
         self.emitted = []
@@ -76,7 +77,7 @@ class UnitOfWork:
     def rollback(self) -> None:
         """Drop everything since the last commit, events included."""
         if self._session is not None:
-            self._session.rollback()
+            self._session.rollback()  # drops the deferred statements too
         self.emitted = []
 
     def close(self) -> None:

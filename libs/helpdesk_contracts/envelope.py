@@ -4,7 +4,7 @@ correlation_id, data}``."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,5 +75,13 @@ class Envelope:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the wire form."""
-        return asdict(self)
+        """Return the wire form (``data`` itself, not a copy: ``asdict`` deep-copied every payload)."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "version": self.version,
+            "occurred_at": self.occurred_at,
+            "producer": self.producer,
+            "correlation_id": self.correlation_id,
+            "data": self.data,
+        }

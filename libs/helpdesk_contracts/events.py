@@ -7,9 +7,13 @@ renders it as ``docs/events/`` (AsyncAPI + a readable catalogue).
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 
 from helpdesk_contracts.envelope import ENVELOPE_SCHEMA
@@ -212,11 +216,47 @@ def latest_version(name: str) -> int:
     return max(versions)
 
 
-_FORMATS = jsonschema.FormatChecker()
+def _is_uuid(value: str) -> bool:
+    """The ``uuid`` format as jsonschema checks it: a parseable UUID in its hyphenated form."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return len(value) == 36 and all(value[position] == "-" for position in (8, 13, 18, 23))
+
+
+# Formats as jsonschema's FormatChecker reads them (email: anything with an "@"); date-time is RFC 3339.
+_FORMATS = {"uuid": _is_uuid, "email": lambda value: "@" in value}
+
+
+def _compile(schema: dict[str, Any]) -> Callable[[Any], Any]:
+    # Every schema here keeps to keywords that draft 7 and 2020-12 read alike, so fastjsonschema (which
+    # turns a schema into plain Python once, ~10x faster than interpreting it) compiles it as draft 7.
+    return fastjsonschema.compile({k: v for k, v in schema.items() if k != "$schema"}, formats=_FORMATS)
+
+
+@cache
+def _data_validator(name: str, version: int) -> Callable[[Any], Any]:
+    return _compile(event_type(name, version).data_schema)
+
+
+_ENVELOPE_VALIDATOR = _compile(ENVELOPE_SCHEMA)
+
+
+def _check(validator: Callable[[Any], Any], value: Any) -> None:
+    try:
+        validator(value)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        path = [part for part in (exc.path or [])[1:]]  # fastjsonschema's path starts with "data"
+        raise jsonschema.ValidationError(exc.message, path=path) from None
+
+
+def validate_data(name: str, version: int, data: Any) -> None:
+    """Raise jsonschema.ValidationError (or UnknownEventType) unless ``data`` fits the type's published schema."""
+    _check(_data_validator(name, version), data)
 
 
 def validate_envelope(raw: dict[str, Any]) -> None:
     """Raise jsonschema.ValidationError (or UnknownEventType) unless ``raw`` is a valid envelope of a registered type."""
-    jsonschema.validate(raw, ENVELOPE_SCHEMA, format_checker=_FORMATS)
-    spec = event_type(raw["type"], raw["version"])
-    jsonschema.validate(raw["data"], spec.data_schema, format_checker=_FORMATS)
+    _check(_ENVELOPE_VALIDATOR, raw)
+    validate_data(raw["type"], raw["version"], raw["data"])

@@ -123,7 +123,7 @@ def open_ticket(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfW
                 directory: Directory | None = None) -> dict[str, Any]:
     """Open a ticket; agents may open one on behalf of a requester."""
     actor = actor_from(actor_raw)
-    payload = schemas.load(schemas.OpenTicket(), data)
+    payload = schemas.load(schemas.OpenTicket, data)
     requester_id = payload.pop("requester_id", None)
     if requester_id and requester_id != actor.id:
         _staff(actor)
@@ -154,7 +154,7 @@ def update_ticket(ticket_id: str, changes: dict[str, Any], actor_raw: dict[str, 
                   expected_version: int | None = None) -> dict[str, Any]:
     """Edit a ticket's fields (agents; requesters only title/description while new)."""
     actor = actor_from(actor_raw)
-    payload = schemas.load(schemas.EditTicket(), changes)
+    payload = schemas.load(schemas.EditTicket, changes)
     ticket = _visible(uow, ticket_id, actor, for_update=True)
     _check_version(ticket, expected_version)
     applied = ticket.edit(payload, actor=actor, now=uow.clock.now())
@@ -247,7 +247,7 @@ def add_comment(ticket_id: str, data: dict[str, Any], actor_raw: dict[str, Any],
     their ``mentions`` and ``@`` words are kept as text only.
     """
     actor = actor_from(actor_raw)
-    payload = schemas.load(schemas.AddComment(), data)
+    payload = schemas.load(schemas.AddComment, data)
     if actor.id is None:
         raise ValidationFailed("A comment needs a person as its author.", {"actor": ["Missing id."]})
     if payload["internal"] and not actor.is_staff:
@@ -375,7 +375,7 @@ def project_organization(envelope: Envelope, *, uow: UnitOfWork) -> bool:
 
 
 def _list_filters(actor: rules.Actor, filters: dict[str, Any] | None) -> dict[str, Any]:
-    loaded = schemas.load(schemas.ListFilters(), filters or {})
+    loaded = schemas.load(schemas.ListFilters, filters or {})
     if loaded.get("assignee_id") == "me":
         loaded["assignee_id"] = actor.id
     return loaded
@@ -640,7 +640,7 @@ def create_category(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: Uni
     """Create a ticket category (admins)."""
     actor = actor_from(actor_raw)
     _admin(actor)
-    payload = schemas.load(schemas.CategoryInput(), data)
+    payload = schemas.load(schemas.CategoryInput, data)
     _unique_category_name(uow, payload["name"])
     now = uow.clock.now()
     row = {"id": str(uuid.uuid4()), "name": payload["name"], "description": payload.get("description"),
@@ -668,7 +668,7 @@ def update_category(category_id: str, changes: dict[str, Any], actor_raw: dict[s
     """Change a category (admins); tickets keep the category name they were filed under."""
     actor = actor_from(actor_raw)
     _admin(actor)
-    payload = schemas.load(schemas.CategoryInput(), changes, partial=True)
+    payload = schemas.load(schemas.CategoryInput, changes, partial=True)
     repo = _categories(uow)
     repo.get(category_id, for_update=True)
     if "name" in payload:
@@ -753,7 +753,7 @@ def link_tickets(ticket_id: str, other_id: str, kind: str, actor_raw: dict[str, 
     """Link two tickets (agents); ``kind`` is what the other ticket is to this one: related, parent or child."""
     actor = actor_from(actor_raw)
     _staff(actor)
-    payload = schemas.load(schemas.LinkInput(), {"other_id": other_id, "kind": kind})
+    payload = schemas.load(schemas.LinkInput, {"other_id": other_id, "kind": kind})
     ticket, other = _link_pair(uow, ticket_id, payload["other_id"], actor)
     stored_ticket, stored_linked, stored_kind = rules.stored_link(ticket.id, other.id, payload["kind"])
     existing = _links(uow).find(stored_ticket, stored_linked)

@@ -6,8 +6,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from helpdesk_common.payloads import load as load_payload
 from services.tickets.domain import rules
-from services.tickets.domain.errors import ValidationFailed
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20000
@@ -98,20 +98,9 @@ class ListFilters(Schema):
         return data
 
 
-def load(schema: Schema, data: Any, *, partial: bool = False) -> dict[str, Any]:
+def load(schema_class: type[Schema], data: Any, *, partial: bool = False) -> dict[str, Any]:
     """Validate an RPC payload, raising ValidationFailed with per-field messages."""
-    if not isinstance(data, dict):
-        raise ValidationFailed("Expected an object.", {"_schema": ["Expected an object."]})
-    try:
-        loaded = schema.load(data, partial=partial)
-    except ValidationError as exc:
-        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        errors = {k: (v if isinstance(v, list) else [str(v)]) for k, v in messages.items()}
-        raise ValidationFailed("Invalid input.", errors) from None
-    for key in ("title", "description"):
-        if isinstance(loaded.get(key), str) and not loaded[key].strip():
-            raise ValidationFailed("Invalid input.", {key: ["Must not be blank."]})
-    return loaded
+    return load_payload(schema_class, data, partial=partial, not_blank=("title", "description"))
 
 
 def iso(value):

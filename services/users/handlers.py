@@ -68,7 +68,7 @@ def _unique(uow: UnitOfWork, error: Exception) -> Iterator[None]:
 
 def register_customer(data: dict[str, Any], *, uow: UnitOfWork, passwords: Argon2PasswordHasher) -> dict[str, Any]:
     """Create a customer account from a self-service registration."""
-    payload = schemas.load(schemas.RegisterCustomer(), data)
+    payload = schemas.load(schemas.RegisterCustomer, data)
     payload["role"] = "customer"
     return _create_user(payload, uow=uow, passwords=passwords)
 
@@ -76,7 +76,7 @@ def register_customer(data: dict[str, Any], *, uow: UnitOfWork, passwords: Argon
 def create_user(data: dict[str, Any], *, uow: UnitOfWork, passwords: Argon2PasswordHasher,
                 enforce_password_policy: bool = True) -> dict[str, Any]:
     """Create a user of any role (admins; the demo seed skips the password policy)."""
-    payload = schemas.load(schemas.CreateUser(), data)
+    payload = schemas.load(schemas.CreateUser, data)
     return _create_user(payload, uow=uow, passwords=passwords, enforce_password_policy=enforce_password_policy)
 
 
@@ -153,20 +153,20 @@ def find_users(handles: list[str], *, uow: UnitOfWork) -> list[dict[str, Any]]:
 def list_users(filters: dict[str, Any] | None, page: int, limit: int, *, uow: UnitOfWork) -> dict[str, Any]:
     """Return a page of users matching the filters."""
     page, limit = _page(page, limit)
-    loaded = schemas.load(schemas.ListUsersFilters(), filters or {})
+    loaded = schemas.load(schemas.ListUsersFilters, filters or {})
     users, total = _repo(uow).list_users(loaded, page=page, limit=limit)
     return {"items": [schemas.user_view(u) for u in users], "total": total}
 
 
 def update_user(user_id: str, changes: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
     """Change a user's editable fields (admins)."""
-    payload = schemas.load(schemas.UpdateUser(), changes)
+    payload = schemas.load(schemas.UpdateUser, changes)
     return _update(user_id, payload, uow=uow)
 
 
 def update_profile(user_id: str, changes: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
     """Change one's own name or phone."""
-    payload = schemas.load(schemas.UpdateProfile(), changes)
+    payload = schemas.load(schemas.UpdateProfile, changes)
     return _update(user_id, payload, uow=uow)
 
 
@@ -357,7 +357,7 @@ def _digest(token: str) -> str:
 
 def create_department(data: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
     """Create a department."""
-    payload = schemas.load(schemas.DepartmentInput(), data)
+    payload = schemas.load(schemas.DepartmentInput, data)
     repo = _repo(uow)
     if repo.find_department_by_name(payload["name"]) is not None:
         raise _name_taken("department")
@@ -390,7 +390,7 @@ def list_departments(page: int, limit: int, *, uow: UnitOfWork) -> dict[str, Any
 
 def update_department(department_id: str, changes: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
     """Change a department."""
-    payload = schemas.load(schemas.DepartmentInput(), changes, partial=True)
+    payload = schemas.load(schemas.DepartmentInput, changes, partial=True)
     repo = _repo(uow)
     department = repo.get_department(department_id)
     if "name" in payload:
@@ -421,7 +421,7 @@ def delete_department(department_id: str, *, uow: UnitOfWork) -> None:
 
 def create_organization(data: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
     """Create a customer organization."""
-    payload = schemas.load(schemas.OrganizationInput(), data)
+    payload = schemas.load(schemas.OrganizationInput, data)
     repo = _repo(uow)
     if repo.find_organization_by_name(payload["name"]) is not None:
         raise _name_taken("organization")
@@ -454,7 +454,7 @@ def list_organizations(page: int, limit: int, *, uow: UnitOfWork) -> dict[str, A
 
 def update_organization(organization_id: str, changes: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
     """Change an organization."""
-    payload = schemas.load(schemas.OrganizationInput(), changes, partial=True)
+    payload = schemas.load(schemas.OrganizationInput, changes, partial=True)
     repo = _repo(uow)
     organization = repo.get_organization(organization_id)
     if "name" in payload:

@@ -99,9 +99,9 @@ class ListUsersFilters(Schema):
     q = fields.String(validate=validate.Length(max=200))
 
 
-def load(schema: Schema, data: Any, *, partial: bool = False) -> dict[str, Any]:
+def load(schema_class: type[Schema], data: Any, *, partial: bool = False) -> dict[str, Any]:
     """Validate an RPC payload, raising ValidationFailed with per-field messages."""
-    return load_payload(schema, data, partial=partial, not_blank=("name", "email"))
+    return load_payload(schema_class, data, partial=partial, not_blank=("name", "email"))
 
 
 iso = isoformat

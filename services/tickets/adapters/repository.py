@@ -9,6 +9,8 @@ from sqlalchemy import and_, asc, case, cast, desc, exists, false, func, insert,
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from helpdesk_common import writebehind
+from helpdesk_common.writebehind import defer
 from services.tickets.adapters.organizations import organizations
 from services.tickets.adapters.orm import comments, counters, history, ticket_number_seq, tickets
 from services.tickets.domain.errors import TicketNotFound
@@ -53,9 +55,9 @@ def visibility_clause(actor: Actor):
 
 
 # statements of the hot paths, built once
-_NEXT_NUMBER = select(ticket_number_seq.next_value())
+_NEXT_NUMBER_SQL = f"SELECT nextval('{ticket_number_seq.name}')"
 _INSERT_TICKET = insert(tickets)
-_INSERT_HISTORY = insert(history)
+_INSERT_HISTORY = insert(history).inline()  # deferred: no RETURNING of the new id
 # (column key, Ticket attribute): the mapping renames only ``metadata`` (a reserved name on mapped classes' tables)
 _TICKET_COLUMNS = [(column.key, "metadata" if column.key == "metadata_" else column.key) for column in tickets.c]
 
@@ -73,7 +75,10 @@ class SqlAlchemyTicketRepository:
         counter row (writers take turns there anyway).
         """
         if self.session.get_bind().dialect.name == "postgresql":
-            return int(self.session.scalar(_NEXT_NUMBER))
+            writebehind.flush(self.session)  # this bypasses the session: what was queued goes first
+            driver = self.session.connection().connection.driver_connection
+            with driver.pipeline():  # a create's first statement: its BEGIN travels with it, one round trip
+                return int(driver.execute(_NEXT_NUMBER_SQL).fetchone()[0])
         value = self.session.execute(
             update(counters).where(counters.c.name == "ticket").values(value=counters.c.value + 1)
             .returning(counters.c.value)
@@ -99,8 +104,12 @@ class SqlAlchemyTicketRepository:
         self.session.add(entity)
 
     def insert_new(self, ticket: Ticket) -> None:
-        """Write a ticket that does not exist yet with one plain INSERT (the create path skips the ORM flush)."""
-        self.session.execute(_INSERT_TICKET, {key: getattr(ticket, attribute) for key, attribute in _TICKET_COLUMNS})
+        """Write a ticket that does not exist yet with one plain INSERT (the create path skips the ORM flush).
+
+        Deferred (``writebehind``): it goes out with the history, search row and event of the create, and
+        before any later query of this transaction.
+        """
+        defer(self.session, _INSERT_TICKET, {key: getattr(ticket, attribute) for key, attribute in _TICKET_COLUMNS})
 
     def get(self, ticket_id: str, *, for_update: bool = False) -> Ticket:
         query = select(Ticket).where(tickets.c.id == ticket_id, tickets.c.deleted_at.is_(None))
@@ -185,7 +194,8 @@ class SqlAlchemyTicketRepository:
             {"field": field, "before": change["before"], "after": change["after"]}
             for field, change in (changes or {}).items()
         ] or [{"field": None, "before": None, "after": None}]
-        self.session.execute(
+        defer(  # history is read in other transactions only: sent with the next flush or the commit
+            self.session,
             _INSERT_HISTORY,
             [
                 {"ticket_id": ticket_id, "at": now, "actor_id": actor.id, "actor_role": actor.role, "via": actor.via,

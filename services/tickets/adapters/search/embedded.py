@@ -46,6 +46,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from helpdesk_common.writebehind import defer
 from services.tickets.adapters.orm import tickets
 from services.tickets.adapters.repository import SORTABLE, SqlAlchemyTicketRepository
 from services.tickets.adapters.search.highlight import ELLIPSIS, END, SNIPPET_WORDS, START, best
@@ -271,7 +272,7 @@ class SqliteFts5TicketSearchIndex(EmbeddedTicketSearchIndex):
     docs = sqlite_docs
 
     def _upsert(self, values: dict[str, Any]) -> None:
-        self.db.execute(_sqlite_upsert(), values)
+        defer(self.db, _sqlite_upsert(), values)
 
     def _source(self):
         return _fts.join(self.docs, self.docs.c.key == _fts.c.rowid).join(
@@ -396,7 +397,8 @@ class PostgresTicketSearchIndex(EmbeddedTicketSearchIndex):
     def _upsert(self, values: dict[str, Any]) -> None:
         public = [(values[name], WEIGHTS[name]) for name in PUBLIC_COLUMNS]
         staff = [*public, (values["internal"], WEIGHTS["internal"])]
-        self.db.execute(
+        defer(
+            self.db,
             _postgres_upsert(),
             {**values, "document_public": tsvector_literal(public), "document_staff": tsvector_literal(staff)},
         )

@@ -1,0 +1,103 @@
+"""Write-behind: statements nobody reads a result of are sent together, not one round trip each.
+
+A command writes its state and then several rows that only ever get read later: the history line, the
+outbox event, the search row. Sent one by one each costs a network round trip to the database (and a
+hub switch under eventlet) for no answer anyone looks at. ``defer`` queues such a statement on the
+session instead; the queue goes out
+
+- at commit: on PostgreSQL in one psycopg *pipeline* together with the ``COMMIT`` (one round trip for
+  the lot, errors still raised before the caller hears of success);
+- before anything else reaches the database through the session (a query, an ORM flush, a plain
+  ``session.commit()``), so a command always reads what it wrote, rows land in the order they were
+  written, and nothing queued is lost. A rollback drops the queue with the transaction.
+
+On SQLite (and any other driver) the queue is executed statement by statement at the same moments.
+
+A deferred statement must not need its result: no ``RETURNING`` (an insert into a table with a
+generated key is built with ``.inline()``, or SQLAlchemy fetches the new key at once), and no
+constraint it could break in normal operation, because its error surfaces at the flush rather than at
+the call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+_QUEUE = "helpdesk.deferred"
+
+
+def defer(session: Session | Connection, statement: Any, params: dict[str, Any] | list[dict[str, Any]]) -> None:
+    """Queue ``statement`` with ``params`` to be executed by the next ``flush``/``commit`` of ``session``.
+
+    Given a plain ``Connection`` (migrations, offline rebuilds) the statement simply runs now.
+    """
+    if not isinstance(session, Session):
+        session.execute(statement, params)
+        return
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # ORM changes made before this statement go first, as written
+    elif session.get_transaction() is None:
+        session.begin()  # the queue belongs to a transaction: its rollback drops the queue
+    session.info.setdefault(_QUEUE, []).append((statement, params))
+
+
+def pending(session: Session) -> int:
+    """Return how many statements wait in ``session``'s queue."""
+    return len(session.info.get(_QUEUE) or ())
+
+
+def flush(session: Session) -> None:
+    """Send the queued statements now, inside the session's transaction."""
+    _send(session, commit=False)
+
+
+def commit(session: Session) -> None:
+    """Flush ORM changes and the queue, and commit, in as few round trips as the driver allows."""
+    session.flush()  # ORM changes (the before_flush hook sends statements queued before them first)
+    _send(session, commit=True)
+    session.commit()  # bookkeeping; on PostgreSQL the COMMIT already went out with the pipeline
+
+
+def _send(session: Session, *, commit: bool) -> None:
+    queue = session.info.pop(_QUEUE, None)
+    if not queue:
+        return
+    connection = session.connection()
+    if connection.dialect.driver == "psycopg":
+        driver = connection.connection.driver_connection
+        with driver.pipeline():
+            for statement, params in queue:
+                connection.execute(statement, params)
+            if commit:
+                driver.commit()  # queued after the statements; the pipeline's sync sends everything at once
+        return
+    for statement, params in queue:
+        connection.execute(statement, params)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_query(state) -> None:
+    if state.session.info.get(_QUEUE):
+        flush(state.session)
+
+
+@event.listens_for(Session, "before_flush")
+def _before_orm_flush(session, flush_context, instances) -> None:
+    if session.info.get(_QUEUE):
+        flush(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_plain_commit(session) -> None:
+    if session.info.get(_QUEUE):  # a caller committed with session.commit(): still nothing is lost
+        flush(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_on_end(session, transaction) -> None:
+    if transaction.parent is None:  # the transaction is over (committed queues are empty): drop leftovers
+        session.info.pop(_QUEUE, None)

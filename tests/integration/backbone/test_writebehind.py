@@ -1,0 +1,196 @@
+"""Write-behind: deferred statements are never lost, never read around, keep their order, and go with
+the commit (on PostgreSQL as one pipeline). Runs on the suite's backend (SQLite, or PostgreSQL)."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, event, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, registry, sessionmaker
+
+from helpdesk_common import writebehind
+from helpdesk_common.clock import FakeClock
+from helpdesk_common.db import infrastructure, make_engine, outbox_table
+from helpdesk_common.testing import backend
+from helpdesk_common.uow import UnitOfWork
+
+pytestmark = pytest.mark.integration
+
+metadata = MetaData()
+parents = Table("wb_parents", metadata, Column("id", Integer, primary_key=True), Column("name", String(50)))
+lines = Table(
+    "wb_lines", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("parent_id", Integer, ForeignKey("wb_parents.id"), nullable=False),
+    Column("note", String(50), nullable=False),
+)
+INSERT_PARENT = insert(parents)
+INSERT_LINE = insert(lines).inline()
+
+
+class Parent:
+    pass
+
+
+mapper = registry()
+mapper.map_imperatively(Parent, parents)
+
+
+@pytest.fixture
+def engine(database_factory):
+    engine = make_engine(database_factory.create("wb"))  # foreign keys enforced on both backends
+    metadata.create_all(engine)
+    infrastructure.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def statements(engine):
+    """Every statement the database receives, in order (COMMIT shows as 'COMMIT')."""
+    seen: list[str] = []
+
+    def statement(conn, cursor, sql, *rest):
+        words = sql.split()
+        seen.append(f"INSERT {words[2]}" if words[0] == "INSERT" else words[0])
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "commit", lambda conn: seen.append("COMMIT"))
+    return seen
+
+
+def count(engine, table) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(table))
+
+
+def test_deferred_statements_are_sent_with_the_commit_and_not_before(engine, statements):
+    session = sessionmaker(bind=engine)()
+    writebehind.defer(session, INSERT_PARENT, {"id": 1, "name": "a"})
+    writebehind.defer(session, INSERT_LINE, {"parent_id": 1, "note": "created"})
+
+    assert statements == []
+    assert writebehind.pending(session) == 2
+
+    writebehind.commit(session)
+
+    assert statements == ["INSERT wb_parents", "INSERT wb_lines", "COMMIT"]
+    assert (count(engine, parents), count(engine, lines)) == (1, 1)
+    assert writebehind.pending(session) == 0
+    session.close()
+
+
+def test_a_query_in_the_same_transaction_sees_what_was_deferred(engine):
+    session = sessionmaker(bind=engine)()
+    writebehind.defer(session, INSERT_PARENT, {"id": 7, "name": "seven"})
+
+    assert session.scalar(select(parents.c.name).where(parents.c.id == 7)) == "seven"
+    assert writebehind.pending(session) == 0
+    session.rollback()
+    session.close()
+
+    assert count(engine, parents) == 0  # flushed inside the transaction, rolled back with it
+
+
+def test_orm_changes_and_deferred_rows_land_in_the_order_they_were_made(engine):
+    session = sessionmaker(bind=engine)()
+    parent = Parent()
+    parent.id, parent.name = 3, "orm"
+    session.add(parent)  # pending in the ORM, not flushed yet
+    writebehind.defer(session, INSERT_LINE, {"parent_id": 3, "note": "after the parent"})  # needs the parent row
+    writebehind.commit(session)
+    session.close()
+
+    assert (count(engine, parents), count(engine, lines)) == (1, 1)
+
+
+def test_an_orm_change_made_after_a_deferred_row_is_flushed_after_it(engine):
+    session = sessionmaker(bind=engine)()
+    writebehind.defer(session, INSERT_PARENT, {"id": 4, "name": "core"})
+    parent = session.get(Parent, 4)  # a query: the deferred insert goes first, so the row is there
+    parent.name = "renamed"
+    writebehind.commit(session)
+    session.close()
+
+    with engine.connect() as conn:
+        assert conn.scalar(select(parents.c.name).where(parents.c.id == 4)) == "renamed"
+
+
+def test_a_plain_session_commit_still_sends_the_queue(engine):
+    session = sessionmaker(bind=engine)()
+    writebehind.defer(session, INSERT_PARENT, {"id": 5, "name": "plain"})
+
+    session.commit()  # not writebehind.commit: nothing may be lost either way
+    session.close()
+
+    assert count(engine, parents) == 1
+
+
+def test_a_rollback_drops_the_queue(engine):
+    session = sessionmaker(bind=engine)()
+    writebehind.defer(session, INSERT_PARENT, {"id": 6, "name": "dropped"})
+
+    session.rollback()
+    session.commit()
+
+    assert writebehind.pending(session) == 0
+    assert count(engine, parents) == 0
+    session.close()
+
+
+def test_a_failing_deferred_statement_fails_the_commit_and_writes_nothing(engine):
+    with engine.begin() as conn:
+        conn.execute(INSERT_PARENT, {"id": 9, "name": "exists"})
+    session = sessionmaker(bind=engine)()
+    writebehind.defer(session, INSERT_PARENT, {"id": 10, "name": "new"})
+    writebehind.defer(session, INSERT_PARENT, {"id": 9, "name": "duplicate"})  # breaks the primary key
+
+    with pytest.raises(Exception) as raised:
+        writebehind.commit(session)
+    session.rollback()
+    session.close()
+
+    assert isinstance(raised.value, IntegrityError) or "duplicate key" in str(raised.value) or "UNIQUE" in str(raised.value)
+    assert count(engine, parents) == 1  # id 10 went down with the transaction
+
+
+def test_a_plain_connection_runs_the_statement_at_once(engine):
+    with engine.begin() as conn:
+        writebehind.defer(conn, INSERT_PARENT, {"id": 11, "name": "now"})
+        assert conn.scalar(select(func.count()).select_from(parents)) == 1
+
+
+def test_a_unit_of_work_sends_state_and_events_in_one_trip_with_its_commit(engine, statements):
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    clock = FakeClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    with UnitOfWork(factory, producer="users", clock=clock) as uow:
+        writebehind.defer(uow.session, INSERT_PARENT, {"id": 12, "name": "state"})
+        uow.emit("user.password_changed", {"user_id": "0b9a3c1e-8f0e-4f4e-9d55-3f8a8d8b6a10", "email": "a@b.example"})
+        assert statements == []
+        uow.commit()
+
+    assert statements == ["INSERT wb_parents", "INSERT outbox", "COMMIT"]
+    assert count(engine, outbox_table) == 1
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="the pipeline is PostgreSQL's (psycopg 3)")
+def test_on_postgresql_the_queue_and_commit_travel_in_one_pipeline(engine, monkeypatch):
+    session: Session = sessionmaker(bind=engine)()
+    session.execute(select(1))  # BEGIN done: what follows is the write-behind batch alone
+    driver = session.connection().connection.driver_connection
+    syncs: list[int] = []
+    original = type(driver).pipeline
+
+    def counting_pipeline(self):
+        syncs.append(1)
+        return original(self)
+
+    monkeypatch.setattr(type(driver), "pipeline", counting_pipeline)
+    for i in range(20, 25):
+        writebehind.defer(session, INSERT_PARENT, {"id": i, "name": str(i)})
+
+    writebehind.commit(session)
+    session.close()
+
+    assert syncs == [1]
+    assert count(engine, parents) == 5
