@@ -5,8 +5,8 @@ outbox event, the search row. Sent one by one each costs a network round trip to
 hub switch under eventlet) for no answer anyone looks at. ``defer`` queues such a statement on the
 session instead; the queue goes out
 
-- at commit: on PostgreSQL in one psycopg *pipeline* together with the ``COMMIT`` (one round trip for
-  the lot, errors still raised before the caller hears of success);
+- at commit: on PostgreSQL as one script together with the ``COMMIT`` (one round trip for the lot;
+  an error stops the script before the COMMIT and is raised before the caller hears of success);
 - before anything else reaches the database through the session (a query, an ORM flush, a plain
   ``session.commit()``), so a command always reads what it wrote, rows land in the order they were
   written, and nothing queued is lost. A rollback drops the queue with the transaction.
@@ -21,13 +21,16 @@ the call.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
+import psycopg
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 _QUEUE = "helpdesk.deferred"
+_RECORDING = "helpdesk.deferred.recording"
 
 
 def defer(session: Session | Connection, statement: Any, params: dict[str, Any] | list[dict[str, Any]]) -> None:
@@ -67,16 +70,52 @@ def _send(session: Session, *, commit: bool) -> None:
     if not queue:
         return
     connection = session.connection()
-    if connection.dialect.driver == "psycopg":
-        driver = connection.connection.driver_connection
-        with driver.pipeline():
-            for statement, params in queue:
-                connection.execute(statement, params)
-            if commit:
-                driver.commit()  # queued after the statements; the pipeline's sync sends everything at once
+    if connection.dialect.driver != "psycopg":
+        for statement, params in queue:
+            connection.execute(statement, params)
         return
-    for statement, params in queue:
-        connection.execute(statement, params)
+    # SQLAlchemy renders each statement (types, defaults, casts) but does not send it: the do_execute
+    # hooks below collect the SQL and parameters, and psycopg's client-side binding turns them into one
+    # script, COMMIT included, sent as a single simple query: one write, one wait, whatever its length.
+    _hook(connection.engine)
+    recorded: list[tuple[str, Any]] = []
+    connection.info[_RECORDING] = recorded
+    try:
+        for statement, params in queue:
+            connection.execute(statement, params)
+    finally:
+        del connection.info[_RECORDING]
+    with psycopg.ClientCursor(connection.connection.driver_connection) as cursor:
+        script = [cursor.mogrify(sql, params) for sql, params in recorded]
+        if commit:
+            script.append("COMMIT")
+        cursor.execute(";\n".join(script))
+
+
+_HOOKED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _hook(engine: Engine) -> None:
+    if engine not in _HOOKED:
+        event.listen(engine, "do_execute", _record_execute)
+        event.listen(engine, "do_executemany", _record_executemany)
+        _HOOKED.add(engine)
+
+
+def _record_execute(cursor, statement, parameters, context) -> bool | None:
+    recorded = context.root_connection.info.get(_RECORDING)
+    if recorded is None:
+        return None
+    recorded.append((statement, parameters))
+    return True
+
+
+def _record_executemany(cursor, statement, parameters, context) -> bool | None:
+    recorded = context.root_connection.info.get(_RECORDING)
+    if recorded is None:
+        return None
+    recorded.extend((statement, one) for one in parameters)
+    return True
 
 
 @event.listens_for(Session, "do_orm_execute")

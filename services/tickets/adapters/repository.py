@@ -9,7 +9,6 @@ from sqlalchemy import and_, asc, case, cast, desc, exists, false, func, insert,
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-from helpdesk_common import writebehind
 from helpdesk_common.writebehind import defer
 from services.tickets.adapters.organizations import organizations
 from services.tickets.adapters.orm import comments, counters, history, ticket_number_seq, tickets
@@ -55,7 +54,7 @@ def visibility_clause(actor: Actor):
 
 
 # statements of the hot paths, built once
-_NEXT_NUMBER_SQL = f"SELECT nextval('{ticket_number_seq.name}')"
+_NEXT_NUMBER = select(ticket_number_seq.next_value())
 _INSERT_TICKET = insert(tickets)
 _INSERT_HISTORY = insert(history).inline()  # deferred: no RETURNING of the new id
 # (column key, Ticket attribute): the mapping renames only ``metadata`` (a reserved name on mapped classes' tables)
@@ -75,10 +74,7 @@ class SqlAlchemyTicketRepository:
         counter row (writers take turns there anyway).
         """
         if self.session.get_bind().dialect.name == "postgresql":
-            writebehind.flush(self.session)  # this bypasses the session: what was queued goes first
-            driver = self.session.connection().connection.driver_connection
-            with driver.pipeline():  # a create's first statement: its BEGIN travels with it, one round trip
-                return int(driver.execute(_NEXT_NUMBER_SQL).fetchone()[0])
+            return int(self.session.scalar(_NEXT_NUMBER))
         value = self.session.execute(
             update(counters).where(counters.c.name == "ticket").values(value=counters.c.value + 1)
             .returning(counters.c.value)

@@ -173,24 +173,51 @@ def test_a_unit_of_work_sends_state_and_events_in_one_trip_with_its_commit(engin
     assert count(engine, outbox_table) == 1
 
 
-@pytest.mark.skipif(backend() != "postgresql", reason="the pipeline is PostgreSQL's (psycopg 3)")
-def test_on_postgresql_the_queue_and_commit_travel_in_one_pipeline(engine, monkeypatch):
+@pytest.mark.skipif(backend() != "postgresql", reason="the one-script batch is PostgreSQL's")
+def test_on_postgresql_the_queue_and_its_commit_take_one_round_trip(engine, monkeypatch):
     session: Session = sessionmaker(bind=engine)()
     session.execute(select(1))  # BEGIN done: what follows is the write-behind batch alone
     driver = session.connection().connection.driver_connection
-    syncs: list[int] = []
-    original = type(driver).pipeline
+    trips: list[int] = []
+    original = type(driver).wait
 
-    def counting_pipeline(self):
-        syncs.append(1)
-        return original(self)
+    def counting_wait(self, gen, *args, **kwargs):
+        # every exchange with the server is a generator run by wait(); one that yields waits on the socket
+        def watched():
+            try:
+                wanted = next(gen)
+            except StopIteration as done:
+                return done.value  # nothing to send or wait for
+            trips.append(1)
+            while True:
+                try:
+                    wanted = gen.send((yield wanted))
+                except StopIteration as done:
+                    return done.value
 
-    monkeypatch.setattr(type(driver), "pipeline", counting_pipeline)
+        return original(self, watched(), *args, **kwargs)
+
+    monkeypatch.setattr(type(driver), "wait", counting_wait)
     for i in range(20, 25):
         writebehind.defer(session, INSERT_PARENT, {"id": i, "name": str(i)})
+    writebehind.defer(session, INSERT_LINE, [{"parent_id": 20, "note": "a"}, {"parent_id": 21, "note": "b"}])
 
+    writebehind.commit(session)
+    monkeypatch.undo()
+    session.close()
+
+    assert trips == [1]  # one wait for the answer (an idle COMMIT or ROLLBACK sends nothing)
+    assert (count(engine, parents), count(engine, lines)) == (5, 2)
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="the one-script batch is PostgreSQL's")
+def test_on_postgresql_values_are_quoted_safely_in_the_script(engine):
+    session: Session = sessionmaker(bind=engine)()
+    hostile = "x'); DROP TABLE wb_lines; --"
+    writebehind.defer(session, INSERT_PARENT, {"id": 30, "name": hostile[:50]})
     writebehind.commit(session)
     session.close()
 
-    assert syncs == [1]
-    assert count(engine, parents) == 5
+    with engine.connect() as conn:
+        assert conn.scalar(select(parents.c.name).where(parents.c.id == 30)) == hostile[:50]
+    assert count(engine, lines) == 0  # the table is still there
