@@ -11,6 +11,7 @@ whole family when a spent one comes back.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -81,6 +82,8 @@ class TokenService:
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
         self._clock = clock
+        self._verified: dict[str, dict[str, Any]] = {}  # access token -> its claims, once the signature checked
+        self._verified_lock = threading.Lock()
 
     def issue_access_token(self, user: dict[str, Any]) -> str:
         """Return a signed access token for a user dict of the users service."""
@@ -133,8 +136,33 @@ class TokenService:
             "user": user,
         }
 
+    VERIFIED_CACHE_SIZE = 10_000
+
     def verify(self, token: str, *, token_type: str, verify_exp: bool = True) -> dict[str, Any]:
-        """Return the claims of a valid token of ``token_type``; raise ``InvalidToken`` otherwise."""
+        """Return the claims of a valid token of ``token_type``; raise ``InvalidToken`` otherwise.
+
+        An access token is sent with every request of a session: once its signature and claims checked,
+        they are remembered (at most ``VERIFIED_CACHE_SIZE`` tokens per process), and a later request
+        with the same token only has its expiry checked again.
+        """
+        cacheable = token_type == "access" and verify_exp
+        if cacheable:
+            claims = self._verified.get(token)
+            if claims is not None:
+                if claims["exp"] > time.time():
+                    return claims
+                with self._verified_lock:
+                    self._verified.pop(token, None)
+                raise InvalidToken("The token has expired.")
+        claims = self._decode(token, token_type=token_type, verify_exp=verify_exp)
+        if cacheable and isinstance(claims.get("exp"), int | float):
+            with self._verified_lock:
+                if len(self._verified) >= self.VERIFIED_CACHE_SIZE:
+                    self._verified.clear()  # a crude bound: the next requests verify their tokens again
+                self._verified[token] = claims
+        return claims
+
+    def _decode(self, token: str, *, token_type: str, verify_exp: bool) -> dict[str, Any]:
         try:
             claims = jwt.decode(
                 token,

@@ -41,6 +41,7 @@ from nameko.events import EventHandler
 from nameko.exceptions import UnserializableValueError, serialize
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
+from nameko.timer import Timer
 from prometheus_client import start_http_server
 from sqlalchemy.orm import sessionmaker
 
@@ -450,3 +451,39 @@ class HelpdeskRpc(Rpc):
 
 
 rpc = HelpdeskRpc.decorator
+
+
+# Timers -------------------------------------------------------------------------------------------------
+
+class ConfiguredTimer(Timer):
+    """Nameko's ``@timer`` with its interval read at start from the service config (else the environment),
+    so deployments and tests set it; 0 (or less) turns the timer off.
+
+    ``@configured_timer("ORGANIZATION_SYNC_SECONDS", default=600, eager=True)``.
+    """
+
+    def __init__(self, setting: str, default: float, **kwargs):
+        super().__init__(interval=default, **kwargs)
+        self.setting = setting
+
+    def setup(self) -> None:
+        value = self.container.config.get(self.setting)
+        if value is None:
+            value = os.environ.get(self.setting)
+        if value not in (None, ""):
+            self.interval = float(value)
+
+    def start(self) -> None:
+        if self.interval > 0:
+            super().start()
+
+    def stop(self) -> None:
+        if self.gt is not None:
+            super().stop()
+
+    def kill(self) -> None:
+        if self.gt is not None:
+            super().kill()
+
+
+configured_timer = ConfiguredTimer.decorator

@@ -217,7 +217,10 @@ def container_factory(amqp_uri) -> Iterator[Callable]:
     started = []
 
     def make(service_cls, config: dict | None = None):
-        full = {"AMQP_URI": amqp_uri, "METRICS_PORT": 0, "EVENT_RETRY_DELAYS_MS": "100,200"}
+        # timers that call other services (e.g. the tickets service's organization sync) are off unless a
+        # test turns them on: most tests start one service alone
+        full = {"AMQP_URI": amqp_uri, "METRICS_PORT": 0, "EVENT_RETRY_DELAYS_MS": "100,200",
+                "ORGANIZATION_SYNC_SECONDS": 0}
         full.update(config or {})
         container = ServiceContainer(service_cls, full)
         container.start()

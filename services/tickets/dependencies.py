@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import eventlet
 from nameko.exceptions import RemoteError
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
@@ -39,6 +40,25 @@ class _Directory:
 
     def find_users(self, handles: list[str]) -> list[dict[str, Any]]:
         return self._proxy.find_users(handles)
+
+    def all_organizations(self, *, timeout: float, page_size: int = 100) -> tuple[list[dict[str, Any]], bool]:
+        """Page through every organization; also tell whether the set stayed the same while paging.
+
+        Each call waits at most ``timeout`` seconds (eventlet.Timeout), so a users service that is away
+        never holds a worker, or the container's shutdown, for long.
+        """
+        listing: list[dict[str, Any]] = []
+        totals: set[int] = set()
+        page = 1
+        while True:
+            with eventlet.Timeout(timeout):
+                answer = self._proxy.list_organizations(page=page, limit=page_size)
+            listing.extend(answer["items"])
+            totals.add(int(answer["total"]))
+            if len(answer["items"]) < page_size or page * page_size >= answer["total"]:
+                break
+            page += 1
+        return listing, len(totals) == 1 and len({o.get("id") for o in listing}) == next(iter(totals))
 
 
 class SearchIndex(DependencyProvider):

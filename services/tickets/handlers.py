@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import uuid
 from datetime import datetime
 from typing import Any, Protocol
@@ -33,6 +34,8 @@ from services.tickets.domain.errors import (
     ValidationFailed,
 )
 from services.tickets.domain.model import Comment, Ticket
+
+log = logging.getLogger(__name__)
 
 
 class Directory(Protocol):
@@ -372,6 +375,45 @@ def project_organization(envelope: Envelope, *, uow: UnitOfWork) -> bool:
         organization_id, shared_tickets=bool(organization.get("shared_tickets")) and not deleted, as_of=as_of)
     uow.commit()
     return applied
+
+
+def sync_organizations(listing: list[dict[str, Any]], *, uow: UnitOfWork, listed_since: datetime,
+                       complete: bool) -> dict[str, int]:
+    """Reconcile the local copy of organizations with a listing of the users service.
+
+    The events keep the copy current; this is their safety net for the facts no queue of ours received
+    (organizations older than the copy, or announced before this service first declared its queues).
+    The same newer-fact-wins rule as the events applies, so a listing never undoes a newer event.
+    With a ``complete`` listing (nothing was added or removed while it was paged), an organization the
+    copy holds as sharing but the users service no longer lists, and that no fact has touched since
+    ``listed_since``, was deleted meanwhile: it stops sharing.
+    """
+    repo = SqlAlchemyOrganizationRepository(uow.session)
+    applied = 0
+    listed: set[str] = set()
+    for organization in listing:
+        try:
+            organization_id = str(organization["id"])
+            as_of = datetime.fromisoformat(organization["updated_at"])
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("skipping an unreadable organization in the listing: %r", exc)
+            continue
+        listed.add(organization_id)
+        known = repo.find(organization_id)
+        shared = bool(organization.get("shared_tickets"))
+        if known is not None and known["shared_tickets"] == shared and known["updated_at"] >= as_of:
+            continue  # the copy already says this, or something newer
+        applied += bool(repo.apply(organization_id, shared_tickets=shared, as_of=as_of))
+    unshared = 0
+    if complete:
+        for organization_id in repo.shared_older_than(listed_since):
+            if organization_id not in listed:
+                unshared += bool(repo.apply(organization_id, shared_tickets=False, as_of=listed_since))
+    uow.commit()
+    if applied or unshared:
+        log.info("organizations reconciled with the users service: %s updated, %s no longer sharing",
+                 applied, unshared)
+    return {"listed": len(listed), "updated": applied, "unshared": unshared}
 
 
 def _list_filters(actor: rules.Actor, filters: dict[str, Any] | None) -> dict[str, Any]:

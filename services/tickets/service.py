@@ -7,8 +7,11 @@ takes from the access token; visibility is enforced here, not in the gateway.
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
+
 from helpdesk_common.config import env_int
-from helpdesk_common.nameko_ext import Database, Observability, reliable_event_handler, rpc
+from helpdesk_common.nameko_ext import Database, Observability, configured_timer, reliable_event_handler, rpc
 from helpdesk_contracts.errors import ServiceError
 from services.tickets import handlers
 from services.tickets.adapters.orm import start_mappers
@@ -19,6 +22,8 @@ start_mappers()
 
 expected = rpc(expected_exceptions=ServiceError)
 SEARCH_FEED = "ELASTICSEARCH_URL"
+ORGANIZATION_SYNC_RPC_TIMEOUT = 10.0  # seconds per page asked of the users service
+log = logging.getLogger(__name__)
 
 
 class TicketsService:
@@ -230,6 +235,18 @@ class TicketsService:
         """Keep the local copy of an organization's ticket sharing up to date."""
         with self.db() as uow:
             handlers.project_organization(envelope, uow=uow)
+
+    @configured_timer("ORGANIZATION_SYNC_SECONDS", default=600, eager=True)
+    def sync_organizations(self):
+        """Reconcile the copy of organizations with the users service: at start, then every 10 minutes."""
+        started = datetime.now(UTC)
+        try:
+            listing, complete = self.directory.all_organizations(timeout=ORGANIZATION_SYNC_RPC_TIMEOUT)
+        except Exception as exc:  # users away or slow: the events still flow; the next round tries again
+            log.warning("could not list organizations from the users service: %r", exc)
+            return None
+        with self.db() as uow:
+            return handlers.sync_organizations(listing, uow=uow, listed_since=started, complete=complete)
 
     # Elasticsearch feed: one queue per type; each event only names the ticket whose current row is copied.
     # The consumers exist only when ELASTICSEARCH_URL is set (the embedded index is written in each change's

@@ -39,6 +39,11 @@ class SqlAlchemyOrganizationRepository:
         return bool(self.session.scalar(
             select(organizations.c.shared_tickets).where(organizations.c.id == organization_id)))
 
+    def shared_older_than(self, moment: datetime) -> list[str]:
+        """Return the ids of organizations stored as sharing whose last known fact is older than ``moment``."""
+        return list(self.session.scalars(select(organizations.c.id).where(
+            organizations.c.shared_tickets.is_(True), organizations.c.updated_at < moment)))
+
     def apply(self, organization_id: str, *, shared_tickets: bool, as_of: datetime) -> bool:
         """Store what an event says unless a newer fact is already stored; tell whether it was applied.
 

@@ -98,3 +98,22 @@ def test_relay_keeps_publishing_on_one_connection_after_an_unroutable_event(engi
     assert probe.wait("department.created", where=lambda e: e["id"] == again.id)["id"] == again.id
     assert relay._channel._connection is connection  # the returned message did not cost a reconnection
     relay.stop()
+
+
+def test_a_batch_is_confirmed_as_a_whole_and_its_unroutable_events_are_told_apart(engine, amqp_uri, event_probe):
+    probe = event_probe("users", "department.created")
+    emitted = [_emit_department_event(engine, "department.deleted" if i % 4 == 0 else "department.created")
+               for i in range(20)]
+    relay = OutboxRelay(engine, amqp_uri=amqp_uri)
+
+    assert relay.relay_batch() == 20
+
+    flags = [_row(engine, e.id).unroutable for e in emitted]
+    assert flags == [1 if i % 4 == 0 else 0 for i in range(20)]
+    assert all(_row(engine, e.id).published_at is not None for e in emitted)
+    routed = {e.id for i, e in enumerate(emitted) if i % 4}
+    seen = set()
+    while seen != routed:
+        seen.add(probe.wait("department.created", where=lambda env: env["id"] in routed - seen)["id"])
+    assert relay._channel._confirmed == relay._channel._published == 20
+    relay.stop()

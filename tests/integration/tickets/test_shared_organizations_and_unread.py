@@ -4,12 +4,16 @@ then see each other's tickets; the unread counts of the public thread over RPC; 
 users service's ``find_users``."""
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from nameko.exceptions import RemoteError
-from nameko.testing.services import entrypoint_waiter
+from nameko.testing.services import entrypoint_hook, entrypoint_waiter
+from sqlalchemy import delete, insert
 
+from helpdesk_common.db import make_engine
 from helpdesk_contracts.errors import TicketNotFound
+from services.tickets.adapters.organizations import organizations
 
 pytestmark = pytest.mark.integration
 
@@ -80,3 +84,28 @@ def test_mentions_in_a_note_resolve_against_the_real_users_service(users_rpc, ti
                                    SUPERVISOR)
 
     assert note["mentions"] == [carlos["id"]]
+
+
+def test_an_organization_whose_events_were_missed_is_caught_up_by_the_reconciliation(
+        services, users_rpc, tickets_rpc, tickets_db_url):
+    _, tickets_container = services
+    with entrypoint_waiter(tickets_container, "project_organization", callback=projected("organization.created"),
+                           timeout=10):
+        organization = users_rpc.create_organization({"name": f"Acme {uuid.uuid4().hex[:6]}", "shared_tickets": True})
+    gone = str(uuid.uuid4())  # a sharing organization the users service no longer has
+    engine = make_engine(tickets_db_url)
+    with engine.begin() as conn:  # as if the created event had reached no queue of ours, and a deletion neither
+        conn.execute(delete(organizations))
+        conn.execute(insert(organizations).values(id=gone, shared_tickets=True,
+                                                  updated_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    engine.dispose()
+    ana, luis = member(users_rpc, organization["id"]), member(users_rpc, organization["id"])
+    ticket = tickets_rpc.create({"title": "Printer jams", "description": "Floor 2"}, ana)
+    with pytest.raises(RemoteError):
+        tickets_rpc.get(ticket["id"], luis)
+
+    with entrypoint_hook(tickets_container, "sync_organizations") as sync:
+        result = sync()
+
+    assert result == {"listed": 1, "updated": 1, "unshared": 1}
+    assert tickets_rpc.get(ticket["id"], luis)["id"] == ticket["id"]

@@ -135,3 +135,24 @@ def test_unauthenticated_request_is_401_before_its_body_is_validated(client):
     response = client.post("/api/v1/users", json={"unexpected": True})
 
     assert response.status_code == 401
+
+
+def test_a_token_accepted_before_is_refused_once_it_expires(app, client, claims, monkeypatch):
+    token = _sign(app, claims)
+    assert _get_me(client, token).status_code == 200  # verified once, then remembered
+
+    later = claims["exp"] + 1
+    monkeypatch.setattr("gateway.auth.time.time", lambda: later)
+
+    answer = _get_me(client, token)
+    assert answer.status_code == 401
+    assert "expired" in answer.get_json()["message"]
+
+
+def test_a_remembered_token_vouches_for_no_altered_copy_of_it(app, client, claims):
+    token = _sign(app, claims)
+    assert _get_me(client, token).status_code == 200
+    header, payload, signature = token.split(".")
+    forged = base64.urlsafe_b64encode(json.dumps({**claims, "role": "admin"}).encode()).rstrip(b"=").decode()
+
+    assert _get_me(client, f"{header}.{forged}.{signature}").status_code == 401

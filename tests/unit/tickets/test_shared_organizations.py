@@ -186,3 +186,65 @@ def test_a_colleague_reads_public_attachments_only(run, shared, ticket, other_cu
         run(handlers.get_attachment, internal["id"], other_customer)
     with pytest.raises(PermissionDenied):  # only its uploader or an agent removes a file
         run(handlers.delete_attachment, public["id"], other_customer, storage=storage)
+
+
+# reconciliation with the users service's listing (the events' safety net) -------------------------------
+
+def listed(organization_id=ORG, *, shared=True, updated_at=T0):
+    return {"id": organization_id, "name": "Acme S.A.", "shared_tickets": shared, "updated_at": updated_at.isoformat()}
+
+
+@pytest.fixture
+def sync(run):
+    def apply(listing, *, listed_since=T0 + timedelta(days=1), complete=True):
+        return run(handlers.sync_organizations, listing, listed_since=listed_since, complete=complete)
+
+    return apply
+
+
+def test_a_listing_fills_in_an_organization_whose_events_were_missed(sync, new_uow):
+    assert shares(new_uow) is False  # never heard of it
+
+    assert sync([listed(shared=True)]) == {"listed": 1, "updated": 1, "unshared": 0}
+
+    assert shares(new_uow) is True
+    assert sync([listed(shared=True)])["updated"] == 0  # nothing new the second time
+
+
+def test_a_listing_never_undoes_a_newer_event(project, sync, new_uow):
+    project(organization_event("updated", shared=False, updated_at=T0 + timedelta(hours=2)))
+
+    sync([listed(shared=True, updated_at=T0)])  # the listing was read before that change
+
+    assert shares(new_uow) is False
+
+
+def test_a_sharing_organization_the_users_service_no_longer_lists_stops_sharing(shared, sync, new_uow):
+    other = new_id()
+
+    result = sync([listed(other, shared=True)], listed_since=T0 + timedelta(days=1))
+
+    assert result["unshared"] == 1
+    assert shares(new_uow) is False  # ORG was deleted while our queues missed it
+    assert shares(new_uow, other) is True
+
+
+def test_an_incomplete_listing_unshares_nothing(shared, sync, new_uow):
+    sync([], complete=False)  # organizations came or went while it was paged: absence proves nothing
+
+    assert shares(new_uow) is True
+
+
+def test_a_fact_newer_than_the_listing_is_not_taken_for_a_deletion(project, sync, new_uow):
+    project(organization_event("created", shared=True, updated_at=T0 + timedelta(days=2)))
+
+    sync([], listed_since=T0 + timedelta(days=1))  # created after the listing began: not in it, yet alive
+
+    assert shares(new_uow) is True
+
+
+def test_an_unreadable_listing_entry_is_skipped(sync, new_uow):
+    result = sync([{"id": ORG, "shared_tickets": True}, listed(new_id(), shared=True)])
+
+    assert (result["listed"], result["updated"]) == (1, 1)
+    assert shares(new_uow) is False
