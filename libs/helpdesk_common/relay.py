@@ -16,8 +16,10 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+import amqp
 from kombu import Connection, Exchange, Producer
 from kombu.entity import PERSISTENT_DELIVERY_MODE
+from kombu.utils.json import dumps as json_dumps
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
@@ -89,14 +91,20 @@ class ConfirmedChannel:
         try:
             producer = self._open()
             self._returned.clear()
+            channel = producer.channel
             for message in messages:
                 exchange = message["exchange"]
                 if exchange.name not in self._declared:
-                    exchange(producer.channel).declare()
+                    exchange(channel).declare()
                     self._declared.add(exchange.name)
-                properties = {k: v for k, v in message.items() if k not in ("body", "exchange", "routing_key")}
-                producer.publish(message["body"], exchange=exchange, routing_key=message["routing_key"],
-                                 mandatory=True, delivery_mode=PERSISTENT_DELIVERY_MODE, retry=False, **properties)
+                # straight onto py-amqp's channel: kombu's Producer.publish costs more than the write itself
+                channel.basic_publish(
+                    amqp.Message(json_dumps(message["body"]), content_type="application/json",
+                                 content_encoding="utf-8", delivery_mode=PERSISTENT_DELIVERY_MODE,
+                                 message_id=message["message_id"], type=message.get("type"),
+                                 application_headers=message.get("headers") or {}),
+                    exchange=exchange.name, routing_key=message["routing_key"], mandatory=True,
+                )
                 self._published += 1
             deadline = time.monotonic() + CONFIRM_TIMEOUT_SECONDS
             while self._confirmed < self._published:
