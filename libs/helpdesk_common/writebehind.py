@@ -22,12 +22,14 @@ the call.
 from __future__ import annotations
 
 import weakref
+from contextlib import contextmanager
 from typing import Any
 
-import psycopg
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
+
+from helpdesk_common import db  # noqa: F401  (sets PSYCOPG_WAIT_FUNC before psycopg is first imported)
 
 _QUEUE = "helpdesk.deferred"
 _RECORDING = "helpdesk.deferred.recording"
@@ -85,11 +87,44 @@ def _send(session: Session, *, commit: bool) -> None:
             connection.execute(statement, params)
     finally:
         del connection.info[_RECORDING]
-    with psycopg.ClientCursor(connection.connection.driver_connection) as cursor:
+    import psycopg  # here, not at the top: see the db import
+
+    driver = connection.connection.driver_connection
+    with psycopg.ClientCursor(driver) as cursor:
         script = [cursor.mogrify(sql, params) for sql, params in recorded]
-        if commit:
-            script.append("COMMIT")
-        cursor.execute(";\n".join(script))
+        if not commit:
+            cursor.execute(";\n".join(script))
+        elif not idle(driver):
+            cursor.execute(";\n".join([*script, "COMMIT"]))
+        else:
+            # nothing of this transaction has reached the server yet: its BEGIN travels in the script too
+            # (psycopg would send it on its own, one more round trip); see ``outside_transaction``
+            with outside_transaction(driver):
+                cursor.execute(";\n".join(["BEGIN", *script, "COMMIT"]))
+
+
+def idle(driver: Any) -> bool:
+    """Tell whether nothing of a transaction has reached the server on this psycopg connection yet."""
+    from psycopg.pq import TransactionStatus
+
+    return driver.info.transaction_status == TransactionStatus.IDLE
+
+
+@contextmanager
+def outside_transaction(driver: Any):
+    """Let statements run on ``driver`` without psycopg opening a transaction first.
+
+    For work that needs none (``nextval``: sequences are not transactional) or that brings its own
+    ``BEGIN``/``COMMIT``. Only when no transaction is open; whatever happens, the connection is left
+    idle and back in psycopg's transactional mode for the session that owns it.
+    """
+    driver.autocommit = True
+    try:
+        yield driver
+    finally:
+        if not idle(driver):
+            driver.execute("ROLLBACK")  # a script that failed between its BEGIN and COMMIT
+        driver.autocommit = False
 
 
 _HOOKED: weakref.WeakSet[Engine] = weakref.WeakSet()

@@ -9,6 +9,7 @@ from sqlalchemy import and_, asc, case, cast, desc, exists, false, func, insert,
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from helpdesk_common import writebehind
 from helpdesk_common.writebehind import defer
 from services.tickets.adapters.organizations import organizations
 from services.tickets.adapters.orm import comments, counters, history, ticket_number_seq, tickets
@@ -55,6 +56,7 @@ def visibility_clause(actor: Actor):
 
 # statements of the hot paths, built once
 _NEXT_NUMBER = select(ticket_number_seq.next_value())
+_NEXT_NUMBER_SQL = f"SELECT nextval('{ticket_number_seq.name}')"
 _INSERT_TICKET = insert(tickets)
 _INSERT_HISTORY = insert(history).inline()  # deferred: no RETURNING of the new id
 # (column key, Ticket attribute): the mapping renames only ``metadata`` (a reserved name on mapped classes' tables)
@@ -74,6 +76,13 @@ class SqlAlchemyTicketRepository:
         counter row (writers take turns there anyway).
         """
         if self.session.get_bind().dialect.name == "postgresql":
+            writebehind.flush(self.session)  # (nothing queued on the create path: this keeps the order anyway)
+            driver = self.session.connection().connection.driver_connection
+            if writebehind.idle(driver):
+                # the transaction's first statement: take the number before it starts (a sequence is not
+                # transactional), so no BEGIN round trip precedes it; the writes bring their own BEGIN
+                with writebehind.outside_transaction(driver):
+                    return int(driver.execute(_NEXT_NUMBER_SQL).fetchone()[0])
             return int(self.session.scalar(_NEXT_NUMBER))
         value = self.session.execute(
             update(counters).where(counters.c.name == "ticket").values(value=counters.c.value + 1)

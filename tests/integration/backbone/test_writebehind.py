@@ -4,6 +4,7 @@ the commit (on PostgreSQL as one pipeline). Runs on the suite's backend (SQLite,
 from datetime import UTC, datetime
 
 import pytest
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, registry, sessionmaker
@@ -221,3 +222,69 @@ def test_on_postgresql_values_are_quoted_safely_in_the_script(engine):
     with engine.connect() as conn:
         assert conn.scalar(select(parents.c.name).where(parents.c.id == 30)) == hostile[:50]
     assert count(engine, lines) == 0  # the table is still there
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="the one-script batch is PostgreSQL's")
+def test_on_postgresql_a_transaction_that_only_deferred_sends_its_begin_in_the_script(engine, monkeypatch):
+    session: Session = sessionmaker(bind=engine)()
+    for i in range(40, 43):
+        writebehind.defer(session, INSERT_PARENT, {"id": i, "name": str(i)})
+    driver = session.connection().connection.driver_connection
+    assert driver.info.transaction_status == TransactionStatus.IDLE  # nothing sent yet, not even BEGIN
+    commands: list[bytes] = []
+    original = type(driver)._exec_command
+
+    def exec_command(self, command, *args, **kwargs):  # psycopg's own BEGIN/COMMIT go through here
+        commands.append(bytes(command))
+        return (yield from original(self, command, *args, **kwargs))
+
+    monkeypatch.setattr(type(driver), "_exec_command", exec_command)
+
+    writebehind.commit(session)
+    monkeypatch.undo()
+
+    assert commands == []  # BEGIN and COMMIT went in the script
+    assert (driver.autocommit, driver.info.transaction_status) == (False, TransactionStatus.IDLE)
+    assert count(engine, parents) == 3
+    session.close()
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="the one-script batch is PostgreSQL's")
+def test_on_postgresql_a_failed_script_leaves_the_connection_idle_and_transactional(engine):
+    with engine.begin() as conn:
+        conn.execute(INSERT_PARENT, {"id": 50, "name": "exists"})
+    session: Session = sessionmaker(bind=engine)()
+    writebehind.defer(session, INSERT_PARENT, {"id": 51, "name": "new"})
+    writebehind.defer(session, INSERT_PARENT, {"id": 50, "name": "duplicate"})
+    driver = session.connection().connection.driver_connection
+
+    with pytest.raises(Exception, match="duplicate key"):
+        writebehind.commit(session)
+    session.rollback()
+
+    assert (driver.autocommit, driver.info.transaction_status) == (False, TransactionStatus.IDLE)
+    assert count(engine, parents) == 1
+    writebehind.defer(session, INSERT_PARENT, {"id": 52, "name": "after"})  # the session goes on
+    writebehind.commit(session)
+    session.close()
+    assert count(engine, parents) == 2
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="numbers come from a PostgreSQL sequence")
+def test_a_ticket_number_taken_first_needs_no_transaction_and_leaves_none_open(database_factory):
+    from helpdesk_common.testing import REPO_ROOT, migrate
+    from services.tickets.adapters.repository import SqlAlchemyTicketRepository
+
+    url = database_factory.create("numbers")
+    migrate(REPO_ROOT / "services/tickets/alembic.ini", url)
+    tickets_engine = make_engine(url)
+    session = sessionmaker(bind=tickets_engine)()
+
+    first = SqlAlchemyTicketRepository(session).next_number()
+    driver = session.connection().connection.driver_connection
+    assert (driver.autocommit, driver.info.transaction_status) == (False, TransactionStatus.IDLE)
+    second = SqlAlchemyTicketRepository(session).next_number()
+
+    assert second == first + 1
+    session.close()
+    tickets_engine.dispose()
