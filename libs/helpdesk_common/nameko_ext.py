@@ -15,6 +15,7 @@ Delivery semantics, in one place:
 from __future__ import annotations
 
 import errno
+import inspect
 import logging
 import os
 import sys
@@ -38,7 +39,7 @@ from nameko.constants import (
     SERIALIZER_CONFIG_KEY,
 )
 from nameko.events import EventHandler
-from nameko.exceptions import UnserializableValueError, serialize
+from nameko.exceptions import IncorrectSignature, UnserializableValueError, serialize
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 from nameko.timer import Timer
@@ -448,6 +449,16 @@ class HelpdeskRpc(Rpc):
     """
 
     rpc_consumer = _RpcConsumer()
+
+    def check_signature(self, args, kwargs):
+        # nameko's runs inspect.getcallargs, which rebuilds the method's signature on every call
+        signature = getattr(self, "_signature", None)
+        if signature is None:
+            signature = self._signature = inspect.signature(getattr(self.container.service_cls, self.method_name))
+        try:
+            signature.bind(None, *args, **kwargs)  # None stands for the service instance (``self``)
+        except TypeError as exc:
+            raise IncorrectSignature(str(exc)) from None
 
 
 rpc = HelpdeskRpc.decorator

@@ -168,3 +168,11 @@ def test_the_service_reopens_its_reply_connection_when_the_broker_dropped_it(pro
 
     assert call(proxy, service, "echo", "after") == "after"
     assert replies._connection is not dropped
+
+
+def test_a_call_that_does_not_fit_the_method_is_refused_as_incorrect_signature(proxy, service):
+    with pytest.raises(Exception) as raised:
+        call(proxy, service, "echo", 1, 2, 3)
+
+    assert type(raised.value).__name__ == "IncorrectSignature"
+    assert call(proxy, service, "echo", value="by name") == "by name"
