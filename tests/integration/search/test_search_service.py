@@ -11,6 +11,7 @@ import pytest
 from kombu import Connection, Queue
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
+from nameko.testing.services import entrypoint_waiter
 
 from helpdesk_common.nameko_ext import ReliableEventHandler
 from helpdesk_common.testing import REPO_ROOT, migrate
@@ -122,21 +123,21 @@ def test_elasticsearch_is_fed_from_ticket_events(start_tickets, tickets_rpc):
     from tests.unit.search.conftest import drop_elasticsearch_alias
 
     alias = f"tickets-it-{uuid.uuid4().hex[:8]}"
-    start_tickets(ELASTICSEARCH_URL=os.environ["ELASTICSEARCH_URL"], ELASTICSEARCH_INDEX=alias)
+    container = start_tickets(ELASTICSEARCH_URL=os.environ["ELASTICSEARCH_URL"], ELASTICSEARCH_INDEX=alias)
     me = customer()
+    client = make_client(os.environ["ELASTICSEARCH_URL"])
     try:
         ticket = tickets_rpc.create({"title": "Impresora atascada", "description": "Bandeja dos."}, me)
-        tickets_rpc.add_comment(ticket["id"], {"body": "Probado con otro tóner"}, me)
+        def comment_fed(worker_ctx, result, exc_info):
+            return exc_info is None and worker_ctx.args[0].type == "ticket.commented"
 
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            result = tickets_rpc.search(me, "toner")
-            if result["total"]:
-                break
-            time.sleep(0.5)
+        with entrypoint_waiter(container, "feed_search_index", callback=comment_fed, timeout=30):
+            tickets_rpc.add_comment(ticket["id"], {"body": "Probado con otro tóner"}, me)
+        client.indices.refresh(index=alias)  # searchable now, not at the next refresh interval
+
+        result = tickets_rpc.search(me, "toner")
         assert [item["id"] for item in result["items"]] == [ticket["id"]]
         assert tickets_rpc.search(customer(), "impresora")["total"] == 0
     finally:
-        client = make_client(os.environ["ELASTICSEARCH_URL"])
         drop_elasticsearch_alias(client, alias)
         client.close()
