@@ -23,9 +23,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
 import amqp
-import amqp.exceptions
 import kombu
-import kombu.exceptions
 from flask import current_app
 from kombu.utils.json import dumps as json_dumps
 from kombu.utils.json import loads as json_loads
@@ -40,6 +38,7 @@ from nameko.exceptions import (
 )
 
 from gateway.errors import ServiceTimeout, ServiceUnavailable, UnexpectedServiceError
+from helpdesk_common.amqp import BROKER_ERRORS as AMQP_BROKER_ERRORS
 from helpdesk_common.amqp import skip_librabbitmq_probe
 from helpdesk_common.context import NAMEKO_CONTEXT_KEY, get_correlation_id, set_correlation_id
 from helpdesk_contracts.errors import ServiceError, all_error_types
@@ -49,15 +48,8 @@ log = logging.getLogger(__name__)
 
 RPC_EXCHANGE = "nameko-rpc"  # nameko's default RPC exchange (durable topic), which the services bind to
 
-# What a lost or refused broker connection surfaces as, from kombu, py-amqp, the socket layer, or
-# nameko's polling consumer ("This consumer has been disconnected" is a RuntimeError).
-BROKER_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    kombu.exceptions.OperationalError,
-    amqp.exceptions.ConnectionError,
-    amqp.exceptions.ChannelError,
-    RuntimeError,
-)
+# A broker that cannot be reached, or a proxy found unusable (a RuntimeError: e.g. not started).
+BROKER_ERRORS: tuple[type[BaseException], ...] = (*AMQP_BROKER_ERRORS, RuntimeError)
 
 
 class PooledProxy(Protocol):

@@ -4,6 +4,17 @@ from __future__ import annotations
 
 import sys
 
+import amqp.exceptions
+import kombu.exceptions
+
+# What a lost or refused broker connection surfaces as, from kombu, py-amqp or the socket layer.
+BROKER_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    kombu.exceptions.OperationalError,
+    amqp.exceptions.ConnectionError,
+    amqp.exceptions.ChannelError,
+)
+
 
 def skip_librabbitmq_probe() -> None:
     """Stop kombu from trying ``import librabbitmq`` on every new connection object.

@@ -25,8 +25,6 @@ import traceback
 import weakref
 from functools import partial
 
-import amqp.exceptions
-import kombu.exceptions
 import kombu.serialization
 from kombu import Connection, Exchange, Queue
 from nameko.amqp.publish import Publisher
@@ -48,7 +46,7 @@ from sqlalchemy.orm import sessionmaker
 
 from helpdesk_common import config as cfg
 from helpdesk_common import metrics
-from helpdesk_common.amqp import skip_librabbitmq_probe
+from helpdesk_common.amqp import BROKER_ERRORS, skip_librabbitmq_probe
 from helpdesk_common.clock import SystemClock
 from helpdesk_common.context import NAMEKO_CONTEXT_KEY, new_correlation_id, set_correlation_id
 from helpdesk_common.db import make_engine
@@ -359,9 +357,6 @@ reliable_event_handler = ReliableEventHandler.decorator
 
 # RPC entrypoints -------------------------------------------------------------------------------------
 
-_BROKER_ERRORS = (OSError, amqp.exceptions.ConnectionError, amqp.exceptions.ChannelError,
-                  kombu.exceptions.OperationalError)
-
 
 class _ReplyChannel:
     """One broker connection, kept open, for the RPC replies of a container.
@@ -392,7 +387,7 @@ class _ReplyChannel:
                                            content_type=content_type, content_encoding=content_encoding,
                                            correlation_id=correlation_id, delivery_mode=NON_PERSISTENT)
                     return
-                except _BROKER_ERRORS as exc:
+                except BROKER_ERRORS as exc:
                     self.close()
                     if attempt == 2:
                         raise

@@ -13,11 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from datetime import UTC, datetime
 
 import amqp
-from kombu import Connection, Exchange, Producer
+from kombu import Connection, Exchange
 from kombu.entity import PERSISTENT_DELIVERY_MODE
 from kombu.utils.json import dumps as json_dumps
 from sqlalchemy import func, select, update
@@ -52,14 +51,14 @@ class ConfirmedChannel:
     def __init__(self, amqp_uri: str):
         self.amqp_uri = amqp_uri
         self._connection: Connection | None = None
-        self._producer: Producer | None = None
+        self._channel = None  # py-amqp's channel of ``_connection``, in confirm mode
         self._declared: set[str] = set()
         self._returned: set[str] = set()
         self._published = 0  # delivery tags the broker has given to our messages so far
         self._confirmed = 0
 
-    def _open(self) -> Producer:
-        if self._producer is None:
+    def _open(self):
+        if self._channel is None:
             connection = Connection(self.amqp_uri, connect_timeout=CONFIRM_TIMEOUT_SECONDS)
             try:
                 connection.ensure_connection(max_retries=1)  # a broker that is away: kombu's OperationalError
@@ -71,10 +70,10 @@ class ConfirmedChannel:
             except BaseException:
                 connection.release()
                 raise
-            self._connection, self._producer = connection, Producer(channel, serializer="json")
+            self._connection, self._channel = connection, channel
             self._declared.clear()
             self._published = self._confirmed = 0
-        return self._producer
+        return self._channel
 
     def _on_return(self, exc, exchange, routing_key, message) -> None:
         self._returned.add(message.properties.get("message_id"))
@@ -86,18 +85,17 @@ class ConfirmedChannel:
         raise ConnectionError(f"the broker refused message {delivery_tag} (basic.nack)")
 
     def publish_many(self, messages: list[dict]) -> set[str]:
-        """Publish ``messages`` (``body``, ``exchange``, ``routing_key``, ``message_id`` and properties) and
-        wait until the broker confirmed them all; return the message ids it returned as unroutable."""
+        """Publish ``messages`` (``body``, ``exchange``, ``routing_key``, ``message_id``, ``type``, ``headers``)
+        and wait until the broker confirmed them all; return the message ids it returned as unroutable."""
         try:
-            producer = self._open()
+            channel = self._open()
             self._returned.clear()
-            channel = producer.channel
             for message in messages:
                 exchange = message["exchange"]
                 if exchange.name not in self._declared:
                     exchange(channel).declare()
                     self._declared.add(exchange.name)
-                # straight onto py-amqp's channel: kombu's Producer.publish costs more than the write itself
+                # straight onto py-amqp's channel: kombu's Producer.publish cost more than the write itself
                 channel.basic_publish(
                     amqp.Message(json_dumps(message["body"]), content_type="application/json",
                                  content_encoding="utf-8", delivery_mode=PERSISTENT_DELIVERY_MODE,
@@ -117,15 +115,9 @@ class ConfirmedChannel:
             self.close()
             raise
 
-    def publish(self, body: dict, *, exchange: Exchange, routing_key: str, **properties) -> bool:
-        """Publish one message and wait for its confirm; return True if the broker returned it as unroutable."""
-        message_id = properties.setdefault("message_id", str(uuid.uuid4()))
-        returned = self.publish_many([{"body": body, "exchange": exchange, "routing_key": routing_key, **properties}])
-        return message_id in returned
-
     def close(self) -> None:
         """Drop the connection (quietly: it may be dead already)."""
-        connection, self._connection, self._producer = self._connection, None, None
+        connection, self._connection, self._channel = self._connection, None, None
         if connection is not None:
             try:
                 connection.release()

@@ -64,7 +64,7 @@ def commit(session: Session) -> None:
     """Flush ORM changes and the queue, and commit, in as few round trips as the driver allows."""
     session.flush()  # ORM changes (the before_flush hook sends statements queued before them first)
     _send(session, commit=True)
-    session.commit()  # bookkeeping; on PostgreSQL the COMMIT already went out with the pipeline
+    session.commit()  # bookkeeping; on PostgreSQL the COMMIT already went out in the script
 
 
 def _send(session: Session, *, commit: bool) -> None:

@@ -44,14 +44,14 @@ class _Directory:
     def all_organizations(self, *, timeout: float, page_size: int = 100) -> tuple[list[dict[str, Any]], bool]:
         """Page through every organization; also tell whether the set stayed the same while paging.
 
-        Each call waits at most ``timeout`` seconds (eventlet.Timeout), so a users service that is away
+        Each call waits at most ``timeout`` seconds (then TimeoutError), so a users service that is away
         never holds a worker, or the container's shutdown, for long.
         """
         listing: list[dict[str, Any]] = []
         totals: set[int] = set()
         page = 1
         while True:
-            with eventlet.Timeout(timeout):
+            with eventlet.Timeout(timeout, TimeoutError(f"users.list_organizations did not answer within {timeout}s")):
                 answer = self._proxy.list_organizations(page=page, limit=page_size)
             listing.extend(answer["items"])
             totals.add(int(answer["total"]))
