@@ -45,6 +45,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from helpdesk_common.writebehind import defer
 from services.tickets.adapters.orm import tickets
@@ -146,28 +147,37 @@ class EmbeddedTicketSearchIndex:
         if not parsed:
             return SearchResult(ids=[], total=0)
         staff = _sees_internal(visibility)
-        where = [self._match(parsed, staff), *SqlAlchemyTicketRepository(self.db).conditions(visibility, dict(filters))]
-        source = self._source()
+        conditions = SqlAlchemyTicketRepository(self.db).conditions(visibility, dict(filters))
+        order = None
+        if sort is not None:
+            field, direction = sort
+            order = [getattr(SORTABLE[field], direction)(), getattr(tickets.c.id, direction)()]
+        source, where, order, updated = self._plan([self._match(parsed, staff), *conditions], order)
         offset = (page - 1) * limit
         window = self.RANK_WINDOW
         matched = None
-        if sort is None:
-            ids, matched = self._ranked_page(parsed, staff, source, where, offset, limit)
+        if order is None:
+            ids, matched = self._ranked_page(parsed, staff, source, where, updated, offset, limit)
         else:
-            field, direction = sort
-            order = [getattr(SORTABLE[field], direction)(), getattr(tickets.c.id, direction)()]
             ids = self._ids(select(self.docs.c.ticket_id).select_from(source).where(*where).order_by(*order),
                             offset, limit)
         if matched is None:
             matched = self._count(source, where)
-        if sort is None and matched > window and offset + limit > window:
+        if order is None and matched > window and offset + limit > window:
             # past the ranked newest matches, the older ones follow newest first
             start = max(offset, window)
             rest = select(self.docs.c.ticket_id).select_from(source).where(*where).order_by(
-                tickets.c.updated_at.desc(), tickets.c.id)
+                updated.desc(), self.docs.c.ticket_id)
             ids += self._ids(rest, start, offset + limit - start)
         highlights = self._highlights(parsed, staff, ids) if highlight and ids else {}
         return SearchResult(ids=ids, total=min(matched, window), highlights=highlights, total_exact=matched <= window)
+
+    def _plan(self, where: list, order: list | None) -> tuple[Any, list, list | None, Any]:
+        """Return what a search reads (``source``), its ``where`` and ``order`` over it, and its recency column.
+
+        Here: the index joined with the tickets table, whose columns the list's conditions are written on.
+        """
+        return self._source(), where, order, tickets.c.updated_at
 
     def _ids(self, query, offset: int, limit: int) -> list[str]:
         return [row[0] for row in self.db.execute(query.offset(offset).limit(limit)).all()]
@@ -177,7 +187,7 @@ class EmbeddedTicketSearchIndex:
         limited = select(literal(1)).select_from(source).where(*where).limit(self.RANK_WINDOW + 1).subquery()
         return int(self.db.execute(select(func.count()).select_from(limited)).scalar() or 0)
 
-    def _ranked_page(self, query: SearchQuery, staff: bool, source, where: list, offset: int,
+    def _ranked_page(self, query: SearchQuery, staff: bool, source, where: list, updated, offset: int,
                      limit: int) -> tuple[list[str], int | None]:
         """Return a relevance page of the newest ``RANK_WINDOW`` matches and how many matched (at most
         ``RANK_WINDOW + 1``; None when the page is past them), in one query.
@@ -188,9 +198,9 @@ class EmbeddedTicketSearchIndex:
         """
         window = self.RANK_WINDOW
         newest = (
-            select(self.docs.c.ticket_id, tickets.c.updated_at, *self._window_columns(query, staff))
+            select(self.docs.c.ticket_id, updated.label("updated_at"), *self._window_columns(query, staff))
             .select_from(source).where(*where)
-            .order_by(tickets.c.updated_at.desc(), self.docs.c.ticket_id).limit(window + 1).subquery()
+            .order_by(updated.desc(), self.docs.c.ticket_id).limit(window + 1).subquery()
         )
         numbered = select(
             newest,
@@ -306,6 +316,9 @@ class SqliteFts5TicketSearchIndex(EmbeddedTicketSearchIndex):
 
 # PostgreSQL tsvector --------------------------------------------------------------------------------
 
+# the tickets columns a PostgreSQL row carries (filled and kept by triggers: migration 0009)
+CARRIED = ("updated_at", "created_at", "deleted_at", "status", "priority", "category", "source", "requester_id",
+           "assignee_id", "department_id", "organization_id")
 postgres_docs = Table(
     "ticket_search",
     MetaData(),
@@ -313,7 +326,10 @@ postgres_docs = Table(
     *_text_columns(),
     Column("document_public", TSVECTOR, nullable=False),
     Column("document_staff", TSVECTOR, nullable=False),
+    *(Column(name, tickets.c[name].type) for name in CARRIED),
 )
+# the key of a tickets column -> its copy in ticket_search
+_CARRIED_COPIES = {"id": postgres_docs.c.ticket_id} | {name: postgres_docs.c[name] for name in CARRIED}
 WEIGHTS = {"number": "A", "title": "A", "tags": "B", "description": "C", "comments": "C", "internal": "D"}
 MAX_POSITION = 16383  # PostgreSQL's last tsvector position; later words share it
 MAX_POSITIONS_PER_WORD = 256
@@ -390,9 +406,35 @@ def _postgres_upsert():
 
 
 class PostgresTicketSearchIndex(EmbeddedTicketSearchIndex):
-    """The embedded index on PostgreSQL: weighted ``tsvector`` columns with GIN indexes."""
+    """The embedded index on PostgreSQL: weighted ``tsvector`` columns with GIN indexes.
+
+    Each row also carries the ticket's list columns (``CARRIED``: recency, deletion, visibility and the
+    list's filters), copied by triggers whenever the ticket is written, by whatever statement. A search
+    whose conditions use only those columns reads ``ticket_search`` alone: the window of newest matches
+    comes from one table (by the GIN index, or for a common word by the ``updated_at`` index, or for a
+    customer by the requester's), and no match pays a lookup in ``tickets``. The conditions are still the
+    repository's own, rewritten column for column, so search and list keep one definition of who sees what;
+    one on a column not carried (the tag filter, a sort by title) reads through the join as SQLite does.
+    """
 
     docs = postgres_docs
+
+    def _plan(self, where: list, order: list | None) -> tuple[Any, list, list | None, Any]:
+        missing: list[Any] = []
+
+        def copy(element):
+            if isinstance(element, Column) and element.table is tickets:
+                if element.key in _CARRIED_COPIES:
+                    return _CARRIED_COPIES[element.key]
+                missing.append(element)
+            return None
+
+        local_where = [replacement_traverse(clause, {}, copy) for clause in where]
+        local_order = None if order is None else [replacement_traverse(clause, {}, copy) for clause in order]
+        if missing:
+            return super()._plan(where, order)
+        # a row written before its ticket has no copies yet (the ticket's insert fills them)
+        return self.docs, [self.docs.c.updated_at.isnot(None), *local_where], local_order, self.docs.c.updated_at
 
     def _upsert(self, values: dict[str, Any]) -> None:
         public = [(values[name], WEIGHTS[name]) for name in PUBLIC_COLUMNS]
