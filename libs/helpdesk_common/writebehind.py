@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import weakref
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event
@@ -76,17 +77,26 @@ def _send(session: Session, *, commit: bool) -> None:
         for statement, params in queue:
             connection.execute(statement, params)
         return
-    # SQLAlchemy renders each statement (types, defaults, casts) but does not send it: the do_execute
-    # hooks below collect the SQL and parameters, and psycopg's client-side binding turns them into one
-    # script, COMMIT included, sent as a single simple query: one write, one wait, whatever its length.
-    _hook(connection.engine)
+    # SQLAlchemy renders each statement (types, defaults, casts) but does not send it, and psycopg's
+    # client-side binding turns them into one script, COMMIT included, sent as a single simple query: one
+    # write, one wait, whatever its length. A statement ``_compiled`` knows is rendered straight from its
+    # compiled form; any other goes through ``Connection.execute``, whose do_execute hooks (below) collect
+    # the SQL and parameters instead of sending them.
     recorded: list[tuple[str, Any]] = []
-    connection.info[_RECORDING] = recorded
-    try:
-        for statement, params in queue:
+    dialect = connection.dialect
+    for statement, params in queue:
+        rows = params if isinstance(params, list) else [params]
+        keys = tuple(sorted(rows[0])) if rows else None
+        plan = _compiled(statement, dialect, keys) if keys is not None else None
+        if plan is not None and all(tuple(sorted(row)) == keys for row in rows[1:]):
+            recorded.extend((plan.sql, plan.parameters(row)) for row in rows)
+            continue
+        _hook(connection.engine)
+        connection.info[_RECORDING] = recorded
+        try:
             connection.execute(statement, params)
-    finally:
-        del connection.info[_RECORDING]
+        finally:
+            del connection.info[_RECORDING]
     import psycopg  # here, not at the top: see the db import
 
     driver = connection.connection.driver_connection
@@ -101,6 +111,49 @@ def _send(session: Session, *, commit: bool) -> None:
             # (psycopg would send it on its own, one more round trip); see ``outside_transaction``
             with outside_transaction(driver):
                 cursor.execute(";\n".join(["BEGIN", *script, "COMMIT"]))
+
+
+class _Plan:
+    """A statement compiled once for one set of parameter names, and how a row of values becomes the
+    driver's parameters: what ``Connection.execute`` does per call (``DefaultExecutionContext._init_compiled``:
+    bound values and literals, scalar Python-side defaults, type processors, escaped names), without an
+    execution context and a cursor for each statement."""
+
+    __slots__ = ("sql", "_compiled", "_defaults", "_processors", "_escaped")
+
+    def __init__(self, compiled: Any, defaults: dict[str, Any]):
+        self.sql = compiled.string
+        self._compiled = compiled
+        self._defaults = defaults
+        self._processors = compiled._bind_processors
+        self._escaped = compiled.escaped_bind_names or {}
+
+    def parameters(self, row: dict[str, Any]) -> dict[str, Any]:
+        values = self._compiled.construct_params(row, escape_names=False)
+        values.update(self._defaults)
+        processors, escaped = self._processors, self._escaped
+        return {escaped.get(key, key): processors[key](value) if key in processors else value
+                for key, value in values.items()}
+
+
+@lru_cache(maxsize=256)
+def _compiled(statement: Any, dialect: Any, keys: tuple[str, ...]) -> _Plan | None:
+    """Return the plan of ``statement`` with parameters ``keys``, or None when it needs more than a plan
+    holds (expanding or literal-execute parameters, RETURNING, positional style, schema translation, a
+    default computed per row): those go through ``Connection.execute``."""
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    if (compiled.literal_execute_params or compiled.post_compile_params or compiled.positional
+            or compiled.schema_translate_map or compiled.implicit_returning or compiled.returning):
+        return None
+    defaults = {}
+    key_of = compiled._within_exec_param_key_getter
+    for column in (*compiled.insert_prefetch, *compiled.update_prefetch):
+        value, is_scalar, _is_callable, _is_sentinel = (
+            column._default_description_tuple if compiled.isinsert else column._onupdate_description_tuple)
+        if not is_scalar:
+            return None
+        defaults[key_of(column)] = value
+    return _Plan(compiled, defaults)
 
 
 def idle(driver: Any) -> bool:

@@ -5,13 +5,28 @@ from datetime import UTC, datetime
 
 import pytest
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, event, func, insert, select
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, registry, sessionmaker
 
 from helpdesk_common import writebehind
 from helpdesk_common.clock import FakeClock
-from helpdesk_common.db import infrastructure, make_engine, outbox_table
+from helpdesk_common.db import UtcDateTime, infrastructure, make_engine, outbox_table
 from helpdesk_common.testing import backend
 from helpdesk_common.uow import UnitOfWork
 
@@ -47,15 +62,33 @@ def engine(database_factory):
 
 
 @pytest.fixture
-def statements(engine):
-    """Every statement the database receives, in order (COMMIT shows as 'COMMIT')."""
+def statements(engine, monkeypatch):
+    """Every statement the database receives, in order (COMMIT shows as 'COMMIT').
+
+    SQLAlchemy's cursor events see what goes through ``Connection.execute``; on PostgreSQL the
+    write-behind script goes out on a psycopg ``ClientCursor`` of its own, watched here statement by
+    statement (its BEGIN and COMMIT included).
+    """
     seen: list[str] = []
 
-    def statement(conn, cursor, sql, *rest):
+    def statement(sql: str) -> None:
         words = sql.split()
         seen.append(f"INSERT {words[2]}" if words[0] == "INSERT" else words[0])
 
-    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "before_cursor_execute", lambda conn, cursor, sql, *rest: statement(sql))
+    if backend() == "postgresql":
+        import psycopg
+
+        script_execute = psycopg.ClientCursor.execute
+
+        def watched(cursor, query, *args, **kwargs):
+            for part in str(query).split(";\n"):
+                if part.strip() != "BEGIN":
+                    statement(part)
+            return script_execute(cursor, query, *args, **kwargs)
+
+        monkeypatch.setattr(psycopg.ClientCursor, "execute", watched)
+        return seen
     event.listen(engine, "commit", lambda conn: seen.append("COMMIT"))
     return seen
 
@@ -288,3 +321,73 @@ def test_a_ticket_number_taken_first_needs_no_transaction_and_leaves_none_open(d
     assert second == first + 1
     session.close()
     tickets_engine.dispose()
+
+
+typed = Table(
+    "wb_typed", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("payload", JSON, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("tries", Integer, nullable=False, default=0),  # a scalar Python-side default
+    Column("state", String(10), nullable=False, server_default="new"),
+    Column("odd name%", String(10)),  # a bind name the driver needs escaped
+    Column("label", String(20), default=lambda context: "made-per-row"),  # a default computed per row
+)
+_AT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def _typed_row(**extra):
+    return {"payload": {"a": [1, "ü"]}, "at": _AT, "odd name%": "x", **extra}
+
+
+def _rendered_by_sqlalchemy(engine, statement, row) -> list:
+    recorded: list = []
+    writebehind._hook(engine)
+    with engine.begin() as conn:
+        conn.info[writebehind._RECORDING] = recorded
+        try:
+            conn.execute(statement, row)
+        finally:
+            del conn.info[writebehind._RECORDING]
+    return recorded
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="plans render PostgreSQL's one-script batch")
+def test_on_postgresql_a_plan_renders_exactly_what_sqlalchemy_would_execute(engine):
+    upsert = pg_insert(parents).values(id=bindparam("id"), name=func.upper(bindparam("name")))
+    upsert = upsert.on_conflict_do_update(index_elements=[parents.c.id], set_={"name": upsert.excluded.name})
+    cases = [
+        (INSERT_PARENT, {"id": 1, "name": "o'hara"}),
+        (INSERT_LINE, {"parent_id": 1, "note": "n"}),
+        (insert(typed).values(label="fixed").inline(), _typed_row()),
+        (insert(outbox_table).inline(), {"producer": "users", "event_type": "user.created", "envelope": {"id": "e"},
+                                         "created_at": _AT}),
+        (upsert, {"id": 2, "name": "b"}),
+        (update(parents).where(parents.c.id == bindparam("pid")).values(name=parents.c.name + "!"), {"pid": 1}),
+    ]
+    import psycopg
+
+    with engine.connect() as conn, psycopg.ClientCursor(conn.connection.driver_connection) as cursor:
+        for statement, row in cases:
+            plan = writebehind._compiled(statement, engine.dialect, tuple(sorted(row)))
+            assert plan is not None, statement
+            # the SQL text the server gets is the same (psycopg's Json wrappers do not compare equal)
+            (sql, params), = _rendered_by_sqlalchemy(engine, statement, row)
+            assert cursor.mogrify(plan.sql, plan.parameters(row)) == cursor.mogrify(sql, params)
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="plans render PostgreSQL's one-script batch")
+def test_on_postgresql_statements_a_plan_cannot_hold_still_go_through_sqlalchemy(engine):
+    per_row_default = insert(typed).inline()  # ``label`` is computed by a callable for each row
+    assert writebehind._compiled(per_row_default, engine.dialect, tuple(sorted(_typed_row()))) is None
+    session: Session = sessionmaker(bind=engine)()
+    writebehind.defer(session, INSERT_PARENT, {"id": 40, "name": "first"})
+    writebehind.defer(session, per_row_default, [_typed_row(), _typed_row()])
+    writebehind.defer(session, INSERT_LINE, {"parent_id": 40, "note": "last"})
+    writebehind.commit(session)
+    session.close()
+
+    with engine.connect() as conn:
+        rows = conn.execute(select(typed.c.label, typed.c.tries, typed.c.state, typed.c.payload, typed.c.at)).all()
+    assert rows == [("made-per-row", 0, "new", {"a": [1, "ü"]}, _AT)] * 2
+    assert (count(engine, parents), count(engine, lines)) == (1, 1)
