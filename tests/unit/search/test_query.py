@@ -112,3 +112,10 @@ def test_tsvector_literal_caps_positions():
     entries = literal.split(":", 1)[1].split(",")
     assert len(entries) == 256
     assert entries[-1] == "256C"
+
+
+@pytest.mark.parametrize("internal", ["", "   ", "¿?", "-- !!"])
+def test_a_field_without_words_adds_nothing_to_a_tsvector_literal(internal):
+    # the PostgreSQL index reuses the public document for staff when internal notes have no words
+    public = [("Cámara rota", "A"), ("rota otra vez", "C")]
+    assert tsvector_literal([*public, (internal, "D")]) == tsvector_literal(public)

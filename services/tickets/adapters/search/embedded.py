@@ -438,12 +438,12 @@ class PostgresTicketSearchIndex(EmbeddedTicketSearchIndex):
 
     def _upsert(self, values: dict[str, Any]) -> None:
         public = [(values[name], WEIGHTS[name]) for name in PUBLIC_COLUMNS]
-        staff = [*public, (values["internal"], WEIGHTS["internal"])]
-        defer(
-            self.db,
-            _postgres_upsert(),
-            {**values, "document_public": tsvector_literal(public), "document_staff": tsvector_literal(staff)},
-        )
+        document_public = tsvector_literal(public)
+        # with no internal notes (every new ticket) staff see the same words at the same positions
+        document_staff = (tsvector_literal([*public, (values["internal"], WEIGHTS["internal"])])
+                          if words(values["internal"]) else document_public)
+        defer(self.db, _postgres_upsert(),
+              {**values, "document_public": document_public, "document_staff": document_staff})
 
     def _document(self, staff: bool):
         return self.docs.c.document_staff if staff else self.docs.c.document_public
