@@ -169,7 +169,7 @@ def main() -> int:
             processes = {"tickets": args.tickets_processes} if args.backend == "postgresql" else {}
             stack = launch(var_dir=var_dir, amqp_uri=amqp_uri, database_urls=urls, processes=processes,
                            extra_env={"GATEWAY_LOGIN_RATE_LIMIT": "1000000/minute", "LOG_LEVEL": "WARNING",
-                                      "GATEWAY_WORKERS": "2", "GATEWAY_THREADS": "16"})
+                                      "GATEWAY_WORKERS": "2", "GATEWAY_THREADS": "8"})
             try:
                 figures = {}
                 if args.only in (None, "foundation"):

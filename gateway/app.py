@@ -1,4 +1,4 @@
-"""The application factory: ``gunicorn -c gateway/gunicorn.conf.py 'gateway.app:create_app()'``."""
+"""The application factory, served by ``python -m gateway.serve`` (granian; see ``gateway/serve.py``)."""
 
 from __future__ import annotations
 

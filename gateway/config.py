@@ -33,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "REFRESH_TOKEN_TTL": 7 * 24 * 3600,
     # RPC
     "AMQP_URI": DEFAULT_AMQP_URI,
-    "RPC_POOL_SIZE": None,  # None: one proxy per gunicorn thread (GATEWAY_THREADS, default 8)
+    "RPC_POOL_SIZE": None,  # None: one proxy per server thread (GATEWAY_THREADS, default 8)
     "RPC_TIMEOUT": 10.0,
     "SERVICES": "users,tickets",
     "READINESS_TIMEOUT": 1.5,

@@ -1,7 +1,7 @@
 """Per-request instrumentation: the correlation id, Prometheus metrics and one access-log line.
 
-Metrics work in one process, or across gunicorn's workers when ``PROMETHEUS_MULTIPROC_DIR`` names a
-directory that exists before the workers start (``gateway/gunicorn.conf.py`` sees to that).
+Metrics work in one process, or across the server's workers when ``PROMETHEUS_MULTIPROC_DIR`` names a
+directory that exists before the workers start (``gateway/serve.py`` sees to that).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A pool of RPC proxies (nameko's wire protocol) shared by the gateway's request threads.
 
-Concurrency: gunicorn's gthread workers serve requests on several threads, and a proxy is
+Concurrency: each server worker calls the app on several threads (``GATEWAY_THREADS``), and a proxy is
 single-threaded (its caller reads its reply queue itself), so every call borrows one proxy for its
 duration and gives it back. At most ``size`` proxies exist per process;
 they are started on first need, and a caller waits for a free one within its own timeout.

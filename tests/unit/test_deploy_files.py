@@ -46,7 +46,7 @@ USERS_COMMAND = ["nameko", "run", "--config", "services/users/config.yml", "serv
 USERS_MIGRATE_COMMAND = ["alembic", "-c", "services/users/alembic.ini", "upgrade", "head"]
 TICKETS_COMMAND = ["nameko", "run", "--config", "services/tickets/config.yml", "services.tickets.service"]
 TICKETS_MIGRATE_COMMAND = ["alembic", "-c", "services/tickets/alembic.ini", "upgrade", "head"]
-GATEWAY_COMMAND = ["gunicorn", "-c", "gateway/gunicorn.conf.py", "gateway.app:create_app()"]
+GATEWAY_COMMAND = ["python", "-m", "gateway.serve"]
 USERS_ENV = {"AMQP_URI", "USERS_DATABASE_URL", "USERS_METRICS_PORT", "SENTRY_DSN", "PSYCOPG_WAIT_FUNC"}
 TICKETS_ENV = {
     "AMQP_URI",

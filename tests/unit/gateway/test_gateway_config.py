@@ -1,19 +1,17 @@
-"""Configuration: what the gateway reads from the environment, what it refuses, and its gunicorn settings."""
+"""Configuration: what the gateway reads from the environment, what it refuses, and its server's settings."""
 
 from __future__ import annotations
 
-import os
-import runpy
+import re
 from pathlib import Path
-from types import SimpleNamespace
 
 import jwt
 import pytest
 
+from gateway import serve
 from gateway.app import create_app
 from gateway.rpc import RpcPool
 
-GUNICORN_CONF = Path(__file__).resolve().parents[3] / "gateway" / "gunicorn.conf.py"
 LONG_SECRET = "x" * 40
 
 
@@ -70,7 +68,7 @@ def test_create_app_builds_an_rpc_pool_from_config_without_connecting():
     assert (pool.amqp_uri, pool.size, pool.timeout) == ("amqp://u:p@127.0.0.1:1/", 3, 4.0)
 
 
-def test_rpc_pool_has_one_proxy_per_gunicorn_thread_by_default(monkeypatch):
+def test_rpc_pool_has_one_proxy_per_server_thread_by_default(monkeypatch):
     monkeypatch.setenv("GATEWAY_THREADS", "12")
 
     app = create_app({"TESTING": True})
@@ -78,67 +76,75 @@ def test_rpc_pool_has_one_proxy_per_gunicorn_thread_by_default(monkeypatch):
     assert app.extensions["gateway.rpc"].size == 12
 
 
-def _load_gunicorn_conf(monkeypatch, **env):
-    for name in ("GATEWAY_BIND", "GATEWAY_PORT", "GATEWAY_WORKERS", "GATEWAY_THREADS"):
-        monkeypatch.delenv(name, raising=False)
-    # Set (even empty) so monkeypatch removes whatever the file writes there.
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", env.pop("PROMETHEUS_MULTIPROC_DIR", ""))
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return runpy.run_path(str(GUNICORN_CONF))
+def test_the_server_defaults_to_two_workers_of_eight_threads_on_localhost_8000():
+    assert serve.settings({}) == {"address": "127.0.0.1", "port": 8000, "workers": 2, "blocking_threads": 8,
+                                  "workers_kill_timeout": 30}
 
 
-def test_gunicorn_defaults_to_two_gthread_workers_on_localhost_8000(monkeypatch, tmp_path):
-    conf = _load_gunicorn_conf(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
-
-    assert (conf["bind"], conf["worker_class"], conf["workers"], conf["threads"]) == (
-        "127.0.0.1:8000",
-        "gthread",
-        2,
-        8,
-    )
+def test_the_server_binds_to_gateway_port():
+    assert (serve.settings({"GATEWAY_PORT": "9000"})["address"], serve.settings({"GATEWAY_PORT": "9000"})["port"]) == (
+        "127.0.0.1", 9000)
 
 
-def test_gunicorn_binds_to_gateway_port(monkeypatch, tmp_path):
-    conf = _load_gunicorn_conf(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(tmp_path), GATEWAY_PORT="9000")
+@pytest.mark.parametrize(("bind", "address", "port"), [
+    ("0.0.0.0:8080", "0.0.0.0", 8080),
+    ("[::]:8443", "::", 8443),
+    ("gateway.internal:80", "gateway.internal", 80),
+])
+def test_the_bind_overrides_the_port(bind, address, port):
+    got = serve.settings({"GATEWAY_PORT": "9000", "GATEWAY_BIND": bind})
 
-    assert conf["bind"] == "127.0.0.1:9000"
-
-
-def test_gunicorn_bind_overrides_the_port(monkeypatch, tmp_path):
-    conf = _load_gunicorn_conf(
-        monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(tmp_path), GATEWAY_PORT="9000", GATEWAY_BIND="0.0.0.0:8080"
-    )
-
-    assert conf["bind"] == "0.0.0.0:8080"
+    assert (got["address"], got["port"]) == (address, port)
 
 
-def test_gunicorn_makes_a_metrics_directory_for_several_workers(monkeypatch):
-    conf = _load_gunicorn_conf(monkeypatch, GATEWAY_WORKERS="3")
-    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+def test_workers_threads_and_timeout_come_from_the_environment():
+    got = serve.settings({"GATEWAY_WORKERS": "3", "GATEWAY_THREADS": "16", "GATEWAY_TIMEOUT": "5"})
+
+    assert (got["workers"], got["blocking_threads"], got["workers_kill_timeout"]) == (3, 16, 5)
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("GATEWAY_WORKERS", "two", "GATEWAY_WORKERS must be a whole number, got 'two'"),
+    ("GATEWAY_THREADS", "0", "GATEWAY_THREADS must be at least 1, got 0"),
+    ("GATEWAY_TIMEOUT", "-3", "GATEWAY_TIMEOUT must be at least 1, got -3"),
+    ("GATEWAY_BIND", "localhost", "GATEWAY_BIND must be host:port"),
+    ("GATEWAY_BIND", "127.0.0.1:99999", "GATEWAY_BIND must be host:port"),
+    ("GATEWAY_BIND", ":8000", "GATEWAY_BIND must be host:port"),
+])
+def test_bad_server_settings_are_refused_with_a_clear_message(name, value, message):
+    with pytest.raises(serve.SettingsError, match=re.escape(message)):
+        serve.settings({name: value})
+
+
+def test_the_server_makes_a_private_metrics_directory_for_several_workers_and_removes_it():
+    environ: dict[str, str] = {}
+    metrics = serve.MetricsDirectory(environ, workers=3)
+    directory = Path(environ["PROMETHEUS_MULTIPROC_DIR"])
 
     try:
+        metrics.start()
         assert directory.is_dir()
     finally:
-        conf["on_exit"](None)
+        metrics.stop()
     assert not directory.exists()
 
 
-def test_gunicorn_start_removes_stale_metrics_files(monkeypatch, tmp_path):
-    stale = tmp_path / "counter_123.db"
-    stale.write_bytes(b"old")
-    conf = _load_gunicorn_conf(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+def test_one_worker_needs_no_metrics_directory():
+    environ: dict[str, str] = {}
 
-    conf["on_starting"](None)
+    serve.MetricsDirectory(environ, workers=1).start()
+
+    assert "PROMETHEUS_MULTIPROC_DIR" not in environ
+
+
+def test_a_metrics_directory_given_is_kept_but_emptied_of_stale_files(tmp_path):
+    stale, other = tmp_path / "counter_123.db", tmp_path / "notes.txt"
+    stale.write_bytes(b"old")
+    other.write_text("kept")
+    metrics = serve.MetricsDirectory({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}, workers=2)
+
+    metrics.start()
+    metrics.stop()
 
     assert not stale.exists()
-
-
-def test_gunicorn_marks_an_exited_worker_dead(monkeypatch, tmp_path):
-    live_gauge = tmp_path / "gauge_liveall_4242.db"
-    live_gauge.write_bytes(b"")
-    conf = _load_gunicorn_conf(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
-
-    conf["child_exit"](None, SimpleNamespace(pid=4242))
-
-    assert not live_gauge.exists()
+    assert other.exists() and tmp_path.is_dir()  # not ours: never removed
