@@ -13,6 +13,11 @@ session instead; the queue goes out
 
 On SQLite (and any other driver) the queue is executed statement by statement at the same moments.
 
+On PostgreSQL a statement is rendered from a plan compiled once per statement and set of parameter
+names (``_compiled``): SQLAlchemy's per-call execution machinery is skipped, and with it its cursor
+events (``before_cursor_execute`` does not see deferred statements there; the script goes out on a
+psycopg ``ClientCursor``). A statement a plan cannot hold still goes through ``Connection.execute``.
+
 A deferred statement must not need its result: no ``RETURNING`` (an insert into a table with a
 generated key is built with ``.inline()``, or SQLAlchemy fetches the new key at once), and no
 constraint it could break in normal operation, because its error surfaces at the flush rather than at
