@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -28,6 +29,7 @@ from kombu import Connection, Exchange, Queue
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bench import tickets as tickets_bench
 from helpdesk_common.stack import SERVICES, launch, migrate_and_seed
@@ -56,9 +58,23 @@ def create_database(backend: str, var_dir: Path, service: str) -> tuple[str, cal
         conn.execute(text(f'CREATE DATABASE "{name}"'))
 
     def drop():
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+        # FORCE ends the bench's own connections, but not an autovacuum worker busy on the freshly loaded
+        # tables (it is not ours to signal): wait for it to finish rather than leave the database behind
+        deadline = time.monotonic() + 120
+        try:
+            while True:
+                try:
+                    with engine.connect() as conn:
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                    return
+                except DBAPIError as error:
+                    if time.monotonic() > deadline:
+                        print(f"could not drop the bench database {name} ({error.orig}); drop it by hand",
+                              file=sys.stderr)
+                        return
+                    threading.Event().wait(1.0)
+        finally:
+            engine.dispose()
 
     return make_url(admin).set(database=name).render_as_string(hide_password=False), drop
 
