@@ -128,18 +128,19 @@ end
 """
 
 
-def wrk_creates(base: str, token: str, *, clients: int, seconds: float,
-                offered: float | None = None) -> tuple[float, float, float, int]:
+def wrk_creates(base: str, token: str, *, clients: int, seconds: float, offered: float | None = None,
+                answer_ms: float = 0.0) -> tuple[float, float, float, int]:
     """Create tickets with ``wrk`` (C, a few % of a core); return rate, p50 and p99 in seconds, errors.
 
     Without ``offered`` every client sends its next request as soon as the last one is answered: the
     rate is the most the stack can take, and latency is then mostly queueing (Little's law: 64 clients
     at 250/s wait 256 ms on average). With ``offered`` (creates per second across all clients) each
     client pauses between requests, with exponential gaps, so that the clients together offer about
-    that rate: the latency a stack serving that load shows its users.
+    that rate: the latency a stack serving that load shows its users. A client's cycle is its pause
+    plus its answer, so the pause leaves ``answer_ms`` for the answer.
     """
     words = ", ".join(f'"{w}"' for w in random.choices(VOCABULARY, cum_weights=_ZIPF, k=2000))
-    pace_ms = 0.0 if not offered else max(1.0, clients / offered * 1000 - PACED_ANSWER_MS)
+    pace_ms = 0.0 if not offered else _pause_ms(clients, offered, answer_ms)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_WRK_SCRIPT % {"words": words, "pace_ms": f"{pace_ms:.1f}"})
     try:
@@ -181,7 +182,24 @@ def cpu_seconds(groups: dict[str, list[int]]) -> dict[str, float]:
     return totals
 
 
-PACED_ANSWER_MS = 25.0  # a paced client's pause leaves room for its answer, so clients offer about the rate asked
+PACED_ANSWER_MS = 25.0  # a first guess of a paced answer's time; measured and corrected before the run
+
+
+def _pause_ms(clients: int, offered: float, answer_ms: float) -> float:
+    return max(1.0, clients / offered * 1000 - answer_ms)
+
+
+def calibrated_answer_ms(base: str, token: str, *, clients: int, offered: float, tries: int = 3) -> float:
+    """Return how long answers take at the ``offered`` rate, measured in short paced runs, so that the paced
+    run's clients really offer that rate together (a stack that cannot serve it stays below it)."""
+    answer_ms = PACED_ANSWER_MS
+    for _ in range(tries):
+        rate, _, _, _ = wrk_creates(base, token, clients=clients, seconds=4, offered=offered, answer_ms=answer_ms)
+        if rate >= offered * 0.97:
+            break
+        # each client's cycle (clients / rate) was its pause plus its answer
+        answer_ms = max(0.0, clients / max(rate, 1.0) * 1000 - _pause_ms(clients, offered, answer_ms))
+    return answer_ms
 
 
 def measure_creates(base: str, token: str, stack, *, clients: int, seconds: float, offered: float | None = None) -> dict:
@@ -189,9 +207,13 @@ def measure_creates(base: str, token: str, stack, *, clients: int, seconds: floa
     groups: dict[str, list[int]] = {}
     for name, proc in stack.processes.items():
         groups.setdefault(name.split(".")[0], []).append(proc.pid)
+    answer_ms = 0.0
+    if offered and shutil.which("wrk"):
+        answer_ms = calibrated_answer_ms(base, token, clients=clients, offered=offered)
     before = cpu_seconds(groups)
     if shutil.which("wrk"):
-        rate, p50, p99, errors = wrk_creates(base, token, clients=clients, seconds=seconds, offered=offered)
+        rate, p50, p99, errors = wrk_creates(base, token, clients=clients, seconds=seconds, offered=offered,
+                                             answer_ms=answer_ms)
         tool = "wrk"
     elif offered:
         return {}  # pacing needs wrk
