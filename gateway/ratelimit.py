@@ -1,6 +1,7 @@
 """Per-client-IP rate limits on the endpoints that guess passwords or send e-mail.
 
-Counters live in ``RATELIMIT_STORAGE_URI`` (memory by default, one process; Redis to share them
+Only views marked with ``rate_limited`` are limited (no application-wide default). Counters live in
+``RATELIMIT_STORAGE_URI`` (memory by default, one process; Redis to share them
 between workers and replicas). If that storage is down, limits fall back to per-process memory
 rather than failing the request.
 """
@@ -45,4 +46,8 @@ def init_rate_limits(app: Flask) -> Limiter:
         config_key = getattr(view, RATE_LIMIT_ATTR, None)
         if config_key:
             app.view_functions[endpoint] = limiter.limit(app.config[config_key])(view)
+    # A wrapped view checks its own limit when called. The limiter's before-request hook only serves
+    # application-wide and blueprint limits, which the gateway has none of, and costs every request
+    # the resolution of which limits apply: drop it. (A default limit added later would need it back.)
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     return limiter

@@ -108,11 +108,54 @@ def _ping_when_idle(engine: Engine, after_seconds: float) -> None:
             raise DisconnectionError("stale pooled connection")
 
 
+def _green_wait(gen, fileno: int, interval: float | None = 0.0, timeout: float | None = None):
+    """psycopg's wait function under eventlet: park the green thread on one hub listener per wait.
+
+    ``wait_select`` does the same through eventlet's green ``select()``, which builds a listener per
+    list and a timer (psycopg's wake-up ``interval``) on every call: a tenth of a service's time on
+    the database path went there. ``timeout`` is psycopg's deadline for the whole wait.
+    """
+    import psycopg.errors
+    from eventlet.green import select
+    from eventlet.hubs import trampoline
+    from psycopg.waiting import READY_R, READY_W, WAIT_R, WAIT_W
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        state = next(gen)
+        while True:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if state == WAIT_R:
+                trampoline(fileno, read=True, timeout=remaining, timeout_exc=psycopg.errors._WaitTimeout)
+                ready = READY_R
+            elif state == WAIT_W:
+                trampoline(fileno, write=True, timeout=remaining, timeout_exc=psycopg.errors._WaitTimeout)
+                ready = READY_W
+            else:  # both (a send the socket could not take at once, while a result may arrive)
+                readable, writable, _ = select.select([fileno], [fileno], [], remaining)
+                if not (readable or writable):
+                    raise psycopg.errors._WaitTimeout("wait timeout expired")
+                ready = (READY_R if readable else 0) | (READY_W if writable else 0)
+            state = gen.send(ready)
+    except StopIteration as done:
+        return done.value
+
+
+def _use_green_wait() -> None:
+    """Have psycopg wait through eventlet's hub directly when eventlet has patched this process."""
+    import psycopg.waiting
+    from eventlet import patcher
+
+    if patcher.is_monkey_patched("select") and psycopg.waiting.wait is not _green_wait:
+        psycopg.waiting.wait = _green_wait
+
+
 def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
     """Create an engine that behaves well under eventlet.
 
-    PostgreSQL goes through psycopg 3 with a select()-based wait so that eventlet's patched select lets
-    other green threads run while a query waits (psycopg's default C wait would block the hub).
+    PostgreSQL goes through psycopg 3 with a wait that lets other green threads run while a query waits
+    (psycopg's default C wait would block eventlet's hub): ``_green_wait`` once eventlet has patched the
+    process, else ``wait_select``, which cooperates with a patched select.
     SQLite gets one connection per process: its lock waits would block the hub, so green threads take
     turns at the pool instead, and WAL lets other processes read meanwhile.
     """
@@ -126,6 +169,7 @@ def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
             pool_timeout=30,
         )
         _ping_when_idle(engine, float(os.environ.get("DB_PING_AFTER_IDLE_SECONDS", "5")))
+        _use_green_wait()
         return engine
     if url.startswith("sqlite"):
         engine = create_engine(

@@ -25,6 +25,7 @@ import traceback
 import weakref
 from functools import partial
 
+import amqp
 import kombu.serialization
 from kombu import Connection, Exchange, Queue
 from nameko.amqp.publish import Publisher
@@ -373,19 +374,20 @@ class _ReplyChannel:
         self._connect = partial(Connection, amqp_uri, ssl=ssl, login_method=login_method, connect_timeout=5)
         self._lock = threading.Lock()
         self._connection: Connection | None = None
-        self._producer = None
+        self._channel = None  # py-amqp's channel of ``_connection``
 
     def publish(self, body: bytes | str, *, content_type: str, content_encoding: str, exchange: Exchange,
                 routing_key: str, correlation_id: str | None) -> None:
+        message = amqp.Message(body, content_type=content_type, content_encoding=content_encoding,
+                               correlation_id=correlation_id, delivery_mode=NON_PERSISTENT)
         with self._lock:
             for attempt in (1, 2):
                 try:
-                    if self._producer is None:
+                    if self._channel is None:
                         self._connection = self._connect()
-                        self._producer = self._connection.Producer()
-                    self._producer.publish(body, exchange=exchange, routing_key=routing_key, retry=False,
-                                           content_type=content_type, content_encoding=content_encoding,
-                                           correlation_id=correlation_id, delivery_mode=NON_PERSISTENT)
+                        self._channel = self._connection.default_channel
+                    # straight onto py-amqp's channel: kombu's Producer.publish cost more than the write
+                    self._channel.basic_publish(message, exchange=exchange.name, routing_key=routing_key)
                     return
                 except BROKER_ERRORS as exc:
                     self.close()
@@ -394,7 +396,7 @@ class _ReplyChannel:
                     log.info("reopening the RPC reply connection: %r", exc)
 
     def close(self) -> None:
-        connection, self._connection, self._producer = self._connection, None, None
+        connection, self._connection, self._channel = self._connection, None, None
         if connection is not None:
             try:
                 connection.release()
