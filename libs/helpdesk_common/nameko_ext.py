@@ -72,7 +72,8 @@ class Database(DependencyProvider):
     """Give each worker ``unit_of_work()`` on this service's database and run its outbox relay.
 
     The database is ``<SERVICE>_DATABASE_URL`` (SQLite under ``var/`` by default). The relay runs in a
-    managed green thread unless ``OUTBOX_RELAY`` is ``off`` in the service config; commits wake it.
+    managed green thread unless ``OUTBOX_RELAY`` is ``off`` in the service config; commits hand it their
+    events (see ``relay``).
     """
 
     def __init__(self, service_name: str | None = None):
@@ -130,7 +131,7 @@ class Database(DependencyProvider):
                 producer=self.container.service_name,
                 clock=self.clock,
                 correlation_id=worker_ctx.data.get(NAMEKO_CONTEXT_KEY),
-                on_commit=self.relay.wake,
+                on_commit=self.relay.handoff,
             )
             opened.append(uow)
             return uow

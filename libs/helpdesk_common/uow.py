@@ -25,7 +25,7 @@ class UnitOfWork:
         producer: str,
         clock: Clock,
         correlation_id: str | None = None,
-        on_commit: Callable[[], None] | None = None,
+        on_commit: Callable[[list[Envelope]], None] | None = None,
     ):
         self._session_factory = session_factory
         self.producer = producer
@@ -68,10 +68,11 @@ class UnitOfWork:
         )
 
     def commit(self) -> None:
-        """Commit state and recorded events (with the statements deferred until now), then nudge the relay."""
+        """Commit state and recorded events (with the statements deferred until now), then hand the events
+        to the relay (``on_commit``), which publishes them without reading them back."""
         writebehind.commit(self.session)
         if self.emitted and self._on_commit is not None:
-            self._on_commit()
+            self._on_commit(self.emitted)
         self.emitted = []
 
     def rollback(self) -> None:

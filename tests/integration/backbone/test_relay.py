@@ -1,5 +1,7 @@
-"""The outbox relay against a real broker: routed, unroutable, and broker-down cases."""
+"""The outbox relay against a real broker: routed, unroutable, and broker-down cases; hand-off and sweeps."""
 
+import threading
+import time
 import uuid
 
 import pytest
@@ -9,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 from helpdesk_common.clock import SystemClock
 from helpdesk_common.db import make_engine, outbox_table
+from helpdesk_common import relay as relay_module
 from helpdesk_common.relay import OutboxRelay
 from helpdesk_common.testing import REPO_ROOT, migrate
 from helpdesk_common.uow import UnitOfWork
@@ -117,3 +120,120 @@ def test_a_batch_is_confirmed_as_a_whole_and_its_unroutable_events_are_told_apar
         seen.add(probe.wait("department.created", where=lambda env: env["id"] in routed - seen)["id"])
     assert relay._channel._confirmed == relay._channel._published == 20
     relay.stop()
+
+
+# -- the running relay: hand-off from committed units of work, sweeps of what was not handed off
+
+
+def _emit_handed(engine, relay, event_type="department.created"):
+    with UnitOfWork(sessionmaker(bind=engine), producer="users", clock=SystemClock(), correlation_id="corr-handoff",
+                    on_commit=relay.handoff) as uow:
+        envelope = uow.emit(event_type, {"department": {"id": str(uuid.uuid4()), "name": "Handed", "description": None,
+                                                        "default_sla_hours": None, "notification_email": None}})
+        uow.commit()
+    return envelope
+
+
+@pytest.fixture
+def running(engine, amqp_uri):
+    """Start ``OutboxRelay.run`` in a thread; stop them all at the end."""
+    started = []
+
+    def start(*, poll_interval=3600.0, grace=3600.0, uri=None):
+        relay = OutboxRelay(engine, amqp_uri=uri or amqp_uri, grace=grace)
+        thread = threading.Thread(target=relay.run, kwargs={"poll_interval": poll_interval, "max_backoff": 0.2},
+                                  daemon=True)
+        thread.start()
+        started.append((relay, thread))
+        return relay
+
+    yield start
+    for relay, thread in started:
+        relay.stop()
+        thread.join(10)
+        assert not thread.is_alive()
+
+
+def _wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_a_committed_event_is_handed_to_the_running_relay_and_published_without_a_sweep(engine, running, event_probe):
+    probe = event_probe("users", "department.created")
+    relay = running()  # its only sweep runs at start; the next one is an hour away
+    _wait_for(lambda: relay._running)
+
+    envelope = _emit_handed(engine, relay)
+
+    received = probe.wait("department.created", where=lambda e: e["id"] == envelope.id)
+    assert received["_headers"]["nameko.correlation_id"] == "corr-handoff"
+    _wait_for(lambda: _row(engine, envelope.id).published_at is not None)
+    row = _row(engine, envelope.id)
+    assert (row.attempts, row.unroutable, row.last_error) == (1, 0, None)
+
+
+def test_a_handed_off_event_nobody_listens_to_is_marked_unroutable(engine, running):
+    relay = running()
+    _wait_for(lambda: relay._running)
+
+    envelope = _emit_handed(engine, relay, "department.deleted")
+
+    _wait_for(lambda: _row(engine, envelope.id).published_at is not None)
+    row = _row(engine, envelope.id)
+    assert row.unroutable == 1 and "unroutable" in row.last_error
+
+
+def test_the_first_sweep_takes_every_pending_row_and_later_ones_only_rows_older_than_the_grace(engine, running,
+                                                                                                 event_probe):
+    probe = event_probe("users", "department.created")
+    left = _emit_department_event(engine)  # committed with no relay running: nobody handed it off
+
+    running(poll_interval=0.05, grace=0.5)
+    probe.wait("department.created", where=lambda e: e["id"] == left.id)
+
+    late = _emit_department_event(engine)  # written outside a hand-off while the relay runs
+    probe.wait("department.created", where=lambda e: e["id"] == late.id)
+    _wait_for(lambda: _row(engine, late.id).published_at is not None)  # marked just after the broker's confirm
+    row = _row(engine, late.id)
+    assert (row.published_at - row.created_at).total_seconds() >= 0.5  # the sweep waited out the grace
+
+
+def test_a_hand_off_that_fails_while_the_broker_is_away_is_published_once_it_is_back(engine, amqp_uri, running,
+                                                                                   event_probe):
+    probe = event_probe("users", "department.created")
+    relay = running(uri="amqp://guest:guest@127.0.0.1:1/")  # a broker that is not there
+    _wait_for(lambda: relay._running)
+
+    envelope = _emit_handed(engine, relay)
+    _wait_for(lambda: _row(engine, envelope.id).last_error is not None)  # the failure is on record
+    assert _row(engine, envelope.id).published_at is None
+    relay._channel.amqp_uri = amqp_uri  # the broker is back
+
+    probe.wait("department.created", where=lambda e: e["id"] == envelope.id)  # from memory: no sweep for an hour
+    _wait_for(lambda: _row(engine, envelope.id).published_at is not None)
+    assert not relay._handed
+
+
+def test_handed_off_events_kept_in_memory_are_bounded_and_the_rest_are_left_to_the_sweep(engine, monkeypatch):
+    monkeypatch.setattr(relay_module, "HANDOFF_LIMIT", 3)
+    relay = OutboxRelay(engine, amqp_uri="amqp://guest:guest@127.0.0.1:1/", batch_size=2)
+    relay._running = True
+    envelopes = [_emit_department_event(engine) for _ in range(5)]
+    relay.handoff(envelopes)
+
+    with pytest.raises(OperationalError):
+        relay.relay_handed()
+
+    assert [e.id for e in relay._handed] == [e.id for e in envelopes[:3]]  # oldest first, kept in order
+    relay.stop()
+
+
+def test_events_are_not_kept_for_a_relay_that_does_not_run(engine, amqp_uri):
+    relay = OutboxRelay(engine, amqp_uri=amqp_uri)
+
+    relay.handoff([_emit_department_event(engine)])
+
+    assert not relay._handed and relay._wake.is_set()
