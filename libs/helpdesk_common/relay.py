@@ -307,7 +307,7 @@ class OutboxRelay:
             while not self._stopped.is_set():
                 self._wake.clear()
                 try:
-                    handled = self.relay_handed()
+                    self.relay_handed()
                     if time.monotonic() >= next_sweep:
                         swept = self.relay_batch(min_age=min_age)
                         if swept < self.batch_size:

@@ -9,9 +9,9 @@ from kombu.exceptions import OperationalError
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from helpdesk_common import relay as relay_module
 from helpdesk_common.clock import SystemClock
 from helpdesk_common.db import make_engine, outbox_table
-from helpdesk_common import relay as relay_module
 from helpdesk_common.relay import OutboxRelay
 from helpdesk_common.testing import REPO_ROOT, migrate
 from helpdesk_common.uow import UnitOfWork
