@@ -7,8 +7,8 @@ bound to are published ``mandatory``; the broker returns them and the row is mar
 
 Two ways in:
 - **hand-off** (the hot path): a unit of work that committed hands its events to its own process's
-  relay (``handoff``), which publishes them straight from memory and marks their rows in one
-  statement: no read of the table, no row locks, one round trip to the database per batch;
+  relay (``handoff``), which publishes them straight from memory and marks their rows a moment later,
+  those of ``MARK_DELAY_SECONDS`` together in one statement: no read of the table, no row locks;
 - **sweep**: every ``poll_interval`` the relay reads pending rows (``relay_batch``) and publishes them:
   rows written by a process that died before relaying them, events whose hand-off failed (broker
   down), rows written outside a unit of work. The loop's sweeps take only rows older than ``grace``, so
@@ -31,7 +31,7 @@ import amqp
 from kombu import Connection, Exchange
 from kombu.entity import PERSISTENT_DELIVERY_MODE
 from kombu.utils.json import dumps as json_dumps
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Engine
 
 from helpdesk_common import metrics
@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 CONFIRM_TIMEOUT_SECONDS = 30.0  # a broker that neither confirms nor closes: give up, reconnect, publish again
 SWEEP_GRACE_SECONDS = 10.0  # a row this old was not handed off (or its hand-off failed): the sweep takes it
+MARK_DELAY_SECONDS = 0.05  # hand-offs published within this are marked together, in one statement
 HANDOFF_LIMIT = 10_000  # handed-off events kept in memory while the broker is away; the rest wait for a sweep
 UNROUTABLE_ERROR = "unroutable: no queue is bound for this event type"
 
@@ -52,6 +53,15 @@ UNROUTABLE_ERROR = "unroutable: no queue is bound for this event type"
 def event_exchange(name: str) -> Exchange:
     """Return a durable topic exchange for events (``<producer>.events`` is the one nameko's event_handler binds)."""
     return Exchange(name, type="topic", durable=True, delivery_mode=2)
+
+
+# marks published hand-offs (built once: building a statement costs more than running it)
+_MARK = (
+    update(outbox_table)
+    .where(outbox_table.c.event_id.in_(bindparam("ids", expanding=True)), outbox_table.c.published_at.is_(None))
+    .values(published_at=bindparam("at"), attempts=outbox_table.c.attempts + 1, unroutable=bindparam("flag"),
+            last_error=bindparam("error"))
+)
 
 
 class ConfirmedChannel:
@@ -154,7 +164,11 @@ class OutboxRelay:
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._running = False
+        self._done = threading.Event()  # set when ``run`` returns
+        self.last_sweep: float | None = None  # monotonic time the running loop last finished a sweep
         self._handed: deque[Envelope] = deque()
+        self._published: list[tuple[str, str]] = []  # (event id, outcome) published from a hand-off, not yet marked
+        self._mark_due = 0.0
         # marking needs no transaction around it: one statement, committed on its own
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -168,11 +182,12 @@ class OutboxRelay:
         self._wake.set()
 
     def relay_handed(self) -> int:
-        """Publish up to ``batch_size`` handed-off events and mark their rows; return how many.
+        """Publish up to ``batch_size`` handed-off events; return how many.
 
-        On a failure the batch goes back to the front of the queue and is tried again after the loop's
-        pause (published again if only the marking failed: at least once). The queue holds at most
-        ``HANDOFF_LIMIT`` events; beyond that the newest are left to the sweep (their rows are pending).
+        Their rows are marked by ``mark_published``, soon after and several at a time. On a failure the
+        batch goes back to the front of the queue and is tried again after the loop's pause. The queue
+        holds at most ``HANDOFF_LIMIT`` events; beyond that the newest are left to the sweep (their rows
+        are pending).
         """
         batch = []
         while self._handed and len(batch) < self.batch_size:
@@ -180,32 +195,40 @@ class OutboxRelay:
         if not batch:
             return 0
         try:
-            self._publish_and_mark(batch)
+            returned = self._channel.publish_many([self._message(envelope.type, envelope.to_dict())
+                                                   for envelope in batch])
         except BaseException:
             self._handed.extendleft(reversed(batch))
             while len(self._handed) > HANDOFF_LIMIT:
                 self._handed.pop()  # the newest: the sweep takes them (oldest first) once past ``grace``
             raise
+        now = self.clock.now()
+        if not self._published:
+            self._mark_due = time.monotonic() + MARK_DELAY_SECONDS
+        for envelope in batch:
+            outcome = "unroutable" if envelope.id in returned else "routed"
+            self._published.append((envelope.id, outcome))
+            self._count(envelope.type, outcome, now, datetime.fromisoformat(envelope.occurred_at), envelope.id)
         return len(batch)
 
-    def _publish_and_mark(self, batch: list[Envelope]) -> None:
-        returned = self._channel.publish_many([self._message(envelope.type, envelope.to_dict()) for envelope in batch])
-        routed = [envelope for envelope in batch if envelope.id not in returned]
-        unroutable = [envelope for envelope in batch if envelope.id in returned]
+    def mark_published(self, *, force: bool = False) -> int:
+        """Mark the rows of published hand-offs, once ``MARK_DELAY_SECONDS`` passed since the first of them
+        (or ``batch_size`` wait, or ``force``); return how many were marked.
+
+        One statement per outcome, committed on its own. If it fails the ids are kept and marked on a
+        later call; if the process dies first, the rows are published again by a sweep (at least once).
+        """
+        if not self._published or not (force or len(self._published) >= self.batch_size
+                                       or time.monotonic() >= self._mark_due):
+            return 0
         now = self.clock.now()
         with self._autocommit.connect() as conn:
-            for envelopes, error in ((routed, None), (unroutable, UNROUTABLE_ERROR)):
-                if envelopes:
-                    conn.execute(
-                        update(outbox_table)
-                        .where(outbox_table.c.event_id.in_([envelope.id for envelope in envelopes]),
-                               outbox_table.c.published_at.is_(None))
-                        .values(published_at=now, attempts=outbox_table.c.attempts + 1,
-                                unroutable=int(error is not None), last_error=error)
-                    )
-        for envelopes, outcome in ((routed, "routed"), (unroutable, "unroutable")):
-            for envelope in envelopes:
-                self._count(envelope.type, outcome, now, datetime.fromisoformat(envelope.occurred_at), envelope.id)
+            for outcome, error in (("routed", None), ("unroutable", UNROUTABLE_ERROR)):
+                ids = [event_id for event_id, result in self._published if result == outcome]
+                if ids:
+                    conn.execute(_MARK, {"ids": ids, "at": now, "flag": int(error is not None), "error": error})
+        marked, self._published = len(self._published), []
+        return marked
 
     def _count(self, event_type: str, outcome: str, now: datetime, created_at: datetime, event_id: str) -> None:
         if outcome == "unroutable":
@@ -290,10 +313,13 @@ class OutboxRelay:
         """Ask the relay loop to look at the outbox now rather than at its next poll."""
         self._wake.set()
 
-    def stop(self) -> None:
-        """Make ``run`` return and close the relay's broker connection."""
+    def stop(self, *, timeout: float = 5.0) -> None:
+        """Make ``run`` return (waiting up to ``timeout`` for it to mark what it published) and close the
+        relay's broker connection."""
         self._stopped.set()
         self._wake.set()
+        if self._running:
+            self._done.wait(timeout)
         self._channel.close()
 
     def run(self, *, poll_interval: float = 1.0, max_backoff: float = 10.0) -> None:
@@ -303,13 +329,16 @@ class OutboxRelay:
         min_age = None  # the first sweep takes everything: nothing of this process is in flight yet
         next_sweep = 0.0
         self._running = True
+        self._done.clear()
         try:
             while not self._stopped.is_set():
                 self._wake.clear()
                 try:
                     self.relay_handed()
+                    self.mark_published()
                     if time.monotonic() >= next_sweep:
                         swept = self.relay_batch(min_age=min_age)
+                        self.last_sweep = time.monotonic()
                         if swept < self.batch_size:
                             next_sweep, min_age = time.monotonic() + poll_interval, self.grace
                     backoff = 0.0
@@ -326,7 +355,13 @@ class OutboxRelay:
                     continue
                 if self._handed or time.monotonic() >= next_sweep:
                     continue
-                self._wake.wait(max(0.0, next_sweep - time.monotonic()))
+                wake_at = min(next_sweep, self._mark_due) if self._published else next_sweep
+                self._wake.wait(max(0.0, wake_at - time.monotonic()))
         finally:
             self._running = False
             self._handed.clear()
+            try:
+                self.mark_published(force=True)
+            except Exception as exc:  # their rows stay pending: a sweep publishes them again
+                log.warning("could not mark the last published events: %r", exc)
+            self._done.set()

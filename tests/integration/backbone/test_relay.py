@@ -164,7 +164,7 @@ def _wait_for(predicate, timeout=10.0):
 def test_a_committed_event_is_handed_to_the_running_relay_and_published_without_a_sweep(engine, running, event_probe):
     probe = event_probe("users", "department.created")
     relay = running()  # its only sweep runs at start; the next one is an hour away
-    _wait_for(lambda: relay._running)
+    _wait_for(lambda: relay.last_sweep is not None)  # past its first sweep, of everything pending
 
     envelope = _emit_handed(engine, relay)
 
@@ -177,7 +177,7 @@ def test_a_committed_event_is_handed_to_the_running_relay_and_published_without_
 
 def test_a_handed_off_event_nobody_listens_to_is_marked_unroutable(engine, running):
     relay = running()
-    _wait_for(lambda: relay._running)
+    _wait_for(lambda: relay.last_sweep is not None)  # past its first sweep, of everything pending
 
     envelope = _emit_handed(engine, relay, "department.deleted")
 
@@ -205,7 +205,7 @@ def test_a_hand_off_that_fails_while_the_broker_is_away_is_published_once_it_is_
                                                                                    event_probe):
     probe = event_probe("users", "department.created")
     relay = running(uri="amqp://guest:guest@127.0.0.1:1/")  # a broker that is not there
-    _wait_for(lambda: relay._running)
+    _wait_for(lambda: relay.last_sweep is not None)  # past its first sweep, of everything pending
 
     envelope = _emit_handed(engine, relay)
     _wait_for(lambda: _row(engine, envelope.id).last_error is not None)  # the failure is on record
@@ -237,3 +237,31 @@ def test_events_are_not_kept_for_a_relay_that_does_not_run(engine, amqp_uri):
     relay.handoff([_emit_department_event(engine)])
 
     assert not relay._handed and relay._wake.is_set()
+
+
+def test_hand_offs_published_together_are_marked_in_one_statement(engine, running, event_probe):
+    probe = event_probe("users", "department.created")
+    relay = running()
+    _wait_for(lambda: relay.last_sweep is not None)  # past its first sweep, of everything pending
+    envelopes = [_emit_department_event(engine) for _ in range(3)]  # committed without a hand-off...
+
+    relay.handoff(envelopes)  # ...and handed off at once: published as one batch
+
+    for envelope in envelopes:
+        probe.wait("department.created", where=lambda e, wanted=envelope.id: e["id"] == wanted)
+    _wait_for(lambda: all(_row(engine, e.id).published_at is not None for e in envelopes))
+    assert len({_row(engine, e.id).published_at for e in envelopes}) == 1
+
+
+def test_a_stopping_relay_marks_what_it_published_before_it_returns(engine, running, event_probe, monkeypatch):
+    monkeypatch.setattr(relay_module, "MARK_DELAY_SECONDS", 3600.0)  # nothing would be marked before the stop
+    probe = event_probe("users", "department.created")
+    relay = running()
+    _wait_for(lambda: relay.last_sweep is not None)  # past its first sweep, of everything pending
+    envelope = _emit_handed(engine, relay)
+    probe.wait("department.created", where=lambda e: e["id"] == envelope.id)
+    assert _row(engine, envelope.id).published_at is None
+
+    relay.stop()
+
+    assert _row(engine, envelope.id).published_at is not None
