@@ -15,8 +15,9 @@ On SQLite (and any other driver) the queue is executed statement by statement at
 
 On PostgreSQL a statement is rendered from a plan compiled once per statement and set of parameter
 names (``_compiled``): SQLAlchemy's per-call execution machinery is skipped, and with it its cursor
-events (``before_cursor_execute`` does not see deferred statements there; the script goes out on a
-psycopg ``ClientCursor``). A statement a plan cannot hold still goes through ``Connection.execute``.
+events (``before_cursor_execute`` does not see deferred statements there: a psycopg ``ClientCursor``
+binds their parameters and ``run_script`` sends the script). A statement a plan cannot hold still goes
+through ``Connection.execute``.
 
 A deferred statement must not need its result: no ``RETURNING`` (an insert into a table with a
 generated key is built with ``.inline()``, or SQLAlchemy fetches the new key at once), and no
@@ -27,7 +28,6 @@ the call.
 from __future__ import annotations
 
 import weakref
-from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -107,15 +107,10 @@ def _send(session: Session, *, commit: bool) -> None:
     driver = connection.connection.driver_connection
     with psycopg.ClientCursor(driver) as cursor:
         script = [cursor.mogrify(sql, params) for sql, params in recorded]
-        if not commit:
-            cursor.execute(";\n".join(script))
-        elif not idle(driver):
-            cursor.execute(";\n".join([*script, "COMMIT"]))
-        else:
-            # nothing of this transaction has reached the server yet: its BEGIN travels in the script too
-            # (psycopg would send it on its own, one more round trip); see ``outside_transaction``
-            with outside_transaction(driver):
-                cursor.execute(";\n".join(["BEGIN", *script, "COMMIT"]))
+    # when nothing of this transaction has reached the server yet, its BEGIN travels in the script too
+    # (psycopg would send it on its own, one more round trip)
+    begin = [begin_command(driver)] if idle(driver) and not driver.autocommit else []
+    run_script(driver, ";\n".join([*begin, *script, *(["COMMIT"] if commit else [])]))
 
 
 class _Plan:
@@ -168,21 +163,42 @@ def idle(driver: Any) -> bool:
     return driver.info.transaction_status == TransactionStatus.IDLE
 
 
-@contextmanager
-def outside_transaction(driver: Any):
-    """Let statements run on ``driver`` without psycopg opening a transaction first.
+def begin_command(driver: Any) -> str:
+    """Return the ``BEGIN`` psycopg would send to open a transaction on ``driver`` (its isolation level,
+    read-only and deferrable settings included)."""
+    parts = ["BEGIN"]
+    if driver.isolation_level is not None:
+        parts.append("ISOLATION LEVEL " + driver.isolation_level.name.replace("_", " "))
+    if driver.read_only is not None:
+        parts.append("READ ONLY" if driver.read_only else "READ WRITE")
+    if driver.deferrable is not None:
+        parts.append("DEFERRABLE" if driver.deferrable else "NOT DEFERRABLE")
+    return " ".join(parts)
 
-    For work that needs none (``nextval``: sequences are not transactional) or that brings its own
-    ``BEGIN``/``COMMIT``. Only when no transaction is open; whatever happens, the connection is left
-    idle and back in psycopg's transactional mode for the session that owns it.
+
+def run_script(driver: Any, sql: str) -> list[Any]:
+    """Send ``sql`` (one statement or several, parameters already bound) on the psycopg connection
+    ``driver`` as one simple query, and return its results (libpq's, one per statement).
+
+    psycopg's own transaction handling is bypassed: on an idle connection nothing is sent before it
+    (no ``BEGIN`` of psycopg's), so the script runs in autocommit unless it brings its own ``BEGIN``;
+    inside an open transaction it runs in that transaction. Neither the query nor the connection's mode
+    is parsed or switched, which a cursor would do. An error is raised as psycopg raises it, after a
+    script that opened its own transaction is rolled back.
     """
-    driver.autocommit = True
-    try:
-        yield driver
-    finally:
-        if not idle(driver):
-            driver.execute("ROLLBACK")  # a script that failed between its BEGIN and COMMIT
-        driver.autocommit = False
+    import psycopg.errors
+    from psycopg import generators, pq
+
+    was_idle = idle(driver)
+    with driver.lock:
+        driver.pgconn.send_query(sql.encode(driver.info.encoding))
+        results = driver.wait(generators.execute(driver.pgconn))
+    for result in results:
+        if result.status == pq.ExecStatus.FATAL_ERROR:
+            if was_idle and not idle(driver):  # a script that failed between its BEGIN and COMMIT
+                run_script(driver, "ROLLBACK")
+            raise psycopg.errors.error_from_result(result, encoding=driver.info.encoding)
+    return results
 
 
 _HOOKED: weakref.WeakSet[Engine] = weakref.WeakSet()

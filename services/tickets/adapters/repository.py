@@ -81,8 +81,7 @@ class SqlAlchemyTicketRepository:
             if writebehind.idle(driver):
                 # the transaction's first statement: take the number before it starts (a sequence is not
                 # transactional), so no BEGIN round trip precedes it; the writes bring their own BEGIN
-                with writebehind.outside_transaction(driver):
-                    return int(driver.execute(_NEXT_NUMBER_SQL).fetchone()[0])
+                return int(writebehind.run_script(driver, _NEXT_NUMBER_SQL)[0].get_value(0, 0))
             return int(self.session.scalar(_NEXT_NUMBER))
         value = self.session.execute(
             update(counters).where(counters.c.name == "ticket").values(value=counters.c.value + 1)

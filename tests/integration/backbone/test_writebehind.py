@@ -66,8 +66,8 @@ def statements(engine, monkeypatch):
     """Every statement the database receives, in order (COMMIT shows as 'COMMIT').
 
     SQLAlchemy's cursor events see what goes through ``Connection.execute``; on PostgreSQL the
-    write-behind script goes out on a psycopg ``ClientCursor`` of its own, watched here statement by
-    statement (its BEGIN and COMMIT included).
+    write-behind script goes out through ``writebehind.run_script``, watched here statement by
+    statement (its COMMIT included).
     """
     seen: list[str] = []
 
@@ -77,17 +77,15 @@ def statements(engine, monkeypatch):
 
     event.listen(engine, "before_cursor_execute", lambda conn, cursor, sql, *rest: statement(sql))
     if backend() == "postgresql":
-        import psycopg
+        run_script = writebehind.run_script
 
-        script_execute = psycopg.ClientCursor.execute
-
-        def watched(cursor, query, *args, **kwargs):
-            for part in str(query).split(";\n"):
+        def watched(driver, sql):
+            for part in sql.split(";\n"):
                 if part.strip() != "BEGIN":
                     statement(part)
-            return script_execute(cursor, query, *args, **kwargs)
+            return run_script(driver, sql)
 
-        monkeypatch.setattr(psycopg.ClientCursor, "execute", watched)
+        monkeypatch.setattr(writebehind, "run_script", watched)
         return seen
     event.listen(engine, "commit", lambda conn: seen.append("COMMIT"))
     return seen
@@ -391,3 +389,33 @@ def test_on_postgresql_statements_a_plan_cannot_hold_still_go_through_sqlalchemy
         rows = conn.execute(select(typed.c.label, typed.c.tries, typed.c.state, typed.c.payload, typed.c.at)).all()
     assert rows == [("made-per-row", 0, "new", {"a": [1, "ü"]}, _AT)] * 2
     assert (count(engine, parents), count(engine, lines)) == (1, 1)
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="psycopg's BEGIN")
+def test_the_script_opens_its_transaction_as_psycopg_would(engine):
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert writebehind.begin_command(driver) == "BEGIN"
+        conn.connection.driver_connection.isolation_level = psycopg_isolation("REPEATABLE_READ")
+        driver.read_only = True
+        assert writebehind.begin_command(driver) == "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        conn.invalidate()
+
+
+def psycopg_isolation(name):
+    import psycopg
+
+    return psycopg.IsolationLevel[name]
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="psycopg's transaction handling")
+def test_a_failing_script_that_opened_its_transaction_leaves_the_connection_idle(engine):
+    import psycopg
+
+    with engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        conn.rollback()
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            writebehind.run_script(driver, "BEGIN;\nINSERT INTO no_such_table VALUES (1);\nCOMMIT")
+        assert writebehind.idle(driver)
+        assert writebehind.run_script(driver, "SELECT 41 + 1")[0].get_value(0, 0) == b"42"
