@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk_common import writebehind
 from helpdesk_common.writebehind import defer
-from services.tickets.adapters.organizations import organizations
+from services.tickets.adapters.organizations import SqlAlchemyOrganizationRepository
 from services.tickets.adapters.orm import comments, counters, history, ticket_number_seq, tickets
 from services.tickets.domain.errors import TicketNotFound
 from services.tickets.domain.model import Comment, Ticket
@@ -30,9 +31,10 @@ SORTABLE = {
 def visibility_clause(actor: Actor):
     """The SQL twin of ``rules.can_view``: what ``actor`` may see of the tickets table.
 
-    A customer's organization counts as sharing when ``ticket_organizations`` says so: an EXISTS on the
-    caller's organization only (not correlated with each ticket, so the database evaluates it once and
-    still finds the caller's own tickets through the requester index), in every read path at once.
+    A customer's organization counts only when ``actor.organization_shared`` says it shares tickets: the
+    repository sets it from the ``ticket_organizations`` projection first (``conditions``), so a customer
+    of an organization that does not share gets a plain ``requester_id`` condition, which the requester
+    index serves in order (an OR with the organization makes the planner walk every ticket by date).
     """
     if actor.role == "system" or actor.is_manager:
         return None
@@ -46,12 +48,9 @@ def visibility_clause(actor: Actor):
     if actor.id is None:
         return false()
     mine = tickets.c.requester_id == actor.id
-    if actor.role != "customer" or not actor.organization_id:
+    if actor.role != "customer" or not actor.organization_id or not actor.organization_shared:
         return mine
-    # the organization's tickets, when the local projection says its members share them
-    shares = exists(select(literal(1)).where(organizations.c.id == actor.organization_id,
-                                             organizations.c.shared_tickets.is_(True)))
-    return or_(mine, and_(tickets.c.organization_id == actor.organization_id, shares))
+    return or_(mine, tickets.c.organization_id == actor.organization_id)
 
 
 # statements of the hot paths, built once
@@ -157,6 +156,10 @@ class SqlAlchemyTicketRepository:
     def conditions(self, actor: Actor, filters: dict[str, Any]) -> list:
         """Return the WHERE clauses of the ticket list: not deleted, visible to ``actor``, ``filters`` applied."""
         conditions = [tickets.c.deleted_at.is_(None)]
+        if actor.role == "customer" and actor.organization_id:
+            # never the caller's word: the projection's, read in this transaction
+            actor = dataclasses.replace(actor, organization_shared=SqlAlchemyOrganizationRepository(
+                self.session).shares_tickets(actor.organization_id))
         visible = visibility_clause(actor)
         if visible is not None:
             conditions.append(visible)

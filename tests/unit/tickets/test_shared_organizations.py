@@ -1,6 +1,7 @@
 """Organization-shared tickets on a real database: the local projection fed by ``organization.*`` events
 (once per event, never over a newer fact) and what a colleague of the requester may then see and do."""
 
+import dataclasses
 import io
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -10,8 +11,10 @@ import pytest
 from helpdesk_contracts.envelope import Envelope
 from services.tickets import handlers
 from services.tickets.adapters.organizations import SqlAlchemyOrganizationRepository
+from services.tickets.adapters.repository import SqlAlchemyTicketRepository
 from services.tickets.adapters.storage import LocalFileStorage
 from services.tickets.domain.errors import NotFound, PermissionDenied, TicketNotFound, ValidationFailed
+from services.tickets.handlers import actor_from as actor_of
 from tests.unit.tickets.factories import ORG, actor, new_id
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -104,6 +107,16 @@ def test_without_sharing_a_colleague_sees_nothing_of_the_ticket(run, ticket, oth
         run(handlers.get_ticket, ticket["id"], other_customer)
     assert run(handlers.list_tickets, other_customer)["total"] == 0
     assert run(handlers.ticket_stats, other_customer)["total"] == 0
+
+
+def test_the_list_takes_sharing_from_the_projection_never_from_the_actor(ticket, other_customer, new_uow):
+    claims = dataclasses.replace(actor_of(other_customer), organization_shared=True)
+
+    with new_uow() as uow:
+        _, total = SqlAlchemyTicketRepository(uow.session).list(
+            claims, {}, page=1, limit=20, sort_by="created_at", sort_order="desc")
+
+    assert total == 0
 
 
 def test_a_colleague_sees_the_organizations_tickets_once_it_shares(run, shared, ticket, other_customer):
