@@ -5,7 +5,6 @@ Every change writes the ticket, its history lines and its events in one transact
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
 import uuid
@@ -430,9 +429,8 @@ def _search(uow: UnitOfWork, index: search.TicketSearchIndex | None, actor: rule
                                {"page": [f"page × limit must be at most {search.MAX_RESULT_WINDOW}."]})
     if index is None:
         index = search.embedded_index(uow.session)  # reads the organizations projection in SQL
-    elif actor.role == "customer" and actor.organization_id:
-        shared = SqlAlchemyOrganizationRepository(uow.session).shares_tickets(actor.organization_id)
-        actor = dataclasses.replace(actor, organization_shared=shared)
+    else:  # Elasticsearch cannot read the projection: the actor brings the sharing flag
+        actor = SqlAlchemyOrganizationRepository(uow.session).with_sharing(actor)
     return index.search(query, visibility=actor, filters=filters, page=page, limit=limit, **options)
 
 

@@ -6,6 +6,7 @@ what a customer may see never waits on another service.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk_common.db import UtcDateTime
 from services.tickets.adapters.orm import metadata
+from services.tickets.domain.rules import Actor
 
 organizations = Table(
     "ticket_organizations",
@@ -38,6 +40,15 @@ class SqlAlchemyOrganizationRepository:
         """Tell whether an organization's members see each other's tickets (unknown: no)."""
         return bool(self.session.scalar(
             select(organizations.c.shared_tickets).where(organizations.c.id == organization_id)))
+
+    def with_sharing(self, actor: Actor) -> Actor:
+        """Return ``actor`` with ``organization_shared`` as this projection says (never the caller's word).
+
+        Only a customer with an organization is looked up; anyone else is returned as is.
+        """
+        if actor.role != "customer" or not actor.organization_id:
+            return actor
+        return dataclasses.replace(actor, organization_shared=self.shares_tickets(actor.organization_id))
 
     def shared_older_than(self, moment: datetime) -> list[str]:
         """Return the ids of organizations stored as sharing whose last known fact is older than ``moment``."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -156,11 +155,7 @@ class SqlAlchemyTicketRepository:
     def conditions(self, actor: Actor, filters: dict[str, Any]) -> list:
         """Return the WHERE clauses of the ticket list: not deleted, visible to ``actor``, ``filters`` applied."""
         conditions = [tickets.c.deleted_at.is_(None)]
-        if actor.role == "customer" and actor.organization_id:
-            # never the caller's word: the projection's, read in this transaction
-            actor = dataclasses.replace(actor, organization_shared=SqlAlchemyOrganizationRepository(
-                self.session).shares_tickets(actor.organization_id))
-        visible = visibility_clause(actor)
+        visible = visibility_clause(SqlAlchemyOrganizationRepository(self.session).with_sharing(actor))
         if visible is not None:
             conditions.append(visible)
         for field in ("status", "priority", "department_id", "requester_id", "category", "source"):
