@@ -633,9 +633,10 @@ def delete_attachment(attachment_id: str, actor_raw: dict[str, Any], *, uow: Uni
     _repo(uow).record_history(row["ticket_id"], actor=actor, action="attachment_removed",
                               changes={"attachment": {"before": row["filename"], "after": None}},
                               now=uow.clock.now(), public=not row["internal"])
+    # after the commit (inside a command it follows the handler): a failed commit must not lose the bytes
+    # (a failed delete only leaves an orphan file)
+    uow.after_commit(lambda: storage.delete(row["storage_key"]))
     uow.commit()
-    # after the commit: a failed commit must not lose the bytes (a failed delete only leaves an orphan file)
-    storage.delete(row["storage_key"])
 
 
 def _attachment_view(row: dict[str, Any]) -> dict[str, Any]:
