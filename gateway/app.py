@@ -21,6 +21,8 @@ from gateway.config import load_config
 from gateway.docs import ASSETS_URL, init_docs
 from gateway.errors import register_error_handlers
 from gateway.health import blp as health_blp
+from gateway.idempotency import HEADER as IDEMPOTENCY_HEADER
+from gateway.idempotency import REPLAYED_HEADER, init_idempotency
 from gateway.observability import init_observability
 from gateway.ratelimit import init_rate_limits
 from gateway.rpc import RpcPool
@@ -75,13 +77,15 @@ def create_app(config: dict[str, Any] | None = None, rpc: Any = None) -> Flask:
     app.register_blueprint(health_blp)
     init_docs(app)
     init_rate_limits(app)  # after the views exist: it wraps the ones marked @rate_limited
+    init_idempotency(app)
 
     if app.config["CORS_ORIGINS"]:
         CORS(
             app,
             resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
-            allow_headers=["Authorization", "Content-Type", "If-Match", CORRELATION_HEADER],
-            expose_headers=[CORRELATION_HEADER, "Retry-After", "Location", "ETag", "Content-Disposition"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", IDEMPOTENCY_HEADER, CORRELATION_HEADER],
+            expose_headers=[CORRELATION_HEADER, "Retry-After", "Location", "ETag", "Content-Disposition",
+                            REPLAYED_HEADER],
             max_age=600,
         )
     proxies = int(app.config["TRUSTED_PROXIES"])
@@ -95,5 +99,7 @@ _API_DESCRIPTION = (
     "on failure (`errors` maps fields to messages). Lists put `{items, pagination}` in `data`. "
     "Send `Authorization: Bearer <access_token>`; access tokens live 15 minutes, refresh tokens 7 days. "
     "Tickets answer `ETag: \"<version>\"`; send it as `If-Match` on a write to have it refused (412) "
-    "if the ticket changed meanwhile."
+    "if the ticket changed meanwhile. "
+    "Creates take an optional `Idempotency-Key` header: a retry with the same key and request answers the "
+    "first answer again (with `Idempotent-Replayed: true`) instead of creating twice."
 )

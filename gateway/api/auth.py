@@ -5,6 +5,7 @@ from __future__ import annotations
 from gateway.api.blueprint import Blueprint
 from gateway.auth import current_user, require_auth, tokens
 from gateway.envelope import success
+from gateway.idempotency import idempotent
 from gateway.ratelimit import rate_limited
 from gateway.rpc import rpc
 from gateway.schemas.auth import (
@@ -31,6 +32,7 @@ FORGOT_PASSWORD_MESSAGE = "If an account exists for that e-mail, a reset link is
 @rate_limited("REGISTER_RATE_LIMIT")
 @blp.arguments(RegisterSchema)
 @blp.response(201, envelope(TokenPairSchema))
+@idempotent
 def register(payload):
     """Sign up as a customer and sign in."""
     user = rpc().call("users", "register_customer", payload)

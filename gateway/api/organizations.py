@@ -7,6 +7,7 @@ from flask import url_for
 from gateway.api.blueprint import Blueprint
 from gateway.auth import ADMINS, STAFF, require_auth
 from gateway.envelope import page, success
+from gateway.idempotency import idempotent
 from gateway.rpc import rpc
 from gateway.schemas.common import MessageEnvelopeSchema, PageQuerySchema, envelope, page_envelope
 from gateway.schemas.organizations import CreateOrganizationSchema, OrganizationSchema, UpdateOrganizationSchema
@@ -28,6 +29,7 @@ def list_organizations(query):
 @require_auth(roles=ADMINS)
 @blp.arguments(CreateOrganizationSchema)
 @blp.response(201, envelope(OrganizationSchema))
+@idempotent
 def create_organization(payload):
     """Create an organization (admins)."""
     organization = rpc().call("users", "create_organization", payload)

@@ -21,6 +21,7 @@ from gateway.api.blueprint import Blueprint
 from gateway.auth import ADMINS, MANAGERS, STAFF, Actor, current_actor, require_auth
 from gateway.envelope import page, success, whole_list
 from gateway.errors import GENERIC_500_MESSAGE, MalformedRequest, ServiceTimeout, ServiceUnavailable, status_for
+from gateway.idempotency import idempotent
 from gateway.ratelimit import rate_limited
 from gateway.rpc import rpc
 from gateway.schemas.common import ErrorEnvelopeSchema, MessageEnvelopeSchema, envelope, page_envelope
@@ -318,6 +319,7 @@ def list_tickets(query):
     headers={**ETAG_HEADER, "Location": {"description": "The ticket's URL.", "schema": {"type": "string"}}},
 )
 @_errors(403)
+@idempotent
 def create_ticket(payload):
     """Open a ticket (agents may open one for a customer with `requester_id`)."""
     ticket = rpc().call(SERVICE, "create", payload, actor=current_actor())
@@ -440,6 +442,7 @@ def _add_comment(payload: dict[str, Any], ticket_id) -> dict[str, Any]:
 @blp.arguments(CreateCommentSchema)
 @blp.response(201, envelope(CommentSchema))
 @_errors(403, 404)
+@idempotent
 def add_comment(payload, ticket_id):
     """Reply on a ticket, or (agents) add an internal note the requester never sees."""
     return success(_add_comment(payload, ticket_id), "Comment added.")
@@ -451,6 +454,7 @@ def add_comment(payload, ticket_id):
 @blp.arguments(CreateCommentSchema)
 @blp.response(201, envelope(CommentSchema))
 @_errors(403, 404)
+@idempotent
 def add_comment_singular(payload, ticket_id):
     """Reply on a ticket: the seed's spelling of `POST /tickets/{ticket_id}/comments`."""
     return success(_add_comment(payload, ticket_id), "Comment added.")
@@ -516,6 +520,7 @@ def list_links(ticket_id):
 @blp.arguments(CreateLinkSchema)
 @blp.response(201, envelope(LinkSchema))
 @_errors(403, 404, 409)
+@idempotent
 def link_ticket(payload, ticket_id):
     """Link another ticket to this one (agents); `kind` is what the other ticket is to this one. 409 if linked."""
     link = rpc().call(SERVICE, "link", str(ticket_id), payload["other_id"], payload["kind"], actor=current_actor())

@@ -54,6 +54,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helpdesk_common import writebehind
 from helpdesk_common.clock import Clock
+from helpdesk_common.context import COMMAND_ID_KEY, FINGERPRINT_KEY, REPLAYED_KEY  # noqa: F401  (re-exported)
 from helpdesk_common.db import commands_table
 from helpdesk_contracts.errors import ValidationFailed
 
@@ -62,9 +63,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COMMAND_ID_KEY = "command_id"  # nameko context data keys (headers ``nameko.command_id`` ...)
-FINGERPRINT_KEY = "command_fingerprint"
-REPLAYED_KEY = "replayed"  # set in an RPC reply answered from the record
 MAX_ID_LENGTH = 64
 DEFAULT_RETENTION_HOURS = 48
 MIN_RETENTION_HOURS = 24

@@ -955,6 +955,7 @@ class ScriptedProxy:
     hang: float = 0.0
     started: bool = False
     stopped: bool = False
+    replayed: bool = False  # what AmqpProxy says of a reply answered from a service's command record
     calls: list[dict[str, Any]] = field(default_factory=list)
     called: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
@@ -967,7 +968,7 @@ class ScriptedProxy:
     def is_healthy(self) -> bool:
         return self.healthy
 
-    def call(self, service, method, args, kwargs, *, timeout, correlation_id):
+    def call(self, service, method, args, kwargs, *, timeout, correlation_id, command=None):
         self.calls.append(
             {
                 "service": service,
@@ -976,6 +977,7 @@ class ScriptedProxy:
                 "kwargs": kwargs,
                 "timeout": timeout,
                 "correlation_id": correlation_id,
+                "command": command,
             }
         )
         self.called.set()
