@@ -50,12 +50,16 @@ class Stack:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
 
-    def start(self, name: str) -> None:
-        """Start the Procfile's process ``name``; ``tickets.2`` is a second process of ``tickets``."""
+    def start(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+        """Start the Procfile's process ``name``; ``tickets.2`` is a second process of ``tickets``.
+
+        ``extra_env`` is added to this process's environment only (e.g. a test fault for one replica).
+        """
         command = procfile()[name.split(".")[0]]
         log = open(self.log_dir / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(
-            shlex.split(command), cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            shlex.split(command), cwd=REPO_ROOT, env={**self.env, **(extra_env or {})}, stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
