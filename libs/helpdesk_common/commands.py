@@ -29,7 +29,8 @@ request is answered from it.
   and then raises (a reused refresh token revokes its family, then refuses) keeps what it committed, as
   without an id, unless it wrote more after its commit (then all of it is rolled back).
 - Two deliveries of one id at once: both miss the lookup and both run, but the primary key lets one
-  commit; the other's whole transaction fails, rolls back, and it answers with the winner's row.
+  commit; the other's whole transaction fails, rolls back, and it answers with the winner's row (so does
+  any run that fails while a twin recorded its id: the twin's effect may be why it failed).
 - Only the first unit of work of a command that commits is held (entrypoints open one); work that must
   follow the commit (deleting a file) goes in ``uow.after_commit``.
 - Rows are kept ``COMMAND_RETENTION_HOURS`` (default 48, at least 24), then pruned by the service.
@@ -49,7 +50,6 @@ from typing import TYPE_CHECKING, Any
 from kombu.utils.json import dumps as json_dumps
 from kombu.utils.json import loads as json_loads
 from sqlalchemy import bindparam, delete, insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from helpdesk_common import writebehind
@@ -126,11 +126,14 @@ class CommandRun:
 
     def close(self) -> None:
         self.held = False
-        if self.uow is not None:
-            self.uow.close()
-        session = self.take_session()
-        if session is not None:
-            session.close()
+        try:
+            if self.uow is not None:
+                self.uow.close()
+            session = self.take_session()
+            if session is not None:
+                session.close()
+        except Exception as exc:  # a connection that died: the pool replaces it, the reply must still go
+            log.warning("closing the session of command %s: %r", self.id, exc)
 
 
 class CommandLog:
@@ -161,40 +164,51 @@ class CommandLog:
     def finish(self, run: CommandRun, result: Any, exc_info: Any) -> tuple[Any, Any, bool]:
         """Commit ``run`` with its answer (or keep what a failed handler committed); return the reply's
         ``(result, exc_info, replayed)``."""
+        if run.stored is not None:  # answered from the record: the handler did not run
+            run.close()
+            return result, exc_info, exc_info is None
         try:
-            if run.stored is not None:  # answered from the record: the handler did not run
-                return result, exc_info, exc_info is None
-            if run.uow is None or not run.held:  # a query, or a handler that failed before committing
-                return result, exc_info, False
-            if exc_info is not None:
-                self._keep_committed(run)
-                return result, exc_info, False
-            return self._record(run, result)
+            outcome = self._finish(run, result, exc_info)
         except Exception:
-            return None, sys.exc_info(), False
+            outcome = (None, sys.exc_info(), False)
         finally:
             run.close()
+        if outcome[1] is not None:
+            # a twin delivery may have recorded this id meanwhile, and its effect be why this run failed
+            # (the primary key at our commit, or a unique name the twin took first): answer as it did
+            outcome = self._answer_if_recorded(run, outcome)
+        return outcome
 
-    def _record(self, run: CommandRun, result: Any) -> tuple[Any, Any, bool]:
-        uow = run.uow
-        writebehind.defer(uow.session, _INSERT, {
+    def _finish(self, run: CommandRun, result: Any, exc_info: Any) -> tuple[Any, Any, bool]:
+        if run.uow is None or not run.held:  # a query, or a handler that failed before committing
+            return result, exc_info, False
+        if exc_info is not None:
+            self._keep_committed(run)
+            return result, exc_info, False
+        writebehind.defer(run.uow.session, _INSERT, {
             "id": run.id, "service": self.service, "method": run.method, "fingerprint": run.fingerprint,
             "result": json_dumps(result), "created_at": self.clock.now(),
         })
-        try:
-            uow.commit_now()
-        except _integrity_errors():
-            # a twin delivery committed this id first: our transaction, effects included, is void
-            uow.rollback()
-            run.stored = self._lookup(uow.session, run.id)
-            if run.stored is None:
-                raise
-            log.info("command %s (%s) was run concurrently; answering with the first run's result", run.id, run.method)
-            return self.answer(run), None, True
+        run.uow.commit_now()
         if f"{self.service}.{run.method}" in self.exit_after_commit:
             log.warning("%s: exiting after the commit of %s (test fault)", FAULT_SETTING, run.method)
             os._exit(FAULT_EXIT_CODE)
         return result, None, False
+
+    def _answer_if_recorded(self, run: CommandRun, outcome: tuple[Any, Any, bool]) -> tuple[Any, Any, bool]:
+        try:
+            with self.session_factory() as session:
+                run.stored = self._lookup(session, run.id)
+        except Exception as exc:  # the database is away: the run's own error stands
+            log.warning("could not look command %s up again after its failure: %r", run.id, exc)
+            return outcome
+        if run.stored is None:
+            return outcome
+        log.info("command %s (%s) was run concurrently; answering with the first run's result", run.id, run.method)
+        try:
+            return self.answer(run), None, True
+        except ValidationFailed:
+            return None, sys.exc_info(), False
 
     def _keep_committed(self, run: CommandRun) -> None:
         if run.wrote_since_hold():
@@ -236,15 +250,6 @@ class CommandLog:
                 total += deleted
                 if deleted < PRUNE_BATCH:
                     return total
-
-
-def _integrity_errors() -> tuple[type[BaseException], ...]:
-    """The errors a duplicate key raises: SQLAlchemy's, and psycopg's own from a written-behind script."""
-    if "psycopg" in sys.modules:
-        import psycopg
-
-        return IntegrityError, psycopg.IntegrityError
-    return (IntegrityError,)
 
 
 # Nameko glue: ``Database`` starts a run per RPC worker, ``HelpdeskRpc`` finishes it before replying ------

@@ -212,3 +212,15 @@ def test_retention_is_never_shorter_than_a_day(engine, clock):
     log = CommandLog(sessionmaker(bind=engine), service="things", clock=clock, retention_hours=1)
 
     assert log.retention.total_seconds() == 24 * 3600
+
+
+def test_twin_failing_on_the_winners_effect_answers_with_the_winners_result(log, engine):
+    twin = log.begin("cmd-1", "fp-1", "create")
+    winner, _, _ = _run(log, "cmd-1", _create("winner"))
+    refused = Conflict("A category named 'winner' already exists.")  # the twin's handler met the winner's row
+
+    result, exc_info, replayed = log.finish(twin, None, (Conflict, refused, None))
+
+    assert exc_info is None and replayed
+    assert result == winner
+    assert _count(engine) == 1
