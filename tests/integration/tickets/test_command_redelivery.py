@@ -127,3 +127,27 @@ def test_create_redelivered_after_a_crash_acts_once(tickets_processes, tickets_d
     finally:
         engine.dispose()
     assert created_events() == 1
+
+
+def test_concurrent_deliveries_of_one_command_act_once(container_factory, tickets_db_url, amqp_uri):
+    from nameko.standalone.rpc import ServiceRpcProxy
+
+    from services.tickets.service import TicketsService
+
+    container_factory(TicketsService, {"DATABASE_URL": tickets_db_url})
+    context = {"correlation_id": "twins", "command_id": uuid.uuid4().hex, "command_fingerprint": ""}
+    data = {"title": "Twice delivered", "description": "Same command id, at once"}
+
+    with ServiceRpcProxy("tickets", {"AMQP_URI": amqp_uri}, context_data=context, timeout=30) as proxy:
+        replies = [proxy.create.call_async(data, CUSTOMER) for _ in range(4)]
+        answers = [reply.result() for reply in replies]
+
+    assert len({answer["id"] for answer in answers}) == 1
+    engine = create_engine(tickets_db_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.scalar(select(func.count()).select_from(tickets_table)) == 1
+            assert conn.scalar(select(func.count()).select_from(outbox_table)
+                               .where(outbox_table.c.event_type == "ticket.created")) == 1
+    finally:
+        engine.dispose()
