@@ -120,11 +120,13 @@ class CommandRun:
             self.held = False
 
     def wrote_since_hold(self) -> bool:
+        """Tell whether the handler changed anything after its held commit."""
         session = self.uow.session
         return bool(session.new or session.dirty or session.deleted) or self._marks != (
             writebehind.pending(session), len(self.uow.emitted))
 
     def close(self) -> None:
+        """Give the command's session back (rolling back whatever was not committed)."""
         self.held = False
         try:
             if self.uow is not None:
