@@ -8,9 +8,12 @@ so does a client's retry with the same ``Idempotency-Key``. An RPC without an id
 
 What happens to an RPC with an id (``Database`` and ``HelpdeskRpc`` do it; handlers know nothing of it):
 
-1. Before the handler runs, one lookup by primary key in ``commands``. A row for the same method and
-   fingerprint: its answer is the reply and the handler does not run. A row for another request: the
-   caller reused the id, ``ValidationFailed`` (422 at the gateway).
+1. Before the handler runs, one lookup by primary key in ``commands``, when the id may have been seen:
+   the broker marks the request redelivered, or it carries a fingerprint (a client's ``Idempotency-Key``:
+   its retry is a new message). A row for the same method and fingerprint: its answer is the reply and
+   the handler does not run. A row for another request: the caller reused the id, ``ValidationFailed``
+   (422 at the gateway). A fresh id on a first delivery skips the lookup (nobody can have run it): that
+   round trip was most of what recording costs a create, and the primary key still guards (below).
 2. Otherwise the handler runs, and its ``uow.commit()`` is *held*: ORM changes are flushed (a constraint
    a handler turns into an error still fails at its ``commit()``) but the transaction stays open while the
    handler builds its answer. Once the entrypoint has the answer, the command row (id, service, method,
@@ -70,6 +73,7 @@ PRUNE_BATCH = 1000
 FAULT_SETTING = "HELPDESK_FAULT_EXIT_AFTER_COMMIT"
 FAULT_EXIT_CODE = 87
 REUSED_MESSAGE = "This Idempotency-Key was used with a different request."
+REDELIVERED_KEY = "command_redelivered"  # set by ``HelpdeskRpc`` on a request the broker redelivered
 
 # built once (statement construction costs more than its execution); inline: written behind, no RETURNING
 _INSERT = insert(commands_table).inline()
@@ -149,11 +153,12 @@ class CommandLog:
         self.retention = timedelta(hours=max(float(retention_hours), MIN_RETENTION_HOURS))
         self.exit_after_commit = exit_after_commit
 
-    def begin(self, command_id: str, fingerprint: str, method: str) -> CommandRun:
-        """Start a command: look its id up (``run.stored`` is the earlier run's record, if any)."""
+    def begin(self, command_id: str, fingerprint: str, method: str, *, look_up: bool = True) -> CommandRun:
+        """Start a command; with ``look_up``, ``run.stored`` is the record of an earlier run, if any."""
         session = self.session_factory()
         run = CommandRun(self, command_id=command_id, fingerprint=fingerprint, method=method, session=session)
-        run.stored = self._lookup(session, command_id)
+        if look_up:
+            run.stored = self._lookup(session, command_id)
         return run
 
     def answer(self, run: CommandRun) -> Any:
@@ -267,6 +272,7 @@ def begin_worker(commands: CommandLog, worker_ctx: Any) -> CommandRun | None:
     """
     command_id = worker_ctx.data.pop(COMMAND_ID_KEY, None)
     fingerprint = worker_ctx.data.pop(FINGERPRINT_KEY, None) or ""
+    redelivered = bool(worker_ctx.data.pop(REDELIVERED_KEY, False))
     if not command_id or not getattr(worker_ctx.entrypoint, "records_commands", False):
         return None
     if not isinstance(command_id, str) or len(command_id) > MAX_ID_LENGTH or not isinstance(fingerprint, str) \
@@ -274,7 +280,7 @@ def begin_worker(commands: CommandLog, worker_ctx: Any) -> CommandRun | None:
         log.warning("ignoring a malformed command id on %s", worker_ctx.entrypoint.method_name)
         return None
     method = worker_ctx.entrypoint.method_name
-    run = commands.begin(command_id, fingerprint, method)
+    run = commands.begin(command_id, fingerprint, method, look_up=redelivered or bool(fingerprint))
     _RUNS[worker_ctx] = run
     if run.stored is not None:
         def replay(*args: Any, **kwargs: Any) -> Any:

@@ -497,6 +497,12 @@ class HelpdeskRpc(Rpc):
     rpc_consumer = _RpcConsumer()
     records_commands = True
 
+    def unpack_message_headers(self, message):
+        data = super().unpack_message_headers(message)
+        if commands.COMMAND_ID_KEY in data and message.delivery_info.get("redelivered"):
+            data[commands.REDELIVERED_KEY] = True  # it may have run before: look its id up first
+        return data
+
     def handle_result(self, message, worker_ctx, result, exc_info):
         result, exc_info, replayed = commands.finish_worker(worker_ctx, result, exc_info)
         return self.rpc_consumer.handle_result(message, result, exc_info, replayed=replayed)

@@ -224,3 +224,16 @@ def test_twin_failing_on_the_winners_effect_answers_with_the_winners_result(log,
     assert exc_info is None and replayed
     assert result == winner
     assert _count(engine) == 1
+
+
+def test_first_delivery_without_a_lookup_still_acts_once(log, engine):
+    first, _, _ = _run(log, "cmd-1", _create("first"))
+    run = log.begin("cmd-1", "fp-1", "create", look_up=False)  # a caller that sent a seen id as new
+    uow = UnitOfWork(log.session_factory, producer="things", clock=log.clock, command=run, session=run.take_session())
+    with uow:
+        again = _create("again")(uow)
+
+    result, exc_info, replayed = log.finish(run, again, None)
+
+    assert exc_info is None and replayed and result == first
+    assert _count(engine) == 1

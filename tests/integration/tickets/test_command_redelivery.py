@@ -107,6 +107,9 @@ def test_create_redelivered_after_a_crash_acts_once(tickets_processes, tickets_d
     assert [stack.processes[n].returncode for n in died] == [FAULT_EXIT_CODE], stack.logs(died[0])
     assert "error" not in outcome, outcome.get("error")
     assert outcome["replayed"] is True  # the survivor answered from the record, it did not create again
+    survivor = next(name for name in stack.processes if name not in died)
+    # ... found by the lookup of the redelivered request, not by running it and losing on the primary key
+    assert "was run concurrently" not in stack.logs(survivor)
     assert outcome["answer"]["title"] == data["title"]
     engine = create_engine(tickets_db_url)
     try:
