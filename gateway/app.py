@@ -20,6 +20,7 @@ from gateway.auth import BEARER_SCHEME, TokenService
 from gateway.config import load_config
 from gateway.docs import ASSETS_URL, init_docs
 from gateway.errors import register_error_handlers
+from gateway.guard import init_guard
 from gateway.health import blp as health_blp
 from gateway.observability import init_observability
 from gateway.ratelimit import init_rate_limits
@@ -65,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None, rpc: Any = None) -> Flask:
     )
 
     init_observability(app)  # first: binds the correlation id before any other hook can fail
+    init_guard(app)  # next: every input is checked before authentication or any view reads it
 
     app.config["OPENAPI_SWAGGER_UI_URL"] = ASSETS_URL
     api = GatewayApi(app, spec_kwargs={"info": {"description": _API_DESCRIPTION}})

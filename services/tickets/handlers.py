@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Protocol
 
+from helpdesk_common.payloads import page_args
 from helpdesk_common.uow import UnitOfWork
 from helpdesk_contracts.envelope import Envelope
 from services.tickets import schemas
@@ -475,23 +476,37 @@ def get_history(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -
     return [schemas.history_view(r) for r in _repo(uow).history(ticket.id, public_only=not actor.is_staff)]
 
 
-def ticket_stats(actor_raw: dict[str, Any], filters: dict[str, Any] | None = None, *, uow: UnitOfWork) -> dict[str, Any]:
-    """Count the caller's visible tickets by status, priority, agent and department, and their unread messages."""
+def ticket_stats(actor_raw: dict[str, Any], filters: dict[str, Any] | None = None, *, uow: UnitOfWork,
+                 index: search.TicketSearchIndex | None = None) -> dict[str, Any]:
+    """Count the caller's visible tickets by status, priority, agent and department, and their unread messages.
+
+    With ``filters["q"]`` only the tickets the search for those words finds count, as in the list: the
+    first ``MAX_RESULT_WINDOW`` matches (``total_exact`` is false when more may match).
+    """
     actor = actor_from(actor_raw)
     loaded = _list_filters(actor, filters)
+    ids, exact = None, True
+    if search.parse(loaded.get("q")):
+        window = search.MAX_RESULT_WINDOW
+        found = _search(uow, index, actor, loaded["q"], loaded, 1, window, sort=("created_at", "desc"),
+                        highlight=False)
+        ids, exact = found.ids, len(found.ids) < window
     repo = _repo(uow)
-    by_status = repo.counts(actor, loaded, "status")
+    by_status = repo.counts(actor, loaded, "status", ids=ids)
     stats = {
         "total": sum(by_status.values()),
+        "total_exact": exact,
         "by_status": {s: by_status.get(s, 0) for s in rules.STATUSES},
-        "by_priority": {p: repo.counts(actor, loaded, "priority").get(p, 0) for p in rules.PRIORITIES},
+        "by_priority": {p: repo.counts(actor, loaded, "priority", ids=ids).get(p, 0) for p in rules.PRIORITIES},
     }
     side = "agents" if actor.is_staff else "requester" if actor.role == "customer" else None
     if side is not None:
-        stats["unread_messages"], stats["unread_tickets"] = repo.unread_totals(actor, loaded, side)
+        stats["unread_messages"], stats["unread_tickets"] = repo.unread_totals(actor, loaded, side, ids=ids)
     if actor.is_staff:
-        stats["by_assignee"] = {k or "unassigned": v for k, v in repo.counts(actor, loaded, "assignee_id").items()}
-        stats["by_department"] = {k or "none": v for k, v in repo.counts(actor, loaded, "department_id").items()}
+        stats["by_assignee"] = {k or "unassigned": v for k, v in
+                                repo.counts(actor, loaded, "assignee_id", ids=ids).items()}
+        stats["by_department"] = {k or "none": v for k, v in
+                                  repo.counts(actor, loaded, "department_id", ids=ids).items()}
     return stats
 
 
@@ -503,16 +518,7 @@ def list_tags(actor_raw: dict[str, Any], *, uow: UnitOfWork) -> list[dict[str, A
 
 
 def _page(page: Any, limit: Any) -> tuple[int, int]:
-    try:
-        page, limit = int(page), int(limit)
-    except (TypeError, ValueError):
-        raise ValidationFailed("page and limit must be integers.", {"page": ["Must be an integer."]}) from None
-    if page < 1:
-        raise ValidationFailed("page must be at least 1.", {"page": ["Must be at least 1."]})
-    if not 1 <= limit <= schemas.MAX_PAGE_SIZE:
-        raise ValidationFailed(f"limit must be between 1 and {schemas.MAX_PAGE_SIZE}.",
-                               {"limit": [f"Must be between 1 and {schemas.MAX_PAGE_SIZE}."]})
-    return page, limit
+    return page_args(page, limit, max_limit=schemas.MAX_PAGE_SIZE)
 
 
 # attachments ------------------------------------------------------------------------------------

@@ -134,9 +134,9 @@ class TicketsService:
 
     @expected
     def stats(self, actor, filters=None):
-        """Count visible tickets."""
+        """Count visible tickets (with ``filters["q"]``: those the search finds)."""
         with self.db() as uow:
-            return handlers.ticket_stats(actor, filters, uow=uow)
+            return handlers.ticket_stats(actor, filters, uow=uow, index=self.search_index)
 
     @expected
     def tags(self, actor):

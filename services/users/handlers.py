@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from helpdesk_common.payloads import page_args
 from helpdesk_common.uow import UnitOfWork
+from helpdesk_contracts import limits
 from services.users import schemas
 from services.users.adapters.passwords import Argon2PasswordHasher
 from services.users.adapters.repository import SqlAlchemyUserRepository
@@ -36,7 +37,7 @@ from services.users.domain.errors import (
 from services.users.domain.model import Department, Organization, RefreshToken, User
 
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
-MAX_PAGE_SIZE = 100
+MAX_PAGE_SIZE = limits.PAGE_LIMIT_MAX
 
 
 def _repo(uow: UnitOfWork) -> SqlAlchemyUserRepository:
