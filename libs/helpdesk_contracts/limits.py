@@ -139,7 +139,8 @@ def parse_json(raw: bytes | str) -> tuple[Any, Problem | None]:
         return None, Problem(WHOLE_BODY, TOO_DEEP, malformed=True)
     except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
         return None, Problem(WHOLE_BODY, NOT_JSON, malformed=True)
-    return value, value_problem(value)
+    problem = value_problem(value)
+    return (value, None) if problem is None else (None, problem)
 
 
 def utc_moment(moment: datetime) -> datetime:
