@@ -158,7 +158,10 @@ def _page_of(result: dict[str, Any], query: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(TicketStatsQuerySchema, location="query")
 @blp.response(200, envelope(TicketStatsSchema))
 def ticket_stats(query):
-    """Count the tickets you can see by status and priority (agents: also by agent and department)."""
+    """Count the tickets you can see by status and priority (agents: also by agent and department).
+
+    With `q`, only the tickets the search for those words finds count, with the other filters.
+    """
     actor = current_actor()
     return success(rpc().call(SERVICE, "stats", actor=actor, filters=_filters(query, actor)))
 
