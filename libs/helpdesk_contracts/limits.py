@@ -134,7 +134,7 @@ def parse_json(raw: bytes | str) -> tuple[Any, Problem | None]:
     nested past ``MAX_DEPTH``.
     """
     try:
-        value = json.loads(raw)
+        value = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)  # JSON on the wire is UTF-8
     except RecursionError:
         return None, Problem(WHOLE_BODY, TOO_DEEP, malformed=True)
     except ValueError:  # JSONDecodeError and UnicodeDecodeError alike

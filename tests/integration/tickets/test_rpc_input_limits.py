@@ -59,6 +59,14 @@ def test_create_with_an_argument_past_the_limits_is_refused_and_stores_nothing(t
     assert tickets_rpc.ping() == "pong"  # the service keeps serving
 
 
+def test_the_users_service_refuses_the_same_way(users_rpc):
+    error = refused(lambda: users_rpc.register_customer({"email": "a@example.com", "name": "Ana\ud800",
+                                                         "password": PASSWORD}))
+
+    assert "data.name" in error.value
+    assert users_rpc.list_users({}, 1, 10)["total"] == 0
+
+
 def test_nul_in_the_actor_is_refused(tickets_rpc, customer):
     error = refused(lambda: tickets_rpc.list({**customer, "role": "customer\x00"}))
 

@@ -77,7 +77,7 @@ def test_json_deeper_than_the_parser_goes_is_malformed_not_an_error(depth):
 
 
 def test_not_json_is_malformed():
-    for raw in (b'{"a": ', b"\xff\xfe\x00", "{'a': 1}"):
+    for raw in (b'{"a": ', b"\xff\xfe\x00", "{'a': 1}", '{"a": 1}'.encode("utf-16"), b'\xef\xbb\xbf{"a": 1}'):
         _, problem = limits.parse_json(raw)
         assert problem == limits.Problem(limits.WHOLE_BODY, limits.NOT_JSON, malformed=True)
 
