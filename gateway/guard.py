@@ -3,10 +3,10 @@
 One ``before_request`` hook, registered before authentication can run (``require_auth`` wraps the
 views, which run after every hook): a JSON body is parsed once here, with its nesting bounded, and
 checked with the query string for NUL, lone surrogates, integers outside signed 64 bits and
-non-finite numbers; form fields and upload file names are checked the same way by the request class
-as they are parsed. A malformed body (not JSON, nested too deep) answers
-400; a refused value answers 422 naming its field; nothing reaches a service. The views' argument
-parser (``gateway.api.blueprint.JsonBodyParser``) takes the body parsed here instead of parsing again.
+non-finite numbers; the request class checks form fields and upload file names the same way as they
+are parsed. A malformed body (not JSON, nested too deep) answers 400; a refused value answers 422
+naming its field; nothing reaches a service. The views' argument parser
+(``gateway.api.blueprint.JsonBodyParser``) takes the body parsed here instead of parsing it again.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ def load(schema_class: type[Schema], data: Any, *, partial: bool = False,
     return loaded
 
 
-def page_args(page: Any, limit: Any, *, max_limit: int = 100) -> tuple[int, int]:
+def page_args(page: Any, limit: Any, *, max_limit: int = limits.PAGE_LIMIT_MAX) -> tuple[int, int]:
     """Return ``(page, limit)`` as integers, or raise ValidationFailed naming the bad one."""
     try:
         page, limit = int(page), int(limit)
