@@ -4,9 +4,12 @@ refused with 400/422 in the envelope on every route, signed in or not, and never
 from __future__ import annotations
 
 import io
+import json
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from helpdesk_contracts import limits
 
@@ -258,3 +261,27 @@ def test_valid_unicode_reaches_the_service_unchanged(client, auth_headers, fake_
     assert response.status_code == 201
     assert fake_rpc.calls_to("tickets", "create")[0].args[0]["title"] == title
     assert uuid.UUID(response.get_json()["data"]["id"])
+
+
+# any body, any route: never a 500 ---------------------------------------------------------------------
+
+_any_text = st.text(st.characters(exclude_categories=()), max_size=20)  # NUL and lone surrogates included
+_any_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | _any_text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_any_text, inner, max_size=3),
+    max_leaves=20,
+)
+_ticket_like = st.fixed_dictionaries({"title": _any_text, "description": _any_text},
+                                     optional={"metadata": _any_json, "tags": st.lists(_any_text, max_size=3)})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=_any_json | _ticket_like, route=st.sampled_from(["/api/v1/tickets", "/api/v1/auth/login",
+                                                             "/api/v1/categories"]))
+def test_any_json_body_is_answered_without_a_500(client, auth_headers, body, route):
+    raw = json.dumps(body)  # escapes NUL and lone surrogates as \u0000 and \ud800, as a client would send them
+
+    response = post_raw(client, route, raw, auth_headers("admin"))
+
+    assert response.status_code < 500, response.get_json()
+    assert response.get_json()["success"] is (response.status_code < 400)
