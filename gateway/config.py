@@ -37,12 +37,16 @@ DEFAULTS: dict[str, Any] = {
     "RPC_TIMEOUT": 10.0,
     "SERVICES": "users,tickets",
     "READINESS_TIMEOUT": 1.5,
-    # rate limits (flask-limiter)
-    "LOGIN_RATE_LIMIT": "10/minute",
+    # rate limits (flask-limiter; the table is in gateway/README.md)
+    "LOGIN_RATE_LIMIT": "10/minute",  # failed sign-ins of one account from one address
+    "LOGIN_ACCOUNT_RATE_LIMIT": "50/hour",  # failed sign-ins of one account from all addresses
+    "LOGIN_ADDRESS_RATE_LIMIT": "60/minute",  # every sign-in attempt from one address, any account
     "REGISTER_RATE_LIMIT": "10/minute",
     "PASSWORD_RESET_RATE_LIMIT": "5/minute",
     "EXPORT_RATE_LIMIT": "30/minute",
     "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_KEY_PREFIX": "helpdesk",  # several gateways on one Redis (test stacks) set their own
+    "RATELIMIT_STRATEGY": "moving-window",  # exact: a fixed window lets twice the rate through across its edge
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     # exports: at most this many rows per file (read from the tickets service 100 at a time)
     "EXPORT_MAX_ROWS": 10_000,
