@@ -31,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "JWT_AUDIENCE": "helpdesk-api",
     "ACCESS_TOKEN_TTL": 15 * 60,
     "REFRESH_TOKEN_TTL": 7 * 24 * 3600,
+    # revocation (gateway/revocation.py): None = consume the users service's events unless TESTING
+    "REVOCATION_FEED": None,
+    "REVOCATION_STARTUP_WAIT": 5.0,  # seconds a starting worker waits to catch up before it serves
     # RPC
     "AMQP_URI": DEFAULT_AMQP_URI,
     "RPC_POOL_SIZE": None,  # None: one proxy per server thread (GATEWAY_THREADS, default 8)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import threading
-import time
 import uuid
 
 import requests
+
+from tests.e2e.workers import fresh_request, serving_pids
 
 LOGIN = "/api/v1/auth/login"
 LIMIT = 3  # the two_worker_stack's GATEWAY_LOGIN_RATE_LIMIT
@@ -21,28 +20,7 @@ def _register(base_url: str) -> str:
 
 
 def _login(base_url: str, email: str, password: str) -> tuple[requests.Response, str]:
-    """Sign in on a connection of its own (so either worker may take it); return the answer and its correlation id."""
-    correlation_id = uuid.uuid4().hex
-    with requests.Session() as fresh:
-        response = fresh.post(f"{base_url}{LOGIN}", json={"email": email, "password": password},
-                              headers={"X-Correlation-ID": correlation_id, "Connection": "close"}, timeout=15)
-    return response, correlation_id
-
-
-def _serving_pids(stack, correlation_ids: list[str], timeout: float = 5.0) -> dict[str, int]:
-    """Return the gateway worker's pid that logged each request, waiting for the log lines to be written."""
-    deadline = time.monotonic() + timeout
-    found: dict[str, int] = {}
-    while time.monotonic() < deadline:
-        for line in (stack.log_dir / "gateway.log").read_text(errors="replace").splitlines():
-            if line.startswith("{") and '"pid"' in line:
-                record = json.loads(line)
-                if record.get("correlation_id") in correlation_ids and record.get("path") == LOGIN:
-                    found[record["correlation_id"]] = record["pid"]
-        if len(found) == len(correlation_ids):
-            return found
-        threading.Event().wait(0.1)
-    raise AssertionError(f"only {len(found)} of {len(correlation_ids)} requests found in the gateway's log")
+    return fresh_request("POST", f"{base_url}{LOGIN}", json={"email": email, "password": password})
 
 
 def test_failed_login_limit_holds_across_two_workers(two_worker_stack):
@@ -51,7 +29,7 @@ def test_failed_login_limit_holds_across_two_workers(two_worker_stack):
     answers = [_login(base, email, "Wrong-pass1") for _ in range(LIMIT + 8)]
 
     statuses = [response.status_code for response, _ in answers]
-    pids = _serving_pids(two_worker_stack, [cid for _, cid in answers])
+    pids = serving_pids(two_worker_stack.log_dir / "gateway.log", [cid for _, cid in answers])
 
     assert statuses == [401] * LIMIT + [429] * 8
     assert len(set(pids.values())) == 2, "both workers must have served some of the attempts"
