@@ -186,7 +186,8 @@ def _update(user_id: str, payload: dict[str, Any], *, uow: UnitOfWork) -> dict[s
     changes = user.update(payload, now=now)
     deactivated = was_active and not user.is_active
     if deactivated or rules.changes_revoke_tokens(changes):
-        user.revoke_tokens(now=now)  # a department or organization change: the next refresh gets fresh claims
+        # stale claims; a department or organization change keeps the sessions: the next refresh brings fresh ones
+        user.revoke_tokens(now=now)
     view = schemas.user_view(user)
     with _unique(uow, EmailAlreadyRegistered()):
         if changes:
@@ -292,8 +293,7 @@ def start_session(user_id: str, *, uow: UnitOfWork, family_max_age: timedelta | 
 
 
 def rotate_refresh_token(jti: str, *, uow: UnitOfWork, family_max_age: timedelta | None = None) -> dict[str, Any]:
-    """Spend a refresh token and issue the next of its family; a reused one, or one past the family's
-    absolute lifetime (``family_max_age``, 30 days by default), revokes the family."""
+    """Spend a refresh token and issue the next of its family; reuse, or a family past ``family_max_age``, revokes it."""
     repo = _repo(uow)
     now = uow.clock.now()
     token = repo.find_refresh_token(jti or "")

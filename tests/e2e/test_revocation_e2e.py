@@ -15,7 +15,7 @@ from tests.e2e.workers import fresh_request, serving_pids
 ME = "/api/v1/auth/me"
 PASSWORD = "Revoke-me-1"
 WITHIN = 2.0
-BATCH = 10  # requests on fresh connections after the deadline: enough for both workers to serve some
+BATCH = 10  # requests on fresh connections: enough for both workers to serve and cache the token
 
 
 def _admin(base: str) -> dict:
@@ -51,7 +51,7 @@ def revoked(two_worker_stack):
     admin = _admin(base)
     (deactivated_id, deactivated), (demoted_id, demoted) = _new_user(base, admin, "agent"), _new_user(base, admin, "agent")
     _, bystander = _new_user(base, admin, "agent")
-    for token in (deactivated, demoted, bystander):  # honoured (and cached) on both workers first
+    for token in (deactivated, demoted, bystander):  # honoured first, and so in the workers' verified-token caches
         assert {s for statuses in _answers_by_worker(two_worker_stack, token).values() for s in statuses} == {200}
 
     assert requests.delete(f"{base}/api/v1/users/{deactivated_id}", headers=admin, timeout=15).status_code == 200
