@@ -183,21 +183,31 @@ def _update(user_id: str, payload: dict[str, Any], *, uow: UnitOfWork) -> dict[s
     if payload.get("organization_id"):
         repo.get_organization(payload["organization_id"])
     was_active = user.is_active
-    changes = user.update(payload, now=uow.clock.now())
+    now = uow.clock.now()
+    changes = user.update(payload, now=now)
+    deactivated = was_active and not user.is_active
+    if deactivated or rules.changes_revoke_tokens(changes):
+        # stale claims; a department or organization change keeps the sessions: the next refresh brings fresh ones
+        user.revoke_tokens(now=now)
     view = schemas.user_view(user)
     with _unique(uow, EmailAlreadyRegistered()):
         if changes:
             uow.emit("user.updated", {"user": view, "changes": changes})
-            if was_active and not user.is_active:
-                repo.revoke_all_sessions(user.id, now=uow.clock.now())
+            if deactivated:
+                repo.revoke_all_sessions(user.id, now=now)
                 uow.emit("user.deactivated", {"user": view})
     return view
 
 
 def change_role(user_id: str, role: str, *, uow: UnitOfWork) -> dict[str, Any]:
     """Give a user another role."""
-    user = _repo(uow).get_user(user_id)
-    changes = user.change_role(role, now=uow.clock.now())
+    repo = _repo(uow)
+    user = repo.get_user(user_id)
+    now = uow.clock.now()
+    changes = user.change_role(role, now=now)
+    if changes:  # what the old role allowed ends now: its access tokens and its sessions
+        user.revoke_tokens(now=now)
+        repo.revoke_all_sessions(user.id, now=now)
     view = schemas.user_view(user)
     if changes:
         uow.emit("user.updated", {"user": view, "changes": changes})
@@ -229,8 +239,11 @@ def deactivate_user(user_id: str, *, uow: UnitOfWork) -> dict[str, Any]:
     """Deactivate an account and end all its sessions."""
     repo = _repo(uow)
     user = repo.get_user(user_id)
-    changes = user.deactivate(now=uow.clock.now())
-    repo.revoke_all_sessions(user.id, now=uow.clock.now())
+    now = uow.clock.now()
+    changes = user.deactivate(now=now)
+    repo.revoke_all_sessions(user.id, now=now)
+    if changes:
+        user.revoke_tokens(now=now)
     view = schemas.user_view(user)
     if changes:
         uow.emit("user.deactivated", {"user": view})
@@ -261,24 +274,27 @@ def _set_password(user: User, password: str, *, uow: UnitOfWork, passwords: Argo
     now = uow.clock.now()
     user.password_hash = passwords.hash(password)
     user.updated_at = now
+    user.revoke_tokens(now=now)
     _repo(uow).revoke_all_sessions(user.id, now=now)
     _repo(uow).expire_password_resets(user.id, now=now)
-    uow.emit("user.password_changed", {"user_id": user.id, "email": user.email})
+    uow.emit("user.password_changed",
+             {"user_id": user.id, "email": user.email, "tokens_valid_after": schemas.iso(user.tokens_valid_after)})
 
 
-def start_session(user_id: str, *, uow: UnitOfWork) -> dict[str, Any]:
+def start_session(user_id: str, *, uow: UnitOfWork, family_max_age: timedelta | None = None) -> dict[str, Any]:
     """Open a new refresh-token family for a user who just signed in."""
     user = _repo(uow).get_user(user_id)
     if not user.is_active:
         raise InvalidCredentials()
-    token = RefreshToken(jti=uuid.uuid4().hex, family_id=uuid.uuid4().hex, user_id=user.id, now=uow.clock.now())
+    token = RefreshToken(jti=uuid.uuid4().hex, family_id=uuid.uuid4().hex, user_id=user.id, now=uow.clock.now(),
+                         family_max_age=family_max_age)
     uow.session.add(token)
     uow.commit()
     return {"jti": token.jti, "family_id": token.family_id, "expires_at": token.expires_at.isoformat()}
 
 
-def rotate_refresh_token(jti: str, *, uow: UnitOfWork) -> dict[str, Any]:
-    """Spend a refresh token and issue the next of its family; a reused one revokes the family."""
+def rotate_refresh_token(jti: str, *, uow: UnitOfWork, family_max_age: timedelta | None = None) -> dict[str, Any]:
+    """Spend a refresh token and issue the next of its family; reuse, or a family past ``family_max_age``, revokes it."""
     repo = _repo(uow)
     now = uow.clock.now()
     token = repo.find_refresh_token(jti or "")
@@ -295,7 +311,12 @@ def rotate_refresh_token(jti: str, *, uow: UnitOfWork) -> dict[str, Any]:
         repo.revoke_family(token.family_id, now=now)
         uow.commit()
         raise InvalidRefreshToken()
-    successor = RefreshToken(jti=uuid.uuid4().hex, family_id=token.family_id, user_id=user.id, now=now)
+    try:
+        successor = token.successor(jti=uuid.uuid4().hex, now=now, family_max_age=family_max_age)
+    except InvalidRefreshToken:
+        repo.revoke_family(token.family_id, now=now)
+        uow.commit()
+        raise
     uow.session.add(successor)
     uow.commit()
     return {
@@ -304,6 +325,15 @@ def rotate_refresh_token(jti: str, *, uow: UnitOfWork) -> dict[str, Any]:
         "family_id": successor.family_id,
         "expires_at": successor.expires_at.isoformat(),
     }
+
+
+def list_revocations(since: str, *, uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Return ``{user_id, tokens_valid_after}`` of every user whose access tokens stopped being honoured since ``since``."""
+    moment = schemas.load(schemas.ListRevocations, {"since": since})["since"]
+    return [
+        {"user_id": user_id, "tokens_valid_after": schemas.iso(valid_after)}
+        for user_id, valid_after in _repo(uow).revocations_since(moment)
+    ]
 
 
 def revoke_session(jti: str, *, uow: UnitOfWork) -> None:

@@ -54,7 +54,9 @@ users = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("tokens_valid_after", UtcDateTime),  # access tokens issued before it are refused (see list_revocations)
     Index("ix_users_role_status", "role", "status"),
+    Index("ix_users_tokens_valid_after", "tokens_valid_after"),
     Index("ix_users_department", "department_id"),
     Index("ix_users_organization", "organization_id"),
 )
@@ -69,6 +71,7 @@ refresh_tokens = Table(
     Column("expires_at", UtcDateTime, nullable=False),
     Column("used_at", UtcDateTime),
     Column("revoked_at", UtcDateTime),
+    Column("family_started_at", UtcDateTime, nullable=False),  # the family's sign-in: its absolute lifetime counts from it
 )
 
 password_resets = Table(

@@ -119,6 +119,15 @@ class SqlAlchemyUserRepository:
             .values(revoked_at=now)
         )
 
+    def revocations_since(self, moment: datetime) -> list[tuple[str, datetime]]:
+        """Return ``(user id, tokens_valid_after)`` of the users whose tokens were revoked at or after ``moment``."""
+        rows = self.session.execute(
+            select(users.c.id, users.c.tokens_valid_after)
+            .where(users.c.tokens_valid_after >= moment)
+            .order_by(users.c.tokens_valid_after)
+        )
+        return [(row.id, row.tokens_valid_after) for row in rows]
+
     def revoke_all_sessions(self, user_id: str, *, now: datetime) -> None:
         self.session.execute(
             update(refresh_tokens)

@@ -62,6 +62,7 @@ class User:
         self.max_concurrent_tickets = max_concurrent_tickets
         self.max_concurrent_chats = max_concurrent_chats
         self.last_login_at: datetime | None = None
+        self.tokens_valid_after: datetime | None = None
         self.created_at = now
         self.updated_at = now
         self.version = 1
@@ -141,6 +142,10 @@ class User:
             self._touch(now)
         return changes
 
+    def revoke_tokens(self, *, now: datetime) -> None:
+        """Stop honouring the access tokens issued to this user before ``now``."""
+        self.tokens_valid_after = now
+
     def record_login(self, *, now: datetime) -> None:
         self.last_login_at = now
 
@@ -207,15 +212,25 @@ class RefreshToken:
     """One link of a refresh-token family (one login session); each is spent when rotated."""
 
     LIFETIME = timedelta(days=7)
+    FAMILY_MAX_AGE = timedelta(days=30)  # however often it rotates, a session ends this long after its sign-in
 
-    def __init__(self, *, jti: str, family_id: str, user_id: str, now: datetime):
+    def __init__(self, *, jti: str, family_id: str, user_id: str, now: datetime,
+                 family_started_at: datetime | None = None, family_max_age: timedelta | None = None):
         self.jti = jti
         self.family_id = family_id
         self.user_id = user_id
         self.issued_at = now
-        self.expires_at = now + self.LIFETIME
+        self.family_started_at = family_started_at or now
+        self.expires_at = min(now + self.LIFETIME, self.family_started_at + (family_max_age or self.FAMILY_MAX_AGE))
         self.used_at: datetime | None = None
         self.revoked_at: datetime | None = None
+
+    def successor(self, *, jti: str, now: datetime, family_max_age: timedelta | None = None) -> RefreshToken:
+        """Return the next link of this family; raise ``InvalidRefreshToken`` once the family is too old."""
+        if now >= self.family_started_at + (family_max_age or self.FAMILY_MAX_AGE):
+            raise InvalidRefreshToken()
+        return RefreshToken(jti=jti, family_id=self.family_id, user_id=self.user_id, now=now,
+                            family_started_at=self.family_started_at, family_max_age=family_max_age)
 
     def spend(self, *, now: datetime) -> None:
         """Use this token once; a second use means it was stolen (the caller revokes the family)."""

@@ -48,6 +48,7 @@ USER_KEYS = {
     "created_at",
     "updated_at",
     "version",
+    "tokens_valid_after",
 }
 
 
@@ -630,7 +631,7 @@ def test_list_available_agents_combines_department_and_skill(create_department, 
     assert [a["id"] for a in run(handlers.list_available_agents, support["id"], "vpn")] == [agent["id"]]
 
 
-def test_change_password_replaces_password_and_records_password_changed(create_user, run, outbox):
+def test_change_password_replaces_password_and_records_password_changed(create_user, run, outbox, clock):
     user = create_user(email="ana@example.com")
     assert run(handlers.change_password, user["id"], PASSWORD, NEW_PASSWORD) is None
     assert run(handlers.authenticate, "ana@example.com", NEW_PASSWORD)["id"] == user["id"]
@@ -639,7 +640,7 @@ def test_change_password_replaces_password_and_records_password_changed(create_u
     event = outbox()[-1]
     assert (event["type"], event["data"]) == (
         "user.password_changed",
-        {"user_id": user["id"], "email": "ana@example.com"},
+        {"user_id": user["id"], "email": "ana@example.com", "tokens_valid_after": clock.now().isoformat()},
     )
 
 
