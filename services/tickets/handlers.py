@@ -9,14 +9,14 @@ import hashlib
 import logging
 import uuid
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from helpdesk_common.uow import UnitOfWork
 from helpdesk_contracts.envelope import Envelope
 from services.tickets import schemas
 from services.tickets.adapters import search
 from services.tickets.adapters.attachments import SqlAlchemyAttachmentRepository
-from services.tickets.adapters.categories import SqlAlchemyCategoryRepository
+from services.tickets.adapters.categories import SqlAlchemyCategoryRepository, name_taken
 from services.tickets.adapters.links import SqlAlchemyLinkRepository
 from services.tickets.adapters.organizations import SqlAlchemyOrganizationRepository
 from services.tickets.adapters.repository import SORTABLE, SqlAlchemyTicketRepository
@@ -33,18 +33,15 @@ from services.tickets.domain.errors import (
     ValidationFailed,
 )
 from services.tickets.domain.model import Comment, Ticket
+from services.tickets.references import (
+    Directory,
+    check_assignee,
+    check_department,
+    check_organization,
+    file_under_category,
+)
 
 log = logging.getLogger(__name__)
-
-
-class Directory(Protocol):
-    """What the tickets service needs to know about people (the users service, over RPC)."""
-
-    def get_user(self, user_id: str) -> dict[str, Any] | None: ...
-
-    def find_users(self, handles: list[str]) -> list[dict[str, Any]]:
-        """Return the people whose e-mail, or its local part, is one of ``handles``."""
-        ...
 
 
 def actor_from(raw: dict[str, Any] | None) -> rules.Actor:
@@ -127,6 +124,9 @@ def open_ticket(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfW
     actor = actor_from(actor_raw)
     payload = schemas.load(schemas.OpenTicket, data)
     requester_id = payload.pop("requester_id", None)
+    check_department(uow, payload.get("department_id"), directory=directory)
+    if payload.get("organization_id") and (actor.is_staff or actor.role == "system"):
+        check_organization(payload["organization_id"], directory=directory)
     if requester_id and requester_id != actor.id:
         _staff(actor)
         requester = directory.get_user(requester_id) if directory is not None else None
@@ -139,7 +139,7 @@ def open_ticket(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfW
         raise ValidationFailed("A requester is required.", {"requester_id": ["Missing."]})
     if not actor.is_staff and actor.role != "system":
         payload["organization_id"] = actor.organization_id
-    _route_by_category(uow, payload)
+    file_under_category(uow, payload, route=True)
     repo = _repo(uow)
     number = rules.format_number(repo.next_number())
     ticket = Ticket(id=str(uuid.uuid4()), number=number, requester_id=requester_id, now=uow.clock.now(),
@@ -157,6 +157,7 @@ def update_ticket(ticket_id: str, changes: dict[str, Any], actor_raw: dict[str, 
     """Edit a ticket's fields (agents; requesters only title/description while new)."""
     actor = actor_from(actor_raw)
     payload = schemas.load(schemas.EditTicket, changes)
+    file_under_category(uow, payload, route=False)
     ticket = _visible(uow, ticket_id, actor, for_update=True)
     _check_version(ticket, expected_version)
     applied = ticket.edit(payload, actor=actor, now=uow.clock.now())
@@ -205,10 +206,10 @@ def assign_ticket(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork,
     _staff(actor)
     if not set_assignee and not set_department:
         raise ValidationFailed("Give an assignee, a department, or both.", {"assignee_id": ["Missing."]})
-    if set_assignee and assignee_id is not None and directory is not None:
-        agent = directory.get_user(assignee_id)
-        if agent is None or agent.get("role") not in rules.STAFF_ROLES or agent.get("status") == "inactive":
-            raise ValidationFailed("The assignee must be an active agent.", {"assignee_id": ["Not an active agent."]})
+    if set_assignee:
+        check_assignee(assignee_id, directory=directory)
+    if set_department:
+        check_department(uow, department_id, directory=directory)
     ticket = _visible(uow, ticket_id, actor, for_update=True)
     _check_version(ticket, expected_version)
     previous_assignee, previous_department = ticket.assignee_id, ticket.department_id
@@ -658,29 +659,20 @@ def _admin(actor: rules.Actor) -> None:
         raise PermissionDenied("Only admins can manage categories.")
 
 
-def _route_by_category(uow: UnitOfWork, payload: dict[str, Any]) -> None:
-    """Give a new ticket its category's default department when the caller named no department.
-
-    A name no category has stays allowed as free text (as before categories existed).
-    """
-    if not payload.get("category") or payload.get("department_id"):
-        return
-    category = _categories(uow).find_by_name(payload["category"])
-    if category is not None and category["default_department_id"]:
-        payload["department_id"] = category["default_department_id"]
-
-
 def _unique_category_name(uow: UnitOfWork, name: str, *, exclude: str | None = None) -> None:
+    # checked first for a message naming the existing category; the unique index settles a race (409 too)
     existing = _categories(uow).find_by_name(name)
     if existing is not None and existing["id"] != exclude:
-        raise Conflict(f"A category named {existing['name']!r} already exists.", {"name": ["Already taken."]})
+        raise name_taken(existing["name"])
 
 
-def create_category(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+def create_category(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfWork,
+                    directory: Directory | None = None) -> dict[str, Any]:
     """Create a ticket category (admins)."""
     actor = actor_from(actor_raw)
     _admin(actor)
     payload = schemas.load(schemas.CategoryInput, data)
+    check_department(uow, payload.get("default_department_id"), directory=directory, field="default_department_id")
     _unique_category_name(uow, payload["name"])
     now = uow.clock.now()
     row = {"id": str(uuid.uuid4()), "name": payload["name"], "description": payload.get("description"),
@@ -704,11 +696,12 @@ def get_category(category_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork
 
 
 def update_category(category_id: str, changes: dict[str, Any], actor_raw: dict[str, Any], *,
-                    uow: UnitOfWork) -> dict[str, Any]:
+                    uow: UnitOfWork, directory: Directory | None = None) -> dict[str, Any]:
     """Change a category (admins); tickets keep the category name they were filed under."""
     actor = actor_from(actor_raw)
     _admin(actor)
     payload = schemas.load(schemas.CategoryInput, changes, partial=True)
+    check_department(uow, payload.get("default_department_id"), directory=directory, field="default_department_id")
     repo = _categories(uow)
     repo.get(category_id, for_update=True)
     if "name" in payload:
