@@ -273,7 +273,7 @@ def container_factory(amqp_uri) -> Iterator[Callable]:
         # timers that call other services (e.g. the tickets service's organization sync) are off unless a
         # test turns them on: most tests start one service alone
         full = {"AMQP_URI": amqp_uri, "METRICS_PORT": 0, "EVENT_RETRY_DELAYS_MS": "100,200",
-                "ORGANIZATION_SYNC_SECONDS": 0}
+                "ORGANIZATION_SYNC_SECONDS": 0, "DEPARTMENT_SYNC_SECONDS": 0}
         full.update(config or {})
         container = ServiceContainer(service_cls, full)
         container.start()

@@ -725,20 +725,27 @@ def delete_category(category_id: str, actor_raw: dict[str, Any], *, uow: UnitOfW
 
 # merging duplicates -----------------------------------------------------------------------------
 
-def merge_tickets(ticket_id: str, target_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+def merge_tickets(ticket_id: str, target_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork,
+                  confirm_different_requesters: bool = False) -> dict[str, Any]:
     """Merge a duplicate into a target (agents): its thread and attachments move there and it is closed.
 
-    Answers ``{"ticket": <the closed duplicate>, "target": <the target>}``.
+    Tickets of different requesters merge only with ``confirm_different_requesters`` (a Conflict otherwise),
+    and the confirmation is recorded in both histories (staff lines). Answers ``{"ticket": <the closed
+    duplicate>, "target": <the target>}``.
     """
     actor = actor_from(actor_raw)
     _staff(actor)
+    if not isinstance(confirm_different_requesters, bool):
+        raise ValidationFailed("confirm_different_requesters must be true or false.",
+                               {"confirm_different_requesters": ["Not a boolean."]})
     if ticket_id == target_id:
         raise Conflict("A ticket cannot be merged into itself.", {"target_id": ["Same ticket."]})
     # lock both rows in one order, so two merges of the same pair cannot deadlock
     locked = {tid: _visible(uow, tid, actor, for_update=True) for tid in sorted((ticket_id, target_id))}
     duplicate, target = locked[ticket_id], locked[target_id]
     now = uow.clock.now()
-    closed = duplicate.merge_into(target, actor=actor, now=now)
+    closed = duplicate.merge_into(target, actor=actor, now=now,
+                                  different_requesters_confirmed=confirm_different_requesters)
     absorbed = target.absorb(duplicate, now=now)
     repo = _repo(uow)
     moved = repo.move_comments(duplicate.id, target.id)
@@ -752,6 +759,10 @@ def merge_tickets(ticket_id: str, target_id: str, actor_raw: dict[str, Any], *, 
                         changes={**closed, "merged_into": {"before": None, "after": target.number}}, now=now)
     repo.record_history(target.id, actor=actor, action="merged",
                         changes={**absorbed, "merged_from": {"before": None, "after": duplicate.number}}, now=now)
+    if duplicate.requester_id != target.requester_id:  # only ever confirmed: merge_into refused it otherwise
+        for on in (duplicate, target):
+            repo.record_history(on.id, actor=actor, action="merge_confirmed", now=now, public=False, changes={
+                "requester_id": {"before": duplicate.requester_id, "after": target.requester_id}})
     for row in files:  # one line per file on each side; internal files stay off the requester's history
         for on, change in ((duplicate, {"before": row["filename"], "after": None}),
                            (target, {"before": None, "after": row["filename"]})):

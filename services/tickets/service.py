@@ -177,10 +177,11 @@ class TicketsService:
 
     # merging and links
     @expected
-    def merge(self, ticket_id, target_id, actor):
-        """Merge a duplicate ticket into a target."""
+    def merge(self, ticket_id, target_id, actor, confirm_different_requesters=False):
+        """Merge a duplicate ticket into a target (of another requester only when confirmed)."""
         with self.db() as uow:
-            return handlers.merge_tickets(ticket_id, target_id, actor, uow=uow)
+            return handlers.merge_tickets(ticket_id, target_id, actor, uow=uow,
+                                          confirm_different_requesters=confirm_different_requesters)
 
     @expected
     def link(self, ticket_id, other_id, kind, actor):
