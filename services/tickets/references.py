@@ -47,7 +47,8 @@ def check_department(uow: UnitOfWork, department_id: str | None, *, directory: D
     """Refuse a department that does not exist; one the projection has not heard of is asked of users.
 
     A department the users service confirms is recorded in the projection (as of its ``updated_at``, so
-    a newer event still wins), and the next ticket for it is checked locally.
+    a newer event still wins; never over a row an event stored meanwhile), and the next ticket for it is
+    checked locally.
     """
     if department_id is None:
         return
@@ -64,7 +65,7 @@ def check_department(uow: UnitOfWork, department_id: str | None, *, directory: D
         as_of = datetime.fromisoformat(department["updated_at"])
     except (KeyError, TypeError, ValueError):
         return  # confirmed, but not recordable: the next check asks again
-    repo.apply(department_id, deleted=False, as_of=as_of)
+    repo.remember(department_id, as_of=as_of)
 
 
 def check_organization(organization_id: str | None, *, directory: Directory | None) -> None:

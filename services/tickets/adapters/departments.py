@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, Column, String, Table, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from helpdesk_common.db import UtcDateTime
@@ -23,6 +24,8 @@ departments = Table(
     Column("deleted", Boolean, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}  # with ON CONFLICT
 
 
 class SqlAlchemyDepartmentRepository:
@@ -44,6 +47,16 @@ class SqlAlchemyDepartmentRepository:
         """Return the ids of departments stored as existing whose last known fact is older than ``moment``."""
         return list(self.session.scalars(select(departments.c.id).where(
             departments.c.deleted.is_(False), departments.c.updated_at < moment)))
+
+    def remember(self, department_id: str, *, as_of: datetime) -> None:
+        """Store a department the users service just confirmed, unless a row for it is already there.
+
+        Insert-if-absent in one statement: two requests confirming the same department at once both succeed
+        (the second one's insert does nothing), and an event stored meanwhile is never overwritten.
+        """
+        upsert = _INSERTS[self.session.get_bind().dialect.name]  # the two back ends we run on
+        statement = upsert(departments).values(id=department_id, deleted=False, updated_at=as_of)
+        self.session.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
 
     def apply(self, department_id: str, *, deleted: bool, as_of: datetime) -> bool:
         """Store what an event (or a listing) says unless a newer fact is already stored; tell whether it was.

@@ -224,3 +224,19 @@ def test_a_category_whose_department_was_deleted_routes_nowhere(run, admin, proj
     ticket = create_ticket(category="Redes")
 
     assert ticket["department_id"] is None  # still in the unassigned queue every agent sees, never out of view
+
+
+def test_two_creates_confirming_one_new_department_at_once_both_succeed(tickets_unit_db_url, run, agent, directory,
+                                                                        monkeypatch, new_uow):
+    from helpdesk_common.clock import FakeClock
+    from helpdesk_common.testing import run_together, separate_runners
+
+    with separate_runners(tickets_unit_db_url, producer="tickets", clock=FakeClock(),
+                          collaborators={"directory": directory}) as runners:
+        outcomes = run_together(
+            [lambda r=r: r(handlers.open_ticket, {"title": "Switch", "description": "Down", "department_id": DEPT_B},
+                           agent) for r in runners],
+            meet_after=(SqlAlchemyDepartmentRepository, "exists"), monkeypatch=monkeypatch)
+
+    assert [o["department_id"] for o in outcomes] == [DEPT_B, DEPT_B], outcomes  # neither lost to the other's insert
+    assert exists(new_uow, DEPT_B) is True
