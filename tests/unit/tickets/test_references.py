@@ -209,6 +209,16 @@ def test_update_ticket_to_an_unknown_category_is_refused_and_changes_nothing(cre
     assert run(handlers.get_ticket, ticket["id"], agent)["category"] == "Redes"
 
 
+def test_update_ticket_sending_back_a_category_that_no_longer_exists_is_accepted(create_ticket, run, agent, admin):
+    category = run(handlers.create_category, {"name": "Redes"}, admin)
+    ticket = create_ticket(by=agent, category="Redes")
+    run(handlers.delete_category, category["id"], admin)  # tickets keep the name as text
+
+    updated = run(handlers.update_ticket, ticket["id"], {"title": "Switch caído", "category": "Redes"}, agent)
+
+    assert (updated["title"], updated["category"]) == ("Switch caído", "Redes")
+
+
 def test_a_category_routing_to_an_unknown_department_is_refused(run, admin):
     with pytest.raises(ValidationFailed) as raised:
         run(handlers.create_category, {"name": "Redes", "default_department_id": new_id()}, admin)
