@@ -228,6 +228,9 @@ class BulkErrorSchema(Schema):
 
     status = fields.Integer(required=True, metadata={"example": 404})
     message = fields.String(required=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         metadata={"description": "Per field, as a single request's envelope has them.",
+                                   "example": {"department_id": ["No such department."]}})
 
 
 class BulkItemSchema(Schema):
@@ -467,9 +470,13 @@ class UpdateCategorySchema(ChangesSchema):
 
 
 class MergeSchema(InputSchema):
-    """The ticket to merge this one into."""
+    """The ticket to merge this one into; tickets of two requesters merge only when confirmed."""
 
     target_id = UuidString(required=True)
+    confirm_different_requesters = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Required (true) when the two tickets have different requesters: the duplicate's "
+                                 "public replies and attachments become readable by the target's requester."})
 
 
 class MergeResultSchema(Schema):

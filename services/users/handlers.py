@@ -65,6 +65,14 @@ def _unique(uow: UnitOfWork, error: Exception) -> Iterator[None]:
         raise error from None
 
 
+def _check_references(repo: SqlAlchemyUserRepository, payload: dict[str, Any]) -> None:
+    """Refuse a department or organization id that does not exist: a 422 naming the field, not a 404."""
+    if payload.get("department_id") and repo.find_department(payload["department_id"]) is None:
+        raise ValidationFailed("Unknown department.", {"department_id": ["No such department."]})
+    if payload.get("organization_id") and repo.find_organization(payload["organization_id"]) is None:
+        raise ValidationFailed("Unknown organization.", {"organization_id": ["No such organization."]})
+
+
 # users ------------------------------------------------------------------------------------------
 
 def register_customer(data: dict[str, Any], *, uow: UnitOfWork, passwords: Argon2PasswordHasher) -> dict[str, Any]:
@@ -89,10 +97,7 @@ def _create_user(payload: dict[str, Any], *, uow: UnitOfWork, passwords: Argon2P
         _check_password(payload["password"], email)
     if repo.find_user_by_email(email) is not None:
         raise EmailAlreadyRegistered()
-    if payload.get("department_id"):
-        repo.get_department(payload["department_id"])
-    if payload.get("organization_id"):
-        repo.get_organization(payload["organization_id"])
+    _check_references(repo, payload)
     user = User(
         id=str(uuid.uuid4()),
         email=email,
@@ -178,10 +183,7 @@ def _update(user_id: str, payload: dict[str, Any], *, uow: UnitOfWork) -> dict[s
         other = repo.find_user_by_email(rules.normalize_email(payload["email"]))
         if other is not None and other.id != user.id:
             raise EmailAlreadyRegistered()
-    if payload.get("department_id"):
-        repo.get_department(payload["department_id"])
-    if payload.get("organization_id"):
-        repo.get_organization(payload["organization_id"])
+    _check_references(repo, payload)
     was_active = user.is_active
     now = uow.clock.now()
     changes = user.update(payload, now=now)

@@ -6,6 +6,7 @@ from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Index, Integer,
 from sqlalchemy.orm import registry
 
 from helpdesk_common.db import UtcDateTime
+from helpdesk_contracts.names import NAME_KEY_MAX_CHARS
 from services.users.domain.model import Department, Organization, RefreshToken, User
 
 metadata = MetaData()
@@ -16,6 +17,8 @@ departments = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("name", String(200), nullable=False, unique=True),
+    Column("name_key", String(NAME_KEY_MAX_CHARS), nullable=False),  # helpdesk_contracts.names.name_key(name)
+    Index("uq_departments_name_key", "name_key", unique=True),  # unique ignoring case, in the database
     Column("description", Text),
     Column("default_sla_hours", Float),
     Column("notification_email", String(254)),
@@ -28,6 +31,8 @@ organizations = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("name", String(200), nullable=False, unique=True),
+    Column("name_key", String(NAME_KEY_MAX_CHARS), nullable=False),  # helpdesk_contracts.names.name_key(name)
+    Index("uq_organizations_name_key", "name_key", unique=True),  # unique ignoring case, in the database
     Column("domain", String(253)),
     Column("shared_tickets", Boolean, nullable=False, default=False),
     Column("created_at", UtcDateTime, nullable=False),

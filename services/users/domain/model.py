@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from helpdesk_contracts.names import name_key
 from services.users.domain import rules
 from services.users.domain.errors import InvalidRefreshToken, RefreshTokenReused, ValidationFailed
 
@@ -155,7 +156,7 @@ class User:
 
 
 class Department:
-    """A team tickets are routed to."""
+    """A team tickets are routed to; unique by ``name_key`` (its name ignoring case, width and spacing)."""
 
     EDITABLE = ("name", "description", "default_sla_hours", "notification_email")
 
@@ -163,6 +164,7 @@ class Department:
                  default_sla_hours: float | None = None, notification_email: str | None = None):
         self.id = id
         self.name = name.strip()
+        self.name_key = name_key(self.name)
         self.description = description
         self.default_sla_hours = default_sla_hours
         self.notification_email = notification_email
@@ -175,13 +177,14 @@ class Department:
 
 
 class Organization:
-    """A customer company; its members are contacts."""
+    """A customer company; its members are contacts. Unique by ``name_key``, as departments are."""
 
     EDITABLE = ("name", "domain", "shared_tickets")
 
     def __init__(self, *, id: str, name: str, now: datetime, domain: str | None = None, shared_tickets: bool = False):
         self.id = id
         self.name = name.strip()
+        self.name_key = name_key(self.name)
         self.domain = domain
         self.shared_tickets = shared_tickets
         self.created_at = now
@@ -201,6 +204,8 @@ def _apply(entity: Any, editable: tuple[str, ...], changes: dict[str, Any], now:
             value = value.strip()
         before = getattr(entity, field)
         if before != value:
+            if field == "name":
+                entity.name_key = name_key(value)  # before the change: a name too long once folded changes nothing
             setattr(entity, field, value)
             applied[field] = {"before": before, "after": value}
     if applied:
