@@ -6,7 +6,7 @@ from gateway.api.blueprint import Blueprint
 from gateway.auth import current_user, require_auth, tokens
 from gateway.envelope import success
 from gateway.idempotency import idempotent
-from gateway.ratelimit import rate_limited
+from gateway.ratelimit import PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS, rate_limited
 from gateway.rpc import rpc
 from gateway.schemas.auth import (
     ChangePasswordSchema,
@@ -41,7 +41,9 @@ def register(payload):
 
 
 @blp.route("/login", methods=["POST"])
-@rate_limited("LOGIN_RATE_LIMIT")
+@rate_limited("LOGIN_ADDRESS_RATE_LIMIT")
+@rate_limited("LOGIN_ACCOUNT_RATE_LIMIT", per=PER_ACCOUNT, failures_only=True)
+@rate_limited("LOGIN_RATE_LIMIT", per=PER_ACCOUNT_AND_ADDRESS, failures_only=True)
 @blp.arguments(LoginSchema)
 @blp.response(200, envelope(TokenPairSchema))
 def login(payload):

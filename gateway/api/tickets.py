@@ -159,7 +159,10 @@ def _page_of(result: dict[str, Any], query: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(TicketStatsQuerySchema, location="query")
 @blp.response(200, envelope(TicketStatsSchema))
 def ticket_stats(query):
-    """Count the tickets you can see by status and priority (agents: also by agent and department)."""
+    """Count the tickets you can see by status and priority (agents: also by agent and department).
+
+    With `q`, only the tickets the search for those words finds count, with the other filters.
+    """
     actor = current_actor()
     return success(rpc().call(SERVICE, "stats", actor=actor, filters=_filters(query, actor)))
 
@@ -278,7 +281,7 @@ def _bulk(ticket_ids: list[str], apply: Callable[[str], dict[str, Any]]):
                 log.error("bulk change of ticket %s failed: %r", ticket_id, exc)
                 results.append(_failure(ticket_id, 500, GENERIC_500_MESSAGE))
             else:
-                results.append(_failure(ticket_id, status, exc.message))
+                results.append(_failure(ticket_id, status, exc.message, exc.errors))
         else:
             results.append({"id": ticket_id, "success": True, "ticket": ticket})
     succeeded = sum(1 for item in results if item["success"])
@@ -288,8 +291,8 @@ def _bulk(ticket_ids: list[str], apply: Callable[[str], dict[str, Any]]):
     )
 
 
-def _failure(ticket_id: str, status: int, message: str) -> dict[str, Any]:
-    return {"id": ticket_id, "success": False, "error": {"status": status, "message": message}}
+def _failure(ticket_id: str, status: int, message: str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    return {"id": ticket_id, "success": False, "error": {"status": status, "message": message, "errors": errors or {}}}
 
 
 def _assignment(payload: dict[str, Any]) -> dict[str, Any]:
@@ -500,9 +503,13 @@ def ticket_history(ticket_id):
 def merge_ticket(payload, ticket_id):
     """Merge this duplicate into `target_id` (agents): its thread and attachments move there and it is closed.
 
-    409 when merging a ticket into itself, into a closed or merged ticket, or a ticket already merged.
+    409 when merging a ticket into itself, into a closed or merged ticket, or a ticket already merged, and
+    when the two tickets have different requesters unless `confirm_different_requesters` is true (the
+    duplicate's public replies and attachments become the target requester's to read); a confirmed merge is
+    recorded in both tickets' histories.
     """
-    result = rpc().call(SERVICE, "merge", str(ticket_id), payload["target_id"], actor=current_actor())
+    result = rpc().call(SERVICE, "merge", str(ticket_id), payload["target_id"], actor=current_actor(),
+                        confirm_different_requesters=payload["confirm_different_requesters"])
     return success(result, f"Ticket merged into {result['target']['number']}.")
 
 

@@ -6,13 +6,15 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from helpdesk_contracts import limits
+
 NAME_MAX = 200
 EMAIL_MAX = 254
 PASSWORD_MAX = 128
 PHONE_MAX = 40
 TEXT_MAX = 2000
 TOKEN_MAX = 4096
-PAGE_LIMIT_MAX = 100
+PAGE_LIMIT_MAX = limits.PAGE_LIMIT_MAX
 PAGE_LIMIT_DEFAULT = 20
 
 
@@ -97,9 +99,12 @@ class ChangesSchema(InputSchema):
 
 
 class PageQuerySchema(InputSchema):
-    """``page`` (from 1) and ``limit`` (1 to 100) of a paginated list."""
+    """``page`` (from 1) and ``limit`` (1 to 100) of a paginated list.
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    The last page is ``limits.PAGE_MAX``: past it, ``(page - 1) * limit`` would overflow a 64-bit offset.
+    """
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=limits.PAGE_MAX))
     limit = fields.Integer(load_default=PAGE_LIMIT_DEFAULT, validate=validate.Range(min=1, max=PAGE_LIMIT_MAX))
 
 

@@ -56,6 +56,7 @@ from helpdesk_common.db import make_engine
 from helpdesk_common.logging import init_sentry
 from helpdesk_common.relay import OutboxRelay
 from helpdesk_common.uow import UnitOfWork
+from helpdesk_contracts import limits
 from helpdesk_contracts.envelope import Envelope
 
 log = logging.getLogger(__name__)
@@ -488,7 +489,8 @@ class _RpcConsumer(RpcConsumer):
 
 
 class HelpdeskRpc(Rpc):
-    """Nameko's ``@rpc`` with unconfirmed, transient replies on a kept connection (see ``_ReplyChannel``).
+    """Nameko's ``@rpc`` with unconfirmed, transient replies on a kept connection (see ``_ReplyChannel``),
+    whose arguments are held to ``helpdesk_contracts.limits`` before any worker runs.
 
     Every RPC entrypoint of a service must use it (they share one consumer of the service's queue). A
     request carrying a command id is answered once its command is recorded (see ``commands``).
@@ -513,9 +515,10 @@ class HelpdeskRpc(Rpc):
         if signature is None:
             signature = self._signature = inspect.signature(getattr(self.container.service_cls, self.method_name))
         try:
-            signature.bind(None, *args, **kwargs)  # None stands for the service instance (``self``)
+            bound = signature.bind(None, *args, **kwargs)  # None stands for the service instance (``self``)
         except TypeError as exc:
             raise IncorrectSignature(str(exc)) from None
+        limits.check_arguments(bound.arguments)  # RPC callers are clients too: ValidationFailed naming the field
 
 
 rpc = HelpdeskRpc.decorator

@@ -1,7 +1,7 @@
 """the commands table: RPC commands this service acted on, with their answers (idempotent commands)
 
 Revision ID: 0011_command_log
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-04 21:30:00
 
 See ``helpdesk_common.commands``: a redelivered RPC request, or a client's retry with the same
@@ -13,7 +13,7 @@ from alembic import op
 from helpdesk_common.migrations import create_command_log, drop_command_log
 
 revision = "0011_command_log"
-down_revision = "0010"
+down_revision = "0012"  # after the department projection (re-chained when main was merged in)
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """the commands table: RPC commands this service acted on, with their answers (idempotent commands)
 
 Revision ID: 0002_command_log
-Revises: 0001
+Revises: 0003
 Create Date: 2026-12-04 21:30:00
 
 See ``helpdesk_common.commands``: a redelivered RPC request, or a client's retry with the same
@@ -13,7 +13,7 @@ from alembic import op
 from helpdesk_common.migrations import create_command_log, drop_command_log
 
 revision = "0002_command_log"
-down_revision = "0001"
+down_revision = "0003"  # after the token revocation (re-chained when main was merged in)
 branch_labels = None
 depends_on = None
 
