@@ -1,6 +1,6 @@
 """the commands table: RPC commands this service acted on, with their answers (idempotent commands)
 
-Revision ID: 0002_command_log
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-04 21:30:00
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from helpdesk_common.migrations import create_command_log, drop_command_log
 
-revision = "0002_command_log"
-down_revision = "0003"  # after the token revocation (re-chained when main was merged in)
+revision = "0004"
+down_revision = "0003"  # after the token revocation
 branch_labels = None
 depends_on = None
 
