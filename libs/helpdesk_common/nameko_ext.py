@@ -82,8 +82,9 @@ class Database(DependencyProvider):
     by age is the same whoever runs it).
     """
 
-    def __init__(self, service_name: str | None = None):
+    def __init__(self, service_name: str | None = None, *, uow_class: type[UnitOfWork] = UnitOfWork):
         self.service_name = service_name
+        self.uow_class = uow_class  # the service's own unit of work, holding its repositories
         self.engine = None
         self.relay = None
         self.clock = SystemClock()
@@ -164,7 +165,7 @@ class Database(DependencyProvider):
         def unit_of_work() -> UnitOfWork:
             # read at call time: dependencies are injected before worker_setup mints a missing id
             command = commands.run_of(worker_ctx)
-            uow = UnitOfWork(
+            uow = self.uow_class(
                 self.session_factory,
                 producer=self.container.service_name,
                 clock=self.clock,

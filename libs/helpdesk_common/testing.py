@@ -119,9 +119,12 @@ class HandlerRunner:
     handler's signature asks for (e.g. ``passwords``, ``directory``); ``runner.new_uow()`` gives a bare one.
     """
 
-    def __init__(self, engine, *, producer: str, clock, collaborators: dict | None = None):
+    def __init__(self, engine, *, producer: str, clock, collaborators: dict | None = None, uow_class=None):
         from sqlalchemy.orm import sessionmaker
 
+        from helpdesk_common.uow import UnitOfWork
+
+        self.uow_class = uow_class or UnitOfWork  # the service's own, holding its repositories
         self._session_factory = sessionmaker(bind=engine, expire_on_commit=False)
         self.producer = producer
         self.clock = clock
@@ -129,9 +132,7 @@ class HandlerRunner:
         self._opened: list = []
 
     def new_uow(self):
-        from helpdesk_common.uow import UnitOfWork
-
-        uow = UnitOfWork(self._session_factory, producer=self.producer, clock=self.clock)
+        uow = self.uow_class(self._session_factory, producer=self.producer, clock=self.clock)
         self._opened.append(uow)
         return uow
 

@@ -104,6 +104,22 @@ CHANGES = {
     "additionalProperties": _obj({"before": {}, "after": {}}),
 }
 
+_ACTOR_ID = {**_UUID_OR_NULL, "description": "Who made the change (null: the system or an older producer)."}
+
+
+def named_resource_events(name: str, producer: str, noun: str, snapshot: dict[str, Any]) -> list[EventType]:
+    """Return ``<name>.created|updated|deleted`` of a named resource (``helpdesk_common.resources``)."""
+
+    def data(**extra: Any) -> dict[str, Any]:
+        return _obj({name: snapshot, **extra, "actor_id": _ACTOR_ID}, required=[name, *extra])
+
+    return [
+        EventType(f"{name}.created", 1, producer, f"{noun} was created.", data()),
+        EventType(f"{name}.updated", 1, producer, f"{noun} changed.", data(changes=CHANGES)),
+        EventType(f"{name}.deleted", 1, producer, f"{noun} was deleted.", data()),
+    ]
+
+
 _PRIORITY = {"enum": ["low", "medium", "high", "urgent"]}
 _TICKET_STATUS = {"enum": ["new", "open", "in_progress", "waiting", "resolved", "closed"]}
 TICKET_SNAPSHOT = _obj(
@@ -170,12 +186,8 @@ EVENT_TYPES: list[EventType] = [
             }
         ),
     ),
-    EventType("department.created", 1, "users", "A department was created.", _obj({"department": DEPARTMENT_SNAPSHOT})),
-    EventType("department.updated", 1, "users", "A department changed.", _obj({"department": DEPARTMENT_SNAPSHOT, "changes": CHANGES})),
-    EventType("department.deleted", 1, "users", "A department was deleted.", _obj({"department": DEPARTMENT_SNAPSHOT})),
-    EventType("organization.created", 1, "users", "An organization was created.", _obj({"organization": ORGANIZATION_SNAPSHOT})),
-    EventType("organization.updated", 1, "users", "An organization changed.", _obj({"organization": ORGANIZATION_SNAPSHOT, "changes": CHANGES})),
-    EventType("organization.deleted", 1, "users", "An organization was deleted.", _obj({"organization": ORGANIZATION_SNAPSHOT})),
+    *named_resource_events("department", "users", "A department", DEPARTMENT_SNAPSHOT),
+    *named_resource_events("organization", "users", "An organization", ORGANIZATION_SNAPSHOT),
     EventType("ticket.created", 1, "tickets", "A ticket was opened (web, e-mail, chat or API).",
               _obj({"ticket": TICKET_SNAPSHOT, "actor": _ACTOR})),
     EventType("ticket.updated", 1, "tickets", "Ticket fields changed (title, description, priority, category, tags, ...).",

@@ -1,6 +1,8 @@
 """Commands of the users service: one function each, given a unit of work and the password hasher.
 
-Each validates, changes state, records its events and commits; nothing here knows about Nameko.
+Each validates, changes state, records its events and commits; nothing here knows about Nameko or about
+the adapters: repositories come from the unit of work (``uow.users``, ``uow.departments``, ...), so a
+fake one (``tests/unit/users/fakes.py``) can stand in.
 """
 
 from __future__ import annotations
@@ -8,19 +10,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy.exc import IntegrityError
-
+from helpdesk_common import resources
 from helpdesk_common.payloads import page_args
-from helpdesk_common.uow import UnitOfWork
+from helpdesk_common.resources import NamedResource, unique_commit
 from helpdesk_contracts import limits
 from services.users import schemas
-from services.users.adapters.passwords import Argon2PasswordHasher
-from services.users.adapters.repository import SqlAlchemyUserRepository
 from services.users.domain import rules
 from services.users.domain.errors import (
     Conflict,
@@ -36,12 +33,16 @@ from services.users.domain.errors import (
 )
 from services.users.domain.model import Department, Organization, RefreshToken, User
 
+UnitOfWork = Any  # services.users.adapters.uow.UsersUnitOfWork, or the tests' fake
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str | None, password: str) -> bool: ...
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
 MAX_PAGE_SIZE = limits.PAGE_LIMIT_MAX
-
-
-def _repo(uow: UnitOfWork) -> SqlAlchemyUserRepository:
-    return SqlAlchemyUserRepository(uow.session)
 
 
 def _page(page: int, limit: int) -> tuple[int, int]:
@@ -54,50 +55,39 @@ def _check_password(password: str, email: str) -> None:
         raise WeakPassword(problems[0], {"password": problems})
 
 
-@contextmanager
-def _unique(uow: UnitOfWork, error: Exception) -> Iterator[None]:
-    """Write and commit; a unique constraint lost to a concurrent writer becomes ``error``."""
-    try:
-        yield
-        uow.commit()
-    except IntegrityError:
-        uow.rollback()
-        raise error from None
-
-
-def _check_references(repo: SqlAlchemyUserRepository, payload: dict[str, Any]) -> None:
+def _check_references(uow: UnitOfWork, payload: dict[str, Any]) -> None:
     """Refuse a department or organization id that does not exist: a 422 naming the field, not a 404."""
-    if payload.get("department_id") and repo.find_department(payload["department_id"]) is None:
+    if payload.get("department_id") and uow.departments.find(payload["department_id"]) is None:
         raise ValidationFailed("Unknown department.", {"department_id": ["No such department."]})
-    if payload.get("organization_id") and repo.find_organization(payload["organization_id"]) is None:
+    if payload.get("organization_id") and uow.organizations.find(payload["organization_id"]) is None:
         raise ValidationFailed("Unknown organization.", {"organization_id": ["No such organization."]})
 
 
 # users ------------------------------------------------------------------------------------------
 
-def register_customer(data: dict[str, Any], *, uow: UnitOfWork, passwords: Argon2PasswordHasher) -> dict[str, Any]:
+def register_customer(data: dict[str, Any], *, uow: UnitOfWork, passwords: PasswordHasher) -> dict[str, Any]:
     """Create a customer account from a self-service registration."""
     payload = schemas.load(schemas.RegisterCustomer, data)
     payload["role"] = "customer"
     return _create_user(payload, uow=uow, passwords=passwords)
 
 
-def create_user(data: dict[str, Any], *, uow: UnitOfWork, passwords: Argon2PasswordHasher,
+def create_user(data: dict[str, Any], *, uow: UnitOfWork, passwords: PasswordHasher,
                 enforce_password_policy: bool = True) -> dict[str, Any]:
     """Create a user of any role (admins; the demo seed skips the password policy)."""
     payload = schemas.load(schemas.CreateUser, data)
     return _create_user(payload, uow=uow, passwords=passwords, enforce_password_policy=enforce_password_policy)
 
 
-def _create_user(payload: dict[str, Any], *, uow: UnitOfWork, passwords: Argon2PasswordHasher,
+def _create_user(payload: dict[str, Any], *, uow: UnitOfWork, passwords: PasswordHasher,
                  enforce_password_policy: bool = True) -> dict[str, Any]:
-    repo = _repo(uow)
+    repo = uow.users
     email = rules.normalize_email(payload["email"])
     if enforce_password_policy:
         _check_password(payload["password"], email)
     if repo.find_user_by_email(email) is not None:
         raise EmailAlreadyRegistered()
-    _check_references(repo, payload)
+    _check_references(uow, payload)
     user = User(
         id=str(uuid.uuid4()),
         email=email,
@@ -114,16 +104,16 @@ def _create_user(payload: dict[str, Any], *, uow: UnitOfWork, passwords: Argon2P
         max_concurrent_chats=payload.get("max_concurrent_chats", 3),
     )
     view = schemas.user_view(user)
-    with _unique(uow, EmailAlreadyRegistered()):
+    with unique_commit(uow, EmailAlreadyRegistered()):
         repo.add(user)
-        uow.session.flush()
+        repo.flush()
         uow.emit("user.created", {"user": view})
     return view
 
 
-def authenticate(email: str, password: str, *, uow: UnitOfWork, passwords: Argon2PasswordHasher) -> dict[str, Any]:
+def authenticate(email: str, password: str, *, uow: UnitOfWork, passwords: PasswordHasher) -> dict[str, Any]:
     """Check credentials; unknown e-mail, wrong password and inactive account answer alike."""
-    repo = _repo(uow)
+    repo = uow.users
     user = repo.find_user_by_email(rules.normalize_email(email or ""))
     ok = passwords.verify(user.password_hash if user else None, password or "")
     if not ok or user is None or not user.is_active:
@@ -137,7 +127,7 @@ def authenticate(email: str, password: str, *, uow: UnitOfWork, passwords: Argon
 
 def get_user(user_id: str, *, uow: UnitOfWork) -> dict[str, Any]:
     """Return one user."""
-    return schemas.user_view(_repo(uow).get_user(user_id))
+    return schemas.user_view(uow.users.get_user(user_id))
 
 
 MAX_HANDLES = 20
@@ -153,14 +143,14 @@ def find_users(handles: list[str], *, uow: UnitOfWork) -> list[dict[str, Any]]:
         raise ValidationFailed(f"handles must be a list of at most {MAX_HANDLES} non-empty strings.",
                                {"handles": [f"At most {MAX_HANDLES} strings of 1 to 254 characters."]})
     wanted = sorted({h.strip().lower() for h in handles})
-    return [schemas.user_view(u) for u in _repo(uow).find_users_by_handles(wanted)]
+    return [schemas.user_view(u) for u in uow.users.find_users_by_handles(wanted)]
 
 
 def list_users(filters: dict[str, Any] | None, page: int, limit: int, *, uow: UnitOfWork) -> dict[str, Any]:
     """Return a page of users matching the filters."""
     page, limit = _page(page, limit)
     loaded = schemas.load(schemas.ListUsersFilters, filters or {})
-    users, total = _repo(uow).list_users(loaded, page=page, limit=limit)
+    users, total = uow.users.list_users(loaded, page=page, limit=limit)
     return {"items": [schemas.user_view(u) for u in users], "total": total}
 
 
@@ -177,13 +167,13 @@ def update_profile(user_id: str, changes: dict[str, Any], *, uow: UnitOfWork) ->
 
 
 def _update(user_id: str, payload: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
-    repo = _repo(uow)
+    repo = uow.users
     user = repo.get_user(user_id)
     if "email" in payload:
         other = repo.find_user_by_email(rules.normalize_email(payload["email"]))
         if other is not None and other.id != user.id:
             raise EmailAlreadyRegistered()
-    _check_references(repo, payload)
+    _check_references(uow, payload)
     was_active = user.is_active
     now = uow.clock.now()
     changes = user.update(payload, now=now)
@@ -192,24 +182,24 @@ def _update(user_id: str, payload: dict[str, Any], *, uow: UnitOfWork) -> dict[s
         # stale claims; a department or organization change keeps the sessions: the next refresh brings fresh ones
         user.revoke_tokens(now=now)
     view = schemas.user_view(user)
-    with _unique(uow, EmailAlreadyRegistered()):
+    with unique_commit(uow, EmailAlreadyRegistered()):
         if changes:
             uow.emit("user.updated", {"user": view, "changes": changes})
             if deactivated:
-                repo.revoke_all_sessions(user.id, now=now)
+                uow.sessions.revoke_all_sessions(user.id, now=now)
                 uow.emit("user.deactivated", {"user": view})
     return view
 
 
 def change_role(user_id: str, role: str, *, uow: UnitOfWork) -> dict[str, Any]:
     """Give a user another role."""
-    repo = _repo(uow)
+    repo = uow.users
     user = repo.get_user(user_id)
     now = uow.clock.now()
     changes = user.change_role(role, now=now)
     if changes:  # what the old role allowed ends now: its access tokens and its sessions
         user.revoke_tokens(now=now)
-        repo.revoke_all_sessions(user.id, now=now)
+        uow.sessions.revoke_all_sessions(user.id, now=now)
     view = schemas.user_view(user)
     if changes:
         uow.emit("user.updated", {"user": view, "changes": changes})
@@ -219,7 +209,7 @@ def change_role(user_id: str, role: str, *, uow: UnitOfWork) -> dict[str, Any]:
 
 def set_availability(user_id: str, availability: str, *, uow: UnitOfWork) -> dict[str, Any]:
     """Set an agent online, away or offline."""
-    user = _repo(uow).get_user(user_id)
+    user = uow.users.get_user(user_id)
     previous = user.set_availability(availability, now=uow.clock.now())
     view = schemas.user_view(user)
     if previous is not None:
@@ -239,11 +229,11 @@ def set_availability(user_id: str, availability: str, *, uow: UnitOfWork) -> dic
 
 def deactivate_user(user_id: str, *, uow: UnitOfWork) -> dict[str, Any]:
     """Deactivate an account and end all its sessions."""
-    repo = _repo(uow)
+    repo = uow.users
     user = repo.get_user(user_id)
     now = uow.clock.now()
     changes = user.deactivate(now=now)
-    repo.revoke_all_sessions(user.id, now=now)
+    uow.sessions.revoke_all_sessions(user.id, now=now)
     if changes:
         user.revoke_tokens(now=now)
     view = schemas.user_view(user)
@@ -255,15 +245,15 @@ def deactivate_user(user_id: str, *, uow: UnitOfWork) -> dict[str, Any]:
 
 def list_available_agents(department_id: str | None, skill: str | None, *, uow: UnitOfWork) -> list[dict[str, Any]]:
     """Return active, online agents (optionally of a department or with a skill)."""
-    return [schemas.user_view(a) for a in _repo(uow).available_agents(department_id=department_id, skill=skill)]
+    return [schemas.user_view(a) for a in uow.users.available_agents(department_id=department_id, skill=skill)]
 
 
 # passwords and sessions -------------------------------------------------------------------------
 
 def change_password(user_id: str, current_password: str, new_password: str, *, uow: UnitOfWork,
-                    passwords: Argon2PasswordHasher) -> None:
+                    passwords: PasswordHasher) -> None:
     """Change one's password after proving the current one; every session ends."""
-    repo = _repo(uow)
+    repo = uow.users
     user = repo.get_user(user_id)
     if not passwords.verify(user.password_hash, current_password or ""):
         raise InvalidCredentials("The current password is wrong.", {"current_password": ["Wrong password."]})
@@ -272,54 +262,54 @@ def change_password(user_id: str, current_password: str, new_password: str, *, u
     uow.commit()
 
 
-def _set_password(user: User, password: str, *, uow: UnitOfWork, passwords: Argon2PasswordHasher) -> None:
+def _set_password(user: User, password: str, *, uow: UnitOfWork, passwords: PasswordHasher) -> None:
     now = uow.clock.now()
     user.password_hash = passwords.hash(password)
     user.updated_at = now
     user.revoke_tokens(now=now)
-    _repo(uow).revoke_all_sessions(user.id, now=now)
-    _repo(uow).expire_password_resets(user.id, now=now)
+    uow.sessions.revoke_all_sessions(user.id, now=now)
+    uow.sessions.expire_password_resets(user.id, now=now)
     uow.emit("user.password_changed",
              {"user_id": user.id, "email": user.email, "tokens_valid_after": schemas.iso(user.tokens_valid_after)})
 
 
 def start_session(user_id: str, *, uow: UnitOfWork, family_max_age: timedelta | None = None) -> dict[str, Any]:
     """Open a new refresh-token family for a user who just signed in."""
-    user = _repo(uow).get_user(user_id)
+    user = uow.users.get_user(user_id)
     if not user.is_active:
         raise InvalidCredentials()
     token = RefreshToken(jti=uuid.uuid4().hex, family_id=uuid.uuid4().hex, user_id=user.id, now=uow.clock.now(),
                          family_max_age=family_max_age)
-    uow.session.add(token)
+    uow.sessions.add(token)
     uow.commit()
     return {"jti": token.jti, "family_id": token.family_id, "expires_at": token.expires_at.isoformat()}
 
 
 def rotate_refresh_token(jti: str, *, uow: UnitOfWork, family_max_age: timedelta | None = None) -> dict[str, Any]:
     """Spend a refresh token and issue the next of its family; reuse, or a family past ``family_max_age``, revokes it."""
-    repo = _repo(uow)
+    repo = uow.users
     now = uow.clock.now()
-    token = repo.find_refresh_token(jti or "")
+    token = uow.sessions.find_refresh_token(jti or "")
     if token is None:
         raise InvalidRefreshToken()
     try:
         token.spend(now=now)
     except RefreshTokenReused:
-        repo.revoke_family(token.family_id, now=now)
+        uow.sessions.revoke_family(token.family_id, now=now)
         uow.commit()
         raise
     user = repo.get_user(token.user_id)
     if not user.is_active:
-        repo.revoke_family(token.family_id, now=now)
+        uow.sessions.revoke_family(token.family_id, now=now)
         uow.commit()
         raise InvalidRefreshToken()
     try:
         successor = token.successor(jti=uuid.uuid4().hex, now=now, family_max_age=family_max_age)
     except InvalidRefreshToken:
-        repo.revoke_family(token.family_id, now=now)
+        uow.sessions.revoke_family(token.family_id, now=now)
         uow.commit()
         raise
-    uow.session.add(successor)
+    uow.sessions.add(successor)
     uow.commit()
     return {
         "user": schemas.user_view(user),
@@ -334,29 +324,28 @@ def list_revocations(since: str, *, uow: UnitOfWork) -> list[dict[str, Any]]:
     moment = schemas.load(schemas.ListRevocations, {"since": since})["since"]
     return [
         {"user_id": user_id, "tokens_valid_after": schemas.iso(valid_after)}
-        for user_id, valid_after in _repo(uow).revocations_since(moment)
+        for user_id, valid_after in uow.users.revocations_since(moment)
     ]
 
 
 def revoke_session(jti: str, *, uow: UnitOfWork) -> None:
     """End the session (refresh-token family) a token belongs to."""
-    repo = _repo(uow)
-    token = repo.find_refresh_token(jti or "")
+    token = uow.sessions.find_refresh_token(jti or "")
     if token is not None:
-        repo.revoke_family(token.family_id, now=uow.clock.now())
+        uow.sessions.revoke_family(token.family_id, now=uow.clock.now())
         uow.commit()
 
 
 def request_password_reset(email: str, *, uow: UnitOfWork) -> None:
     """Issue a single-use reset token and hand it to the notifications service; silent for unknown e-mails."""
-    repo = _repo(uow)
+    repo = uow.users
     user = repo.find_user_by_email(rules.normalize_email(email or ""))
     if user is None or not user.is_active:
         return
     token = secrets.token_urlsafe(32)
     now = uow.clock.now()
     expires_at = now + RESET_TOKEN_LIFETIME
-    repo.add_password_reset(token_hash=_digest(token), user_id=user.id, now=now, expires_at=expires_at)
+    uow.sessions.add_password_reset(token_hash=_digest(token), user_id=user.id, now=now, expires_at=expires_at)
     uow.emit(
         "user.password_reset_requested",
         {"user_id": user.id, "email": user.email, "name": user.name, "reset_token": token,
@@ -365,10 +354,10 @@ def request_password_reset(email: str, *, uow: UnitOfWork) -> None:
     uow.commit()
 
 
-def reset_password(token: str, new_password: str, *, uow: UnitOfWork, passwords: Argon2PasswordHasher) -> None:
+def reset_password(token: str, new_password: str, *, uow: UnitOfWork, passwords: PasswordHasher) -> None:
     """Set a new password with a reset token (once, before it expires); every session ends."""
-    repo = _repo(uow)
-    user_id = repo.spend_password_reset(_digest(token or ""), now=uow.clock.now())
+    repo = uow.users
+    user_id = uow.sessions.spend_password_reset(_digest(token or ""), now=uow.clock.now())
     if user_id is None:
         raise InvalidResetToken()
     user = repo.get_user(user_id)
@@ -386,129 +375,90 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-# departments ------------------------------------------------------------------------------------
+# departments and organizations: named resources (helpdesk_common.resources) ----------------------
 
-def create_department(data: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+def _members(field: str) -> Any:
+    def decorate(uow: UnitOfWork, entity: Any, view: dict[str, Any]) -> dict[str, Any]:
+        return {**view, "member_count": uow.users.count_members(**{field: entity.id})}
+
+    return decorate
+
+
+def _refuse_if_members(field: str, error: type[Exception], message: str) -> Any:
+    def before_delete(uow: UnitOfWork, entity: Any) -> None:
+        if uow.users.count_members(**{field: entity.id}):
+            raise error(message)
+
+    return before_delete
+
+
+DEPARTMENTS = NamedResource(
+    name="department", entity=Department, repository="departments",
+    load=lambda data, partial: schemas.load(schemas.DepartmentInput, data, partial=partial),
+    view=schemas.department_view, name_taken=lambda: _name_taken("department"),
+    decorate=_members("department_id"),
+    before_delete=_refuse_if_members("department_id", DepartmentInUse,
+                                     "The department still has members; move them first."),
+    max_page_size=MAX_PAGE_SIZE,
+)
+ORGANIZATIONS = NamedResource(
+    name="organization", entity=Organization, repository="organizations",
+    load=lambda data, partial: schemas.load(schemas.OrganizationInput, data, partial=partial),
+    view=schemas.organization_view, name_taken=lambda: _name_taken("organization"),
+    decorate=_members("organization_id"),
+    before_delete=_refuse_if_members("organization_id", OrganizationInUse,
+                                     "The organization still has members; move them first."),
+    max_page_size=MAX_PAGE_SIZE,
+)
+
+
+def create_department(data: dict[str, Any], *, uow: UnitOfWork, actor: str | None = None) -> dict[str, Any]:
     """Create a department."""
-    payload = schemas.load(schemas.DepartmentInput, data)
-    repo = _repo(uow)
-    if repo.find_department_by_name(payload["name"]) is not None:
-        raise _name_taken("department")
-    department = Department(id=str(uuid.uuid4()), now=uow.clock.now(), **payload)
-    view = schemas.department_view(department)
-    with _unique(uow, _name_taken("department")):
-        repo.add(department)
-        uow.session.flush()
-        uow.emit("department.created", {"department": view})
-    return schemas.department_view(department, member_count=0)
+    return resources.create_resource(DEPARTMENTS, data, uow=uow, actor=actor)
 
 
 def get_department(department_id: str, *, uow: UnitOfWork) -> dict[str, Any]:
     """Return one department with its member count."""
-    repo = _repo(uow)
-    department = repo.get_department(department_id)
-    return schemas.department_view(department, member_count=repo.count_members(department_id=department.id))
+    return resources.get_resource(DEPARTMENTS, department_id, uow=uow)
 
 
 def list_departments(page: int, limit: int, *, uow: UnitOfWork) -> dict[str, Any]:
     """Return a page of departments."""
-    page, limit = _page(page, limit)
-    repo = _repo(uow)
-    items, total = repo.list_departments(page=page, limit=limit)
-    return {
-        "items": [schemas.department_view(d, member_count=repo.count_members(department_id=d.id)) for d in items],
-        "total": total,
-    }
+    return resources.list_resources(DEPARTMENTS, page, limit, uow=uow)
 
 
-def update_department(department_id: str, changes: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+def update_department(department_id: str, changes: dict[str, Any], *, uow: UnitOfWork,
+                      actor: str | None = None) -> dict[str, Any]:
     """Change a department."""
-    payload = schemas.load(schemas.DepartmentInput, changes, partial=True)
-    repo = _repo(uow)
-    department = repo.get_department(department_id)
-    if "name" in payload:
-        other = repo.find_department_by_name(payload["name"])
-        if other is not None and other.id != department.id:
-            raise _name_taken("department")
-    applied = department.update(payload, now=uow.clock.now())
-    view = schemas.department_view(department)
-    with _unique(uow, _name_taken("department")):
-        if applied:
-            uow.emit("department.updated", {"department": view, "changes": applied})
-    return schemas.department_view(department, member_count=repo.count_members(department_id=department.id))
+    return resources.update_resource(DEPARTMENTS, department_id, changes, uow=uow, actor=actor)
 
 
-def delete_department(department_id: str, *, uow: UnitOfWork) -> None:
+def delete_department(department_id: str, *, uow: UnitOfWork, actor: str | None = None) -> None:
     """Delete an empty department."""
-    repo = _repo(uow)
-    department = repo.get_department(department_id)
-    if repo.count_members(department_id=department.id):
-        raise DepartmentInUse("The department still has members; move them first.")
-    view = schemas.department_view(department)
-    repo.delete(department)
-    uow.emit("department.deleted", {"department": view})
-    uow.commit()
+    resources.delete_resource(DEPARTMENTS, department_id, uow=uow, actor=actor)
 
 
-# organizations ----------------------------------------------------------------------------------
-
-def create_organization(data: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+def create_organization(data: dict[str, Any], *, uow: UnitOfWork, actor: str | None = None) -> dict[str, Any]:
     """Create a customer organization."""
-    payload = schemas.load(schemas.OrganizationInput, data)
-    repo = _repo(uow)
-    if repo.find_organization_by_name(payload["name"]) is not None:
-        raise _name_taken("organization")
-    organization = Organization(id=str(uuid.uuid4()), now=uow.clock.now(), **payload)
-    view = schemas.organization_view(organization)
-    with _unique(uow, _name_taken("organization")):
-        repo.add(organization)
-        uow.session.flush()
-        uow.emit("organization.created", {"organization": view})
-    return schemas.organization_view(organization, member_count=0)
+    return resources.create_resource(ORGANIZATIONS, data, uow=uow, actor=actor)
 
 
 def get_organization(organization_id: str, *, uow: UnitOfWork) -> dict[str, Any]:
     """Return one organization with its member count."""
-    repo = _repo(uow)
-    organization = repo.get_organization(organization_id)
-    return schemas.organization_view(organization, member_count=repo.count_members(organization_id=organization.id))
+    return resources.get_resource(ORGANIZATIONS, organization_id, uow=uow)
 
 
 def list_organizations(page: int, limit: int, *, uow: UnitOfWork) -> dict[str, Any]:
     """Return a page of organizations."""
-    page, limit = _page(page, limit)
-    repo = _repo(uow)
-    items, total = repo.list_organizations(page=page, limit=limit)
-    return {
-        "items": [schemas.organization_view(o, member_count=repo.count_members(organization_id=o.id)) for o in items],
-        "total": total,
-    }
+    return resources.list_resources(ORGANIZATIONS, page, limit, uow=uow)
 
 
-def update_organization(organization_id: str, changes: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+def update_organization(organization_id: str, changes: dict[str, Any], *, uow: UnitOfWork,
+                        actor: str | None = None) -> dict[str, Any]:
     """Change an organization."""
-    payload = schemas.load(schemas.OrganizationInput, changes, partial=True)
-    repo = _repo(uow)
-    organization = repo.get_organization(organization_id)
-    if "name" in payload:
-        other = repo.find_organization_by_name(payload["name"])
-        if other is not None and other.id != organization.id:
-            raise _name_taken("organization")
-    applied = organization.update(payload, now=uow.clock.now())
-    view = schemas.organization_view(organization)
-    with _unique(uow, _name_taken("organization")):
-        if applied:
-            uow.emit("organization.updated", {"organization": view, "changes": applied})
-    return schemas.organization_view(organization, member_count=repo.count_members(organization_id=organization.id))
+    return resources.update_resource(ORGANIZATIONS, organization_id, changes, uow=uow, actor=actor)
 
 
-def delete_organization(organization_id: str, *, uow: UnitOfWork) -> None:
+def delete_organization(organization_id: str, *, uow: UnitOfWork, actor: str | None = None) -> None:
     """Delete an organization without members."""
-    repo = _repo(uow)
-    organization = repo.get_organization(organization_id)
-    if repo.count_members(organization_id=organization.id):
-        raise OrganizationInUse("The organization still has members; move them first.")
-    view = schemas.organization_view(organization)
-    repo.delete(organization)
-    uow.emit("organization.deleted", {"organization": view})
-    uow.commit()
+    resources.delete_resource(ORGANIZATIONS, organization_id, uow=uow, actor=actor)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from helpdesk_common.resources import SqlAlchemyNamedRepository
 from helpdesk_contracts.events import validate_envelope
 from services.users import handlers
 from services.users.adapters.passwords import Argon2PasswordHasher
@@ -902,7 +903,7 @@ def test_create_department_rejects_invalid_input(run, outbox, data):
 
 def test_create_department_raises_conflict_when_a_concurrent_create_wins(create_department, monkeypatch):
     create_department(name="Support")
-    monkeypatch.setattr(SqlAlchemyUserRepository, "find_department_by_name", lambda self, name: None)
+    monkeypatch.setattr(SqlAlchemyNamedRepository, "find_by_name", lambda self, name: None)
     with pytest.raises(Conflict):
         create_department(name="Support")
 
