@@ -214,7 +214,7 @@ class FakeUsersService:
                 agents.append({**user, "open_slots": open_slots})
         return _wire(agents)
 
-    def create_department(self, data: dict[str, Any]) -> dict[str, Any]:
+    def create_department(self, data: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
         self._reject_unknown(data, ("name", "description", "default_sla_hours", "notification_email"))
         self._unique_name(self.departments, data["name"])
         now = _now()
@@ -231,7 +231,7 @@ class FakeUsersService:
         self.departments[department["id"]] = department
         return _wire(department)
 
-    def update_department(self, department_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    def update_department(self, department_id: str, changes: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
         department = self._department(department_id)
         if "name" in changes:
             self._unique_name(self.departments, changes["name"], exclude=department_id)
@@ -246,13 +246,13 @@ class FakeUsersService:
         chosen = [self._with_members(d, "department_id") for d in items[(page - 1) * limit : page * limit]]
         return _wire({"items": chosen, "total": len(items)})
 
-    def delete_department(self, department_id: str) -> None:
+    def delete_department(self, department_id: str, actor: str | None = None) -> None:
         department = self._department(department_id)
         if self._with_members(department, "department_id")["member_count"]:
             raise DepartmentInUse()
         del self.departments[department_id]
 
-    def create_organization(self, data: dict[str, Any]) -> dict[str, Any]:
+    def create_organization(self, data: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
         self._reject_unknown(data, ("name", "domain", "shared_tickets"))
         self._unique_name(self.organizations, data["name"])
         now = _now()
@@ -268,7 +268,7 @@ class FakeUsersService:
         self.organizations[organization["id"]] = organization
         return _wire(organization)
 
-    def update_organization(self, organization_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    def update_organization(self, organization_id: str, changes: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
         organization = self._organization(organization_id)
         if "name" in changes:
             self._unique_name(self.organizations, changes["name"], exclude=organization_id)
@@ -283,7 +283,7 @@ class FakeUsersService:
         chosen = [self._with_members(o, "organization_id") for o in items[(page - 1) * limit : page * limit]]
         return _wire({"items": chosen, "total": len(items)})
 
-    def delete_organization(self, organization_id: str) -> None:
+    def delete_organization(self, organization_id: str, actor: str | None = None) -> None:
         organization = self._organization(organization_id)
         if self._with_members(organization, "organization_id")["member_count"]:
             raise OrganizationInUse()
