@@ -202,9 +202,23 @@ def check_ci(service: str) -> list[str]:
     return problems + check_makefile(service)
 
 
+def check_test_lists(service: str) -> list[str]:
+    # tests that name the services by hand (until they discover them)
+    from tests.unit import test_deploy_files, test_migrations
+
+    problems = []
+    if service not in test_migrations.SERVICES:
+        problems.append("tests/unit/test_migrations.py's SERVICES lacks it (migrations unchecked)")
+    if service not in test_deploy_files.DEPLOYABLES:
+        problems.append("tests/unit/test_deploy_files.py's DEPLOYABLES lacks it (manifests unchecked)")
+    return problems
+
+
 def check_docs(service: str) -> list[str]:
     readme = (ROOT / "README.md").read_text()
     problems = [] if f"services/{service}/README.md" in readme else [f"README.md does not link services/{service}/README.md"]
+    if "docs/adding-a-service.md" not in readme:
+        problems.append("README.md does not link docs/adding-a-service.md")
     if f"{service.upper()}_METRICS_PORT" not in readme:
         problems.append(f"README.md's configuration table does not name {service.upper()}_METRICS_PORT")
     return problems
