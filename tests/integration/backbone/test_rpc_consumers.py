@@ -16,11 +16,19 @@ from kombu import Connection
 from nameko.rpc import rpc as nameko_rpc
 
 from helpdesk_common.nameko_ext import rpc
-from helpdesk_common.testing import REPO_ROOT, migrate
+from helpdesk_common.testing import REPO_ROOT, amqp_uri_for_tests, migrate, private_vhost
 
 pytestmark = pytest.mark.integration
 
 SERVICES = sorted(path.parent.name for path in (REPO_ROOT / "services").glob("*/service.py"))
+
+
+@pytest.fixture(scope="module")
+def amqp_uri():
+    """A virtual host of this module's own: the services declare durable event queues (tickets binds
+    ``department.*``), which would route events that later tests of the session expect to be unroutable."""
+    with private_vhost(amqp_uri_for_tests()) as uri:
+        yield uri
 
 
 def service_class(service: str) -> type:
