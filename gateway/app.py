@@ -22,6 +22,7 @@ from gateway.docs import ASSETS_URL, init_docs
 from gateway.errors import register_error_handlers
 from gateway.health import blp as health_blp
 from gateway.observability import init_observability
+from gateway.openapi import GatewayMarshmallowPlugin
 from gateway.ratelimit import init_rate_limits
 from gateway.rpc import RpcPool
 from gateway.schemas.common import ErrorEnvelopeSchema
@@ -67,7 +68,9 @@ def create_app(config: dict[str, Any] | None = None, rpc: Any = None) -> Flask:
     init_observability(app)  # first: binds the correlation id before any other hook can fail
 
     app.config["OPENAPI_SWAGGER_UI_URL"] = ASSETS_URL
-    api = GatewayApi(app, spec_kwargs={"info": {"description": _API_DESCRIPTION}})
+    api = GatewayApi(
+        app, spec_kwargs={"info": {"description": _API_DESCRIPTION}, "marshmallow_plugin": GatewayMarshmallowPlugin()}
+    )
     api.spec.components.security_scheme(BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     register_error_handlers(app)  # after the Api, whose own HTTPException handler ours replaces
     for resource in RESOURCES:

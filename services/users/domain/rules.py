@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-ROLES = ("customer", "agent", "supervisor", "admin")
-STAFF_ROLES = ("agent", "supervisor", "admin")
-STATUSES = ("active", "inactive", "on_leave")
-AVAILABILITIES = ("online", "away", "offline")
+# the service's names for the shared vocabulary (handlers and adapters import them from here)
+from helpdesk_contracts.vocabulary import AVAILABILITIES, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, ROLES  # noqa: F401
+from helpdesk_contracts.vocabulary import USER_STATUSES as STATUSES  # noqa: F401
 
-PASSWORD_MIN_LENGTH = 8
-PASSWORD_MAX_LENGTH = 128
+STAFF_ROLES = ("agent", "supervisor", "admin")
 
 
 def normalize_email(email: str) -> str:
