@@ -5,7 +5,8 @@ metadata. Three kinds of rule need help, and get it here, from the same objects 
 document and the validation cannot drift:
 - exclusive bounds (``Range(min_inclusive=False)``), which apispec writes as inclusive;
 - our non-blank strings (``common.Text``, ``Prose``, ``Secret``): ``minLength: 1`` and a non-space character;
-- rules on a whole body (``Meta.json_schema`` on a schema: at least one field, one of two fields...).
+- rules on a whole body (``Meta.json_schema`` on a schema: at least one field, one of two fields...);
+- query schemas that take an empty value for no value (``EMPTY_IS_ABSENT``, a filter form's blank inputs).
 """
 
 from __future__ import annotations
@@ -43,6 +44,22 @@ def _exclusive_bounds(self: Any, field: fields.Field, ret: dict[str, Any], **kwa
     return extra
 
 
+_ANNOTATIONS = ("description", "default", "example", "nullable")
+_EMPTY = {"type": "string", "maxLength": 0}
+
+
+def _empty_is_absent(self: Any, field: fields.Field, ret: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    if field.required or not getattr(field.parent, "EMPTY_IS_ABSENT", False):
+        return {}
+    # rewritten in place: the rules move under anyOf beside the empty string
+    if ret.get("type") == "array":
+        ret["items"] = {"anyOf": [_EMPTY, ret["items"]]} if "items" in ret else ret.get("items")
+        return {}
+    rules = {key: ret.pop(key) for key in list(ret) if key not in _ANNOTATIONS}
+    ret["anyOf"] = [_EMPTY, rules]
+    return {}
+
+
 class GatewayMarshmallowPlugin(MarshmallowPlugin):
     """apispec's marshmallow plugin, also documenting exclusive bounds, non-blank strings and body rules."""
 
@@ -52,6 +69,7 @@ class GatewayMarshmallowPlugin(MarshmallowPlugin):
         assert self.converter is not None
         self.converter.add_attribute_function(_non_blank)
         self.converter.add_attribute_function(_exclusive_bounds)
+        self.converter.add_attribute_function(_empty_is_absent)
 
     def schema_helper(self, name: str, _: Any, schema: Any = None, **kwargs: Any) -> dict[str, Any] | None:
         """Document a schema, with the rules on the whole body its ``Meta.json_schema`` states."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from helpdesk_contracts.vocabulary import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 
@@ -115,11 +115,41 @@ def new_password(**kwargs: Any) -> Secret:
     return Secret(validate=rules, **kwargs)
 
 
+def _json_type_error(field: fields.Field, value: Any) -> str | None:
+    if isinstance(field, fields.Boolean) and not isinstance(value, bool):
+        return "Not a valid boolean."
+    if isinstance(field, fields.Integer) and (isinstance(value, bool) or not isinstance(value, int)):
+        return "Not a valid integer."
+    if isinstance(field, fields.Float) and (isinstance(value, bool) or not isinstance(value, int | float)):
+        return "Not a valid number."
+    return None
+
+
 class InputSchema(Schema):
-    """Base of every request schema: unknown fields are an error, not silently dropped."""
+    """Base of every request schema: unknown fields are an error, not silently dropped.
+
+    In a JSON body a boolean must be a JSON boolean and a number a JSON number, as the OpenAPI says
+    (marshmallow alone would take ``"3"``, ``3.0`` or ``1`` for them); query schemas, whose values all
+    arrive as text, set ``JSON_TYPES = False``.
+    """
+
+    JSON_TYPES = True
 
     class Meta:
         unknown = RAISE
+
+    @pre_load
+    def _json_types(self, data: Any, **kwargs: Any) -> Any:
+        if not self.JSON_TYPES or not isinstance(data, dict):
+            return data
+        errors = {}
+        for name, field in self.fields.items():
+            key = field.data_key or name
+            if key in data and data[key] is not None and (error := _json_type_error(field, data[key])):
+                errors[key] = [error]
+        if errors:
+            raise ValidationError(errors)
+        return data
 
 
 class ChangesSchema(InputSchema):
@@ -136,6 +166,8 @@ class ChangesSchema(InputSchema):
 
 class PageQuerySchema(InputSchema):
     """``page`` (from 1) and ``limit`` (1 to 100) of a paginated list."""
+
+    JSON_TYPES = False  # a query string
 
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     limit = fields.Integer(load_default=PAGE_LIMIT_DEFAULT, validate=validate.Range(min=1, max=PAGE_LIMIT_MAX))

@@ -382,6 +382,9 @@ FILTERS = (
 class TicketFiltersSchema(InputSchema):
     """What narrows a list of tickets (visibility itself is the tickets service's)."""
 
+    JSON_TYPES = False  # a query string
+    EMPTY_IS_ABSENT = True  # documents _drop_empty (gateway.openapi)
+
     status = CommaList(_one_of(STATUSES), metadata={"description": "One or more, comma-separated."})
     priority = CommaList(_one_of(PRIORITIES), metadata={"description": "One or more, comma-separated."})
     assignee_id = AssigneeFilter(metadata={"description": "`me`, `none` (unassigned) or a user id."})
@@ -412,6 +415,7 @@ class TicketFiltersSchema(InputSchema):
 
 
 class _Sorting(InputSchema):
+    JSON_TYPES = False  # a query string
     sort_by = _one_of(SORTABLE, load_default="created_at")
     sort_order = _one_of(SORT_ORDERS, load_default="desc")
 

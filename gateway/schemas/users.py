@@ -123,5 +123,7 @@ class AvailabilitySchema(InputSchema):
 class AvailableAgentsQuerySchema(InputSchema):
     """Filters of the available agents."""
 
+    JSON_TYPES = False  # a query string
+
     department_id = UuidString()
     skill = text(SKILL_MAX)
