@@ -61,7 +61,7 @@ blp = Blueprint(
 SERVICE = "tickets"
 EXPORT_PAGE_SIZE = 100  # the most tickets.list answers per call
 
-_IF_MATCH_PATTERN = r'^\s*(?:"(\d{1,9})"|\*)\s*$'
+_IF_MATCH_PATTERN = r'^(?:"(\d{1,9})"|\*)$'  # the value, without the spaces HTTP allows around it
 _IF_MATCH = re.compile(_IF_MATCH_PATTERN)
 _IF_MATCH_MESSAGE = 'If-Match must be one quoted ticket version, like "3" (the ETag you read).'
 IF_MATCH_PARAMETER = {
@@ -109,7 +109,7 @@ def expected_version() -> int | None:
     raw = request.headers.get("If-Match")
     if raw is None:
         return None
-    match = _IF_MATCH.match(raw)
+    match = _IF_MATCH.match(raw.strip())
     if match is None:
         raise MalformedRequest(_IF_MATCH_MESSAGE, {"If-Match": [_IF_MATCH_MESSAGE]})
     return int(match.group(1)) if match.group(1) else None  # "*": any version
