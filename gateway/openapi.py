@@ -11,6 +11,7 @@ document and the validation cannot drift:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -77,3 +78,58 @@ class GatewayMarshmallowPlugin(MarshmallowPlugin):
         if json_schema is not None:
             json_schema.update(getattr(resolve_schema_instance(schema).Meta, "json_schema", {}))
         return json_schema
+
+
+# -- the error answers every operation documents -------------------------------------------------------------
+# No catch-all `default` answer: each operation lists the statuses it can give, so a client (and `make fuzz`)
+# knows an undocumented one for a bug. Those that follow from an operation's shape are added here, once:
+COMMON_ERRORS = {
+    "400": "Malformed request: a body that is not JSON, or a value no input may hold.",
+    "401": "Missing, expired or forged credentials.",
+    "403": "Your role may not do this.",
+    "404": "No such resource, or not one you may see.",
+    "413": "The body is over the size limit.",
+    "415": "The body is not of the documented media type.",
+    "422": "Invalid input: `errors` names each field and what is wrong with it.",
+    "429": "Too many attempts: retry after the `Retry-After` header's seconds.",
+    "503": "A service, or one of its own dependencies, is unreachable; retry later.",
+    "504": "A service did not answer in time; the request may or may not have been applied.",
+}
+# operations whose body carries credentials checked with 401 (signing in, rotating a refresh token)
+CREDENTIAL_OPERATIONS = {("post", "/api/v1/auth/login"), ("post", "/api/v1/auth/refresh-token")}
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}}
+
+
+def _statuses(path: str, method: str, operation: dict[str, Any], *, rate_limited: bool) -> list[str]:
+    statuses = ["400", "422", "503", "504"]
+    if operation.get("security") or (method, path) in CREDENTIAL_OPERATIONS:
+        statuses.append("401")
+    if operation.get("security"):
+        statuses.append("403")
+    if "{" in path:
+        statuses.append("404")
+    body = operation.get("requestBody", {}).get("content", {})
+    if body:
+        statuses += ["413", "415"]
+    if rate_limited:
+        statuses.append("429")
+    return statuses
+
+
+def document_common_errors(spec: Any, *, rate_limited: set[tuple[str, str]]) -> None:
+    """Add to every operation the error answers its shape implies (auth, path ids, bodies, rate limits, RPC)."""
+    for path, operations in spec._paths.items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for status in _statuses(path, method, operation, rate_limited=(method, path) in rate_limited):
+                responses.setdefault(status, _error_response(COMMON_ERRORS[status]))
+
+
+def openapi_path(rule: str) -> str:
+    """Return a Flask URL rule as an OpenAPI path (``/t/<uuid:ticket_id>`` is ``/t/{ticket_id}``)."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
