@@ -10,6 +10,8 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import UnsupportedMediaType
 
+from gateway.schemas.common import ErrorEnvelopeSchema
+
 
 class JsonBodyParser(FlaskParser):
     """Read JSON bodies; answer 415 for a body in another format instead of ignoring it."""
@@ -36,3 +38,11 @@ class Blueprint(flask_smorest.Blueprint):
         if isinstance(schema, type):
             schema = schema()
         return super().arguments(schema, *args, **kwargs)
+
+    def error(self, status: int, description: str):
+        """Document an error answer (in the envelope) particular to this operation.
+
+        The statuses every operation of its shape can give (401, 404 on a path id, 422...) are added to the
+        document by ``gateway.openapi.document_common_errors``; this is for the others, 409 mostly.
+        """
+        return self.alt_response(status, schema=ErrorEnvelopeSchema, description=description)

@@ -54,6 +54,8 @@ def list_users(query):
 @require_auth(roles=ADMINS)
 @blp.arguments(CreateUserSchema)
 @blp.response(201, envelope(UserSchema))
+@blp.error(404, "The department or organization named does not exist.")
+@blp.error(409, "An account with this e-mail exists already.")
 def create_user(payload):
     """Create a user of any role (admins)."""
     user = rpc().call("users", "create_user", payload)
@@ -75,6 +77,7 @@ def get_user(user_id):
 @require_auth(roles=ADMINS)
 @blp.arguments(UpdateUserSchema)
 @blp.response(200, envelope(UserSchema))
+@blp.error(409, "Another account has this e-mail.")
 def update_user(changes, user_id):
     """Change a user's details (admins)."""
     return success(rpc().call("users", "update_user", str(user_id), changes), "User updated.")

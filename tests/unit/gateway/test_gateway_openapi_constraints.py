@@ -132,3 +132,33 @@ def test_a_uuid_without_hyphens_is_422(client, auth_headers):
 
     assert response.status_code == 422
     assert "requester_id" in response.get_json()["errors"]
+
+
+def _operations(spec):
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                yield f"{method.upper()} {path}", path, operation
+
+
+def test_no_operation_has_a_catch_all_answer(spec):
+    assert [where for where, _, operation in _operations(spec) if "default" in operation["responses"]] == []
+
+
+def test_every_operation_documents_the_errors_its_shape_implies(spec):
+    missing = []
+    for where, path, operation in _operations(spec):
+        expected = {"400", "422", "503", "504"}
+        expected |= {"401", "403"} if operation.get("security") else set()
+        expected |= {"404"} if "{" in path else set()
+        expected |= {"413", "415"} if operation.get("requestBody") else set()
+        missing += [f"{where} {status}" for status in sorted(expected - set(operation["responses"]))]
+
+    assert missing == []
+
+
+def test_rate_limited_operations_document_429(spec):
+    login = spec["paths"]["/api/v1/auth/login"]["post"]["responses"]
+    me = spec["paths"]["/api/v1/auth/me"]["get"]["responses"]
+
+    assert ("429" in login, "429" in me) == (True, False)
