@@ -39,7 +39,11 @@ class Text(fields.String):
     not_blank = True  # documented as minLength 1 and a non-space character (gateway.openapi)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        for validator in self.validators:
+            if isinstance(validator, validate.Length):
+                validator(raw)  # the documented maxLength is the length sent, spaces included
+        text = raw.strip()
         if not text:
             raise self.make_error("blank")
         return text

@@ -162,3 +162,13 @@ def test_rate_limited_operations_document_429(spec):
     me = spec["paths"]["/api/v1/auth/me"]["get"]["responses"]
 
     assert ("429" in login, "429" in me) == (True, False)
+
+
+def test_a_name_longer_than_documented_is_422_even_when_its_padding_would_fit(client):
+    name = " " * 5 + "n" * common.NAME_MAX
+
+    response = client.post("/api/v1/auth/register", json={"email": "pad@example.com", "name": name,
+                                                           "password": "Secret-123"})
+
+    assert response.status_code == 422
+    assert "name" in response.get_json()["errors"]
