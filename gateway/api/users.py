@@ -86,6 +86,7 @@ def update_user(changes, user_id):
 @blp.route("/<uuid:user_id>", methods=["DELETE"])
 @require_auth(roles=ADMINS)
 @blp.response(200, envelope(UserSchema))
+@blp.error(409, "You cannot deactivate your own account.")
 def deactivate_user(user_id):
     """Deactivate a user and sign them out everywhere (admins; not yourself)."""
     if str(user_id) == current_user()["id"]:
@@ -97,6 +98,7 @@ def deactivate_user(user_id):
 @require_auth(roles=ADMINS)
 @blp.arguments(RoleSchema)
 @blp.response(200, envelope(UserSchema))
+@blp.error(409, "You cannot change your own role.")
 def change_role(payload, user_id):
     """Change a user's role (admins; not your own, so the last admin cannot lock everyone out)."""
     if str(user_id) == current_user()["id"]:
