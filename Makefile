@@ -7,7 +7,7 @@ SERVICES := users tickets
 TEST_PG_URL ?= postgresql+psycopg://helpdesk:helpdesk@127.0.0.1:5432/helpdesk
 export HELPDESK_TEST_AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672/helpdesk_test
 
-.PHONY: install run migrate seed broker browser postgres test test-unit test-integration test-e2e test-postgres fuzz lint bench catalogue clean
+.PHONY: install run migrate seed broker redis browser postgres test test-unit test-integration test-e2e test-postgres fuzz lint bench catalogue clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is required"; exit 1; }
@@ -22,6 +22,9 @@ install: $(VENV)/.installed  ## create the virtualenv and install the pinned dep
 broker:  ## make sure RabbitMQ answers (installs and starts it when missing and root)
 	@bash scripts/ensure_rabbitmq.sh --vhost helpdesk_test
 
+redis:  ## make sure Redis answers (the gateway's shared rate-limit counters; installs and starts it when missing and root)
+	@bash scripts/ensure_redis.sh
+
 browser:  ## make sure Debian's Chromium is there for the browser tests (installs it when missing and root)
 	@bash scripts/ensure_chromium.sh $(BROWSER_ARGS)
 
@@ -34,13 +37,13 @@ migrate: install  ## run every service's migrations
 seed: install  ## seed the demo data once (HELPDESK_DEMO=1)
 	@for s in $(SERVICES); do [ ! -f services/$$s/seed.py ] || HELPDESK_DEMO=1 $(PY) -m services.$$s.seed || exit 1; done
 
-run: install broker migrate seed  ## install, migrate, seed, start every service and the gateway
+run: install broker redis migrate seed  ## install, migrate, seed, start every service and the gateway
 	@bash scripts/run.sh
 
-test: install broker browser  ## unit, integration and end-to-end tests on the embedded default (SQLite)
+test: install broker redis browser  ## unit, integration and end-to-end tests on the embedded default (SQLite)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-postgres: install broker browser postgres  ## the same suite on PostgreSQL
+test-postgres: install broker redis browser postgres  ## the same suite on PostgreSQL
 	HELPDESK_TEST_POSTGRES_URL=$(TEST_PG_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: install
@@ -49,10 +52,10 @@ test-unit: install
 test-integration: install broker
 	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
 
-test-e2e: install broker browser
+test-e2e: install broker redis browser
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
-fuzz: install broker  ## schemathesis over the OpenAPI, as admin, agent and customer, on a throwaway stack (a few minutes)
+fuzz: install broker redis  ## schemathesis over the OpenAPI, as admin, agent and customer, on a throwaway stack (a few minutes)
 	$(PY) -m fuzz $(FUZZ_ARGS)
 
 lint: install  ## ruff, import rules, and the event catalogue being current
@@ -63,7 +66,7 @@ lint: install  ## ruff, import rules, and the event catalogue being current
 catalogue: install  ## regenerate docs/events from the contracts
 	$(PY) -m helpdesk_contracts.catalogue
 
-bench: install broker postgres  ## print performance figures (not a test); drives creates with wrk when it can
+bench: install broker redis postgres  ## print performance figures (not a test); drives creates with wrk when it can
 	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
 		{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 || \
 		  { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \

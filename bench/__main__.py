@@ -184,7 +184,8 @@ def main() -> int:
                 migrate_and_seed(service, urls[service])
             processes = {"tickets": args.tickets_processes} if args.backend == "postgresql" else {}
             stack = launch(var_dir=var_dir, amqp_uri=amqp_uri, database_urls=urls, processes=processes,
-                           extra_env={"GATEWAY_LOGIN_RATE_LIMIT": "1000000/minute", "LOG_LEVEL": "WARNING",
+                           extra_env={"GATEWAY_LOGIN_RATE_LIMIT": "1000000/minute",
+                                      "GATEWAY_LOGIN_ADDRESS_RATE_LIMIT": "1000000/minute", "LOG_LEVEL": "WARNING",
                                       "GATEWAY_WORKERS": "2", "GATEWAY_THREADS": "8"})
             try:
                 figures = {}

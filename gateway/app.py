@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask
@@ -20,14 +21,20 @@ from gateway.auth import BEARER_SCHEME, TokenService
 from gateway.config import load_config
 from gateway.docs import ASSETS_URL, init_docs
 from gateway.errors import register_error_handlers
+from gateway.guard import init_guard
 from gateway.health import blp as health_blp
+from gateway.idempotency import HEADER as IDEMPOTENCY_HEADER
+from gateway.idempotency import REPLAYED_HEADER, init_idempotency
 from gateway.observability import init_observability
 from gateway.openapi import GatewayMarshmallowPlugin, document_common_errors, openapi_path
 from gateway.ratelimit import RATE_LIMIT_ATTR, init_rate_limits
+from gateway.revocation import RevocationFeed, RevocationStore
 from gateway.rpc import RpcPool
 from gateway.schemas.common import ErrorEnvelopeSchema
 from helpdesk_common.context import CORRELATION_HEADER
 from helpdesk_common.logging import configure_logging, init_sentry
+
+log = logging.getLogger(__name__)
 
 RESOURCES = (auth_api, users_api, departments_api, organizations_api, tickets_api, attachments_api, categories_api)
 
@@ -61,15 +68,21 @@ def create_app(config: dict[str, Any] | None = None, rpc: Any = None) -> Flask:
             app.config["AMQP_URI"], size=int(app.config["RPC_POOL_SIZE"]), timeout=float(app.config["RPC_TIMEOUT"])
         )
     app.extensions["gateway.rpc"] = rpc
+    revocations = RevocationStore(horizon=float(app.config["ACCESS_TOKEN_TTL"]))
     app.extensions["gateway.tokens"] = TokenService(
         secret=app.config["JWT_SECRET"],
         issuer=app.config["JWT_ISSUER"],
         audience=app.config["JWT_AUDIENCE"],
         access_ttl=int(app.config["ACCESS_TOKEN_TTL"]),
         refresh_ttl=int(app.config["REFRESH_TOKEN_TTL"]),
+        revocations=revocations,
     )
+    feed_wanted = app.config["REVOCATION_FEED"]
+    if feed_wanted or (feed_wanted is None and not app.config["TESTING"]):
+        app.extensions["gateway.revocation_feed"] = _start_revocation_feed(app, rpc, revocations)
 
     init_observability(app)  # first: binds the correlation id before any other hook can fail
+    init_guard(app)  # next: every input is checked before authentication or any view reads it
 
     app.config["OPENAPI_SWAGGER_UI_URL"] = ASSETS_URL
     api = GatewayApi(
@@ -83,13 +96,15 @@ def create_app(config: dict[str, Any] | None = None, rpc: Any = None) -> Flask:
     document_common_errors(api.spec, rate_limited=_rate_limited_operations(app))
     init_docs(app)
     init_rate_limits(app)  # after the views exist: it wraps the ones marked @rate_limited
+    init_idempotency(app)
 
     if app.config["CORS_ORIGINS"]:
         CORS(
             app,
             resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
-            allow_headers=["Authorization", "Content-Type", "If-Match", CORRELATION_HEADER],
-            expose_headers=[CORRELATION_HEADER, "Retry-After", "Location", "ETag", "Content-Disposition"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", IDEMPOTENCY_HEADER, CORRELATION_HEADER],
+            expose_headers=[CORRELATION_HEADER, "Retry-After", "Location", "ETag", "Content-Disposition",
+                            REPLAYED_HEADER],
             max_age=600,
         )
     proxies = int(app.config["TRUSTED_PROXIES"])
@@ -106,10 +121,25 @@ def _rate_limited_operations(app: Flask) -> set[tuple[str, str]]:
     return operations
 
 
+def _start_revocation_feed(app: Flask, rpc: Any, store: RevocationStore) -> RevocationFeed:
+    """Start this worker's revocation feed and give it a moment to catch up before the worker serves."""
+    feed = RevocationFeed(
+        amqp_uri=app.config["AMQP_URI"],
+        store=store,
+        catch_up=lambda since: rpc.call("users", "list_revocations", since, rpc_timeout=3.0),
+    ).start()
+    wait = float(app.config["REVOCATION_STARTUP_WAIT"])
+    if not feed.wait_caught_up(wait):
+        log.warning("revocations not caught up after %.1f s; serving, and catching up when the users service answers", wait)
+    return feed
+
+
 _API_DESCRIPTION = (
     "Every answer is an envelope: `{success, data, message}` on success, `{success: false, message, errors}` "
     "on failure (`errors` maps fields to messages). Lists put `{items, pagination}` in `data`. "
     "Send `Authorization: Bearer <access_token>`; access tokens live 15 minutes, refresh tokens 7 days. "
     "Tickets answer `ETag: \"<version>\"`; send it as `If-Match` on a write to have it refused (412) "
-    "if the ticket changed meanwhile."
+    "if the ticket changed meanwhile. "
+    "Creates take an optional `Idempotency-Key` header: a retry with the same key and request answers the "
+    "first answer again (with `Idempotent-Replayed: true`) instead of creating twice."
 )

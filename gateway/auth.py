@@ -1,11 +1,12 @@
 """JWT access and refresh tokens (HS256 only) and the ``require_auth`` guard for views.
 
 Access tokens live 15 minutes and carry the user's id, role, e-mail, department (``dept``) and
-organization (``org``), so a request is authorised, and a service told who asks, without an RPC; the
-price is that a role, department or organization change, or a deactivation, takes effect at the next
-refresh (at most ``ACCESS_TOKEN_TTL`` later). Refresh tokens live 7 days and name a refresh-token family
-kept by the users service (``jti``, ``fam``): the service spends each ``jti`` once and revokes the
-whole family when a spent one comes back.
+organization (``org``), so a request is authorised, and a service told who asks, without an RPC. A
+deactivation, a role, department, organization or password change revokes the user's earlier access
+tokens at once: ``gateway.revocation`` tells every worker, and ``TokenService.verify`` refuses a token
+issued (``iat``, with sub-second precision) before the user's revocation. Refresh tokens live 7 days and
+name a refresh-token family kept by the users service (``jti``, ``fam``): the service spends each ``jti``
+once, revokes the whole family when a spent one comes back, and ends a family 30 days after its sign-in.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from flask import current_app, g, request
 from flask_smorest import Blueprint
 
 from gateway.errors import InvalidToken
+from gateway.revocation import RevocationStore
 from helpdesk_contracts.errors import PermissionDenied
 
 log = logging.getLogger(__name__)
@@ -75,8 +77,10 @@ class TokenService:
         access_ttl: int,
         refresh_ttl: int,
         clock: Callable[[], float] = time.time,
+        revocations: RevocationStore | None = None,
     ):
         self._secret = secret
+        self.revocations = revocations
         self.issuer = issuer
         self.audience = audience
         self.access_ttl = access_ttl
@@ -87,15 +91,15 @@ class TokenService:
 
     def issue_access_token(self, user: dict[str, Any]) -> str:
         """Return a signed access token for a user dict of the users service."""
-        now = int(self._clock())
+        now = self._clock()
         claims = {
             "iss": self.issuer,
             "aud": self.audience,
             "sub": str(user["id"]),
             "typ": "access",
             "jti": uuid.uuid4().hex,
-            "iat": now,
-            "exp": now + self.access_ttl,
+            "iat": now,  # fractional (RFC 7519 allows it): compared with revocations to the microsecond
+            "exp": int(now) + self.access_ttl,
             "role": user["role"],
         }
         if user.get("email"):
@@ -143,24 +147,33 @@ class TokenService:
 
         An access token is sent with every request of a session: once its signature and claims checked,
         they are remembered (at most ``VERIFIED_CACHE_SIZE`` tokens per process), and a later request
-        with the same token only has its expiry checked again.
+        with the same token only has its expiry and its user's revocation checked again.
         """
         cacheable = token_type == "access" and verify_exp
         if cacheable:
             claims = self._verified.get(token)
             if claims is not None:
                 if claims["exp"] > time.time():
+                    self._check_not_revoked(claims)
                     return claims
                 with self._verified_lock:
                     self._verified.pop(token, None)
                 raise InvalidToken("The token has expired.")
         claims = self._decode(token, token_type=token_type, verify_exp=verify_exp)
+        if token_type == "access":
+            self._check_not_revoked(claims)
         if cacheable and isinstance(claims.get("exp"), int | float):
             with self._verified_lock:
                 if len(self._verified) >= self.VERIFIED_CACHE_SIZE:
                     self._verified.clear()  # a crude bound: the next requests verify their tokens again
                 self._verified[token] = claims
         return claims
+
+    def _check_not_revoked(self, claims: dict[str, Any]) -> None:
+        issued_at = claims.get("iat")
+        if self.revocations is not None and isinstance(issued_at, int | float):
+            if self.revocations.refuses(str(claims.get("sub")), float(issued_at)):
+                raise InvalidToken("The token was revoked; sign in again.")
 
     def _decode(self, token: str, *, token_type: str, verify_exp: bool) -> dict[str, Any]:
         try:

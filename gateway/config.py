@@ -31,18 +31,25 @@ DEFAULTS: dict[str, Any] = {
     "JWT_AUDIENCE": "helpdesk-api",
     "ACCESS_TOKEN_TTL": 15 * 60,
     "REFRESH_TOKEN_TTL": 7 * 24 * 3600,
+    # revocation (gateway/revocation.py): None = consume the users service's events unless TESTING
+    "REVOCATION_FEED": None,
+    "REVOCATION_STARTUP_WAIT": 5.0,  # seconds a starting worker waits to catch up before it serves
     # RPC
     "AMQP_URI": DEFAULT_AMQP_URI,
     "RPC_POOL_SIZE": None,  # None: one proxy per server thread (GATEWAY_THREADS, default 8)
     "RPC_TIMEOUT": 10.0,
     "SERVICES": "users,tickets",
     "READINESS_TIMEOUT": 1.5,
-    # rate limits (flask-limiter)
-    "LOGIN_RATE_LIMIT": "10/minute",
+    # rate limits (flask-limiter; the table is in gateway/README.md)
+    "LOGIN_RATE_LIMIT": "10/minute",  # failed sign-ins of one account from one address
+    "LOGIN_ACCOUNT_RATE_LIMIT": "50/hour",  # failed sign-ins of one account from all addresses
+    "LOGIN_ADDRESS_RATE_LIMIT": "60/minute",  # every sign-in attempt from one address, any account
     "REGISTER_RATE_LIMIT": "10/minute",
     "PASSWORD_RESET_RATE_LIMIT": "5/minute",
     "EXPORT_RATE_LIMIT": "30/minute",
     "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_KEY_PREFIX": "helpdesk",  # several gateways on one Redis (test stacks) set their own
+    "RATELIMIT_STRATEGY": "moving-window",  # exact: a fixed window lets twice the rate through across its edge
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     # exports: at most this many rows per file (read from the tickets service 100 at a time)
     "EXPORT_MAX_ROWS": 10_000,

@@ -83,6 +83,7 @@ def _finish(response: Response) -> Response:
             "path": request.path,
             "status": response.status_code,
             "duration_ms": round(elapsed * 1000, 1),
+            "pid": os.getpid(),  # which worker process served it, when several do
         },
     )
     return response

@@ -7,8 +7,9 @@ they are started on first need, and a caller waits for a free one within its own
 
 Failures: a call that times out answers ``ServiceTimeout`` (504) and a broker that cannot be reached
 answers ``ServiceUnavailable`` (503); in both cases the proxy is stopped and dropped, so a late reply
-can never be read as the answer to a later call. A call that timed out may still run in the service:
-RPCs are not idempotent by default. Errors a service raises on purpose come back as the typed
+can never be read as the answer to a later call. A call that timed out may still run in the service;
+a call made while serving a write carries a command id (``gateway.idempotency``), so a redelivery of it
+acts once, and a client's retry too when it sends an ``Idempotency-Key``. Errors a service raises on purpose come back as the typed
 ``helpdesk_contracts.errors`` classes; any other remote error is logged and answered as a 500.
 """
 
@@ -37,10 +38,19 @@ from nameko.exceptions import (
     deserialize_to_instance,
 )
 
+from gateway import idempotency
 from gateway.errors import ServiceTimeout, ServiceUnavailable, UnexpectedServiceError
+from gateway.idempotency import Command
 from helpdesk_common.amqp import BROKER_ERRORS as AMQP_BROKER_ERRORS
 from helpdesk_common.amqp import skip_librabbitmq_probe
-from helpdesk_common.context import NAMEKO_CONTEXT_KEY, get_correlation_id, set_correlation_id
+from helpdesk_common.context import (
+    COMMAND_ID_KEY,
+    FINGERPRINT_KEY,
+    NAMEKO_CONTEXT_KEY,
+    REPLAYED_KEY,
+    get_correlation_id,
+    set_correlation_id,
+)
 from helpdesk_contracts.errors import ServiceError, all_error_types
 
 skip_librabbitmq_probe()
@@ -60,7 +70,8 @@ class PooledProxy(Protocol):
     def is_healthy(self) -> bool: ...
 
     def call(
-        self, service: str, method: str, args: tuple, kwargs: dict, *, timeout: float, correlation_id: str | None
+        self, service: str, method: str, args: tuple, kwargs: dict, *, timeout: float, correlation_id: str | None,
+        command: Command | None = None,
     ) -> Any: ...
 
     def stop(self) -> None: ...
@@ -75,7 +86,8 @@ class AmqpProxy:
     transient, and the proxy then reads its channel until either the reply or the broker's
     ``basic.return`` for that request arrives, so a call to a service nobody serves still fails at
     once (``UnknownService``) without a confirm round trip. Replies come into an exclusive queue the
-    broker deletes with the connection, consumed without acks.
+    broker deletes with the connection, consumed without acks. ``replayed`` tells whether the last
+    reply was a command's recorded answer.
     """
 
     HEALTH_CHECK_AFTER_IDLE_SECONDS = 1.0
@@ -91,6 +103,8 @@ class AmqpProxy:
         self._reply: dict[str, Any] | None = None
         self._returned = False
         self._correlation_id: str | None = None
+        self._command: Command | None = None
+        self.replayed = False
         self._last_used = time.monotonic()
 
     def start(self) -> None:
@@ -131,12 +145,14 @@ class AmqpProxy:
         return True
 
     def call(
-        self, service: str, method: str, args: tuple, kwargs: dict, *, timeout: float, correlation_id: str | None
+        self, service: str, method: str, args: tuple, kwargs: dict, *, timeout: float, correlation_id: str | None,
+        command: Command | None = None,
     ) -> Any:
         """Call ``service.method`` and wait at most ``timeout`` seconds for the reply."""
         if self._channel is None:
             raise RuntimeError("the RPC proxy is not started")
-        self.bind_context(correlation_id)
+        self.bind_context(correlation_id, command)
+        self.replayed = False
         request_id = str(uuid.uuid4())
         message = amqp.Message(
             json_dumps({"args": args, "kwargs": kwargs}),
@@ -168,6 +184,7 @@ class AmqpProxy:
         error = self._reply.get("error")
         if error:
             raise deserialize(error)
+        self.replayed = bool(self._reply.get(REPLAYED_KEY))
         return self._reply.get("result")
 
     def _on_reply(self, message: amqp.Message) -> None:
@@ -180,13 +197,18 @@ class AmqpProxy:
         if message.properties.get("correlation_id") == self._waiting_for:
             self._returned = True
 
-    def bind_context(self, correlation_id: str | None) -> None:
-        """Set the correlation id the next calls carry in their headers (services bind it to the worker)."""
+    def bind_context(self, correlation_id: str | None, command: Command | None = None) -> None:
+        """Set the correlation id (services bind it to the worker) and command id the next call carries."""
         self._correlation_id = correlation_id
+        self._command = command
 
     def context_headers(self) -> dict[str, Any]:
         """Return the AMQP headers the next call will carry (nameko's context headers)."""
-        return {f"nameko.{NAMEKO_CONTEXT_KEY}": self._correlation_id} if self._correlation_id else {}
+        headers = {f"nameko.{NAMEKO_CONTEXT_KEY}": self._correlation_id} if self._correlation_id else {}
+        if self._command is not None:
+            headers[f"nameko.{COMMAND_ID_KEY}"] = self._command.id
+            headers[f"nameko.{FINGERPRINT_KEY}"] = self._command.fingerprint
+        return headers
 
     def stop(self) -> None:
         """Close the connection (the broker drops the reply queue with it)."""
@@ -234,7 +256,8 @@ class RpcPool:
         """Call ``service.method(*args, **kwargs)`` over RPC and return its result.
 
         Waits at most ``rpc_timeout`` seconds (default: the pool's timeout) for a free proxy and the
-        reply together. The current correlation id travels with the call.
+        reply together. The current correlation id travels with the call, and a command id when the
+        call serves a write (``gateway.idempotency``).
         """
         timeout = self.timeout if rpc_timeout is None else rpc_timeout
         deadline = time.monotonic() + timeout
@@ -246,9 +269,11 @@ class RpcPool:
         try:
             proxy = self._checkout(service)
             remaining = max(deadline - time.monotonic(), 0.001)
+            command = idempotency.next_command(service, method)
             try:
                 result = proxy.call(
-                    service, method, args, kwargs, timeout=remaining, correlation_id=get_correlation_id()
+                    service, method, args, kwargs, timeout=remaining, correlation_id=get_correlation_id(),
+                    command=command,
                 )
             except ServiceError:
                 keep = True
@@ -275,6 +300,8 @@ class RpcPool:
                 log.warning("broker error calling %s.%s: %r", service, method, exc)
                 raise ServiceUnavailable.for_service(service) from None
             keep = True
+            if command is not None and getattr(proxy, "replayed", False):
+                idempotency.mark_replayed()
             return result
         finally:
             if proxy is not None:

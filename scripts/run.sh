@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start every service and the gateway in the foreground (honcho + Procfile); Ctrl-C stops them all.
-# Called by `make run` after install, broker, migrate and seed.
+# Called by `make run` after install, broker, redis, migrate and seed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p var
@@ -11,6 +11,8 @@ if [ -z "${JWT_SECRET:-}" ]; then
 fi
 export JWT_SECRET
 export GATEWAY_PORT="${GATEWAY_PORT:-8000}"
+# The gateway's workers share their rate-limit counters in Redis (`make redis`); memory would count per worker.
+export RATELIMIT_STORAGE_URI="${RATELIMIT_STORAGE_URI:-redis://127.0.0.1:6379/0}"
 export PSYCOPG_WAIT_FUNC="${PSYCOPG_WAIT_FUNC:-wait_select}"
 export PYTHONUNBUFFERED=1
 export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore::DeprecationWarning}"

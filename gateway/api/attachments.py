@@ -25,6 +25,7 @@ from gateway.api.blueprint import Blueprint
 from gateway.auth import current_actor, require_auth
 from gateway.envelope import success, whole_list
 from gateway.errors import error_response
+from gateway.idempotency import idempotent, replayed
 from gateway.rpc import rpc
 from gateway.schemas.attachments import UPLOAD_FORM, AttachmentSchema, UploadFieldsSchema
 from gateway.schemas.common import ErrorEnvelopeSchema, MessageEnvelopeSchema, envelope, page_envelope
@@ -141,6 +142,8 @@ def _upload(ticket_id) -> Any:
     except BaseException:
         _discard(key)  # the service removes what it refuses; this covers timeouts and outages too
         raise
+    if replayed():
+        _discard(key)  # a retry answered with the first upload's attachment: this copy is not needed
     location = url_for("attachments.download", attachment_id=attachment["id"])
     return success(attachment, "Attachment added."), 201, {"Location": location}
 
@@ -150,6 +153,7 @@ def _upload(ticket_id) -> Any:
 @blp.doc(requestBody=UPLOAD_FORM, description=_LIMITS)
 @blp.response(201, envelope(AttachmentSchema))
 @_errors(403, 404, 413)
+@idempotent
 def upload(ticket_id):
     """Attach a file to a ticket you can see (multipart `file`; optionally on a comment with `comment_id`)."""
     return _upload(ticket_id)
@@ -160,6 +164,7 @@ def upload(ticket_id):
 @blp.doc(requestBody=UPLOAD_FORM, description=_LIMITS, deprecated=True)
 @blp.response(201, envelope(AttachmentSchema))
 @_errors(403, 404, 413)
+@idempotent
 def upload_singular(ticket_id):
     """Attach a file: the seed's spelling of `POST /tickets/{ticket_id}/attachments`."""
     return _upload(ticket_id)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from gateway.api.blueprint import Blueprint
 from gateway.auth import current_user, require_auth, tokens
 from gateway.envelope import success
-from gateway.ratelimit import rate_limited
+from gateway.idempotency import idempotent
+from gateway.ratelimit import PER_ACCOUNT, PER_ACCOUNT_AND_ADDRESS, rate_limited
 from gateway.rpc import rpc
 from gateway.schemas.auth import (
     ChangePasswordSchema,
@@ -32,6 +33,7 @@ FORGOT_PASSWORD_MESSAGE = "If an account exists for that e-mail, a reset link is
 @blp.arguments(RegisterSchema)
 @blp.response(201, envelope(TokenPairSchema))
 @blp.error(409, "An account with this e-mail exists already.")
+@idempotent
 def register(payload):
     """Sign up as a customer and sign in."""
     user = rpc().call("users", "register_customer", payload)
@@ -40,7 +42,9 @@ def register(payload):
 
 
 @blp.route("/login", methods=["POST"])
-@rate_limited("LOGIN_RATE_LIMIT")
+@rate_limited("LOGIN_ADDRESS_RATE_LIMIT")
+@rate_limited("LOGIN_ACCOUNT_RATE_LIMIT", per=PER_ACCOUNT, failures_only=True)
+@rate_limited("LOGIN_RATE_LIMIT", per=PER_ACCOUNT_AND_ADDRESS, failures_only=True)
 @blp.arguments(LoginSchema)
 @blp.response(200, envelope(TokenPairSchema))
 def login(payload):

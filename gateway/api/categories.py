@@ -11,6 +11,7 @@ from flask import url_for
 from gateway.api.blueprint import Blueprint
 from gateway.auth import ADMINS, current_actor, require_auth
 from gateway.envelope import success, whole_list
+from gateway.idempotency import idempotent
 from gateway.rpc import rpc
 from gateway.schemas.common import MessageEnvelopeSchema, envelope, page_envelope
 from gateway.schemas.tickets import CategorySchema, CreateCategorySchema, UpdateCategorySchema
@@ -33,6 +34,7 @@ def list_categories():
 @blp.arguments(CreateCategorySchema)
 @blp.response(201, envelope(CategorySchema))
 @blp.error(409, "A category with this name exists already (names are unique, ignoring case).")
+@idempotent
 def create_category(payload):
     """Create a category (admins); its name must be unused (409 otherwise)."""
     category = rpc().call(SERVICE, "create_category", payload, actor=current_actor())

@@ -7,6 +7,7 @@ from flask import url_for
 from gateway.api.blueprint import Blueprint
 from gateway.auth import ADMINS, require_auth
 from gateway.envelope import page, success
+from gateway.idempotency import idempotent
 from gateway.rpc import rpc
 from gateway.schemas.common import MessageEnvelopeSchema, PageQuerySchema, envelope, page_envelope
 from gateway.schemas.departments import CreateDepartmentSchema, DepartmentSchema, UpdateDepartmentSchema
@@ -29,6 +30,7 @@ def list_departments(query):
 @blp.arguments(CreateDepartmentSchema)
 @blp.response(201, envelope(DepartmentSchema))
 @blp.error(409, "A department with this name exists already (names are unique, ignoring case).")
+@idempotent
 def create_department(payload):
     """Create a department (admins)."""
     department = rpc().call("users", "create_department", payload)

@@ -7,6 +7,7 @@ from flask import url_for
 from gateway.api.blueprint import Blueprint
 from gateway.auth import ADMINS, STAFF, require_auth
 from gateway.envelope import page, success
+from gateway.idempotency import idempotent
 from gateway.rpc import rpc
 from gateway.schemas.common import MessageEnvelopeSchema, PageQuerySchema, envelope, page_envelope
 from gateway.schemas.organizations import CreateOrganizationSchema, OrganizationSchema, UpdateOrganizationSchema
@@ -29,6 +30,7 @@ def list_organizations(query):
 @blp.arguments(CreateOrganizationSchema)
 @blp.response(201, envelope(OrganizationSchema))
 @blp.error(409, "An organization with this name exists already (names are unique, ignoring case).")
+@idempotent
 def create_organization(payload):
     """Create an organization (admins)."""
     organization = rpc().call("users", "create_organization", payload)

@@ -21,6 +21,7 @@ from gateway.api.blueprint import Blueprint
 from gateway.auth import ADMINS, MANAGERS, STAFF, Actor, current_actor, require_auth
 from gateway.envelope import page, success, whole_list
 from gateway.errors import GENERIC_500_MESSAGE, MalformedRequest, ServiceTimeout, ServiceUnavailable, status_for
+from gateway.idempotency import idempotent
 from gateway.ratelimit import rate_limited
 from gateway.rpc import rpc
 from gateway.schemas.common import ErrorEnvelopeSchema, MessageEnvelopeSchema, envelope, page_envelope
@@ -159,7 +160,10 @@ def _page_of(result: dict[str, Any], query: dict[str, Any]) -> dict[str, Any]:
 @blp.arguments(TicketStatsQuerySchema, location="query")
 @blp.response(200, envelope(TicketStatsSchema))
 def ticket_stats(query):
-    """Count the tickets you can see by status and priority (agents: also by agent and department)."""
+    """Count the tickets you can see by status and priority (agents: also by agent and department).
+
+    With `q`, only the tickets the search for those words finds count, with the other filters.
+    """
     actor = current_actor()
     return success(rpc().call(SERVICE, "stats", actor=actor, filters=_filters(query, actor)))
 
@@ -278,7 +282,7 @@ def _bulk(ticket_ids: list[str], apply: Callable[[str], dict[str, Any]]):
                 log.error("bulk change of ticket %s failed: %r", ticket_id, exc)
                 results.append(_failure(ticket_id, 500, GENERIC_500_MESSAGE))
             else:
-                results.append(_failure(ticket_id, status, exc.message))
+                results.append(_failure(ticket_id, status, exc.message, exc.errors))
         else:
             results.append({"id": ticket_id, "success": True, "ticket": ticket})
     succeeded = sum(1 for item in results if item["success"])
@@ -288,8 +292,8 @@ def _bulk(ticket_ids: list[str], apply: Callable[[str], dict[str, Any]]):
     )
 
 
-def _failure(ticket_id: str, status: int, message: str) -> dict[str, Any]:
-    return {"id": ticket_id, "success": False, "error": {"status": status, "message": message}}
+def _failure(ticket_id: str, status: int, message: str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    return {"id": ticket_id, "success": False, "error": {"status": status, "message": message, "errors": errors or {}}}
 
 
 def _assignment(payload: dict[str, Any]) -> dict[str, Any]:
@@ -319,6 +323,7 @@ def list_tickets(query):
     headers={**ETAG_HEADER, "Location": {"description": "The ticket's URL.", "schema": {"type": "string"}}},
 )
 @_errors(403)
+@idempotent
 def create_ticket(payload):
     """Open a ticket (agents may open one for a customer with `requester_id`)."""
     ticket = rpc().call(SERVICE, "create", payload, actor=current_actor())
@@ -441,6 +446,7 @@ def _add_comment(payload: dict[str, Any], ticket_id) -> dict[str, Any]:
 @blp.arguments(CreateCommentSchema)
 @blp.response(201, envelope(CommentSchema))
 @_errors(403, 404)
+@idempotent
 def add_comment(payload, ticket_id):
     """Reply on a ticket, or (agents) add an internal note the requester never sees."""
     return success(_add_comment(payload, ticket_id), "Comment added.")
@@ -452,6 +458,7 @@ def add_comment(payload, ticket_id):
 @blp.arguments(CreateCommentSchema)
 @blp.response(201, envelope(CommentSchema))
 @_errors(403, 404)
+@idempotent
 def add_comment_singular(payload, ticket_id):
     """Reply on a ticket: the seed's spelling of `POST /tickets/{ticket_id}/comments`."""
     return success(_add_comment(payload, ticket_id), "Comment added.")
@@ -497,9 +504,13 @@ def ticket_history(ticket_id):
 def merge_ticket(payload, ticket_id):
     """Merge this duplicate into `target_id` (agents): its thread and attachments move there and it is closed.
 
-    409 when merging a ticket into itself, into a closed or merged ticket, or a ticket already merged.
+    409 when merging a ticket into itself, into a closed or merged ticket, or a ticket already merged, and
+    when the two tickets have different requesters unless `confirm_different_requesters` is true (the
+    duplicate's public replies and attachments become the target requester's to read); a confirmed merge is
+    recorded in both tickets' histories.
     """
-    result = rpc().call(SERVICE, "merge", str(ticket_id), payload["target_id"], actor=current_actor())
+    result = rpc().call(SERVICE, "merge", str(ticket_id), payload["target_id"], actor=current_actor(),
+                        confirm_different_requesters=payload["confirm_different_requesters"])
     return success(result, f"Ticket merged into {result['target']['number']}.")
 
 
@@ -517,6 +528,7 @@ def list_links(ticket_id):
 @blp.arguments(CreateLinkSchema)
 @blp.response(201, envelope(LinkSchema))
 @_errors(403, 404, 409)
+@idempotent
 def link_ticket(payload, ticket_id):
     """Link another ticket to this one (agents); `kind` is what the other ticket is to this one. 409 if linked."""
     link = rpc().call(SERVICE, "link", str(ticket_id), payload["other_id"], payload["kind"], actor=current_actor())

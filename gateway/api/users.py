@@ -7,6 +7,7 @@ from flask import url_for
 from gateway.api.blueprint import Blueprint
 from gateway.auth import ADMINS, AGENT, CUSTOMER, MANAGERS, STAFF, current_user, require_auth
 from gateway.envelope import page, success, whole_list
+from gateway.idempotency import idempotent
 from gateway.rpc import rpc
 from gateway.schemas.common import envelope, page_envelope
 from gateway.schemas.users import (
@@ -54,8 +55,8 @@ def list_users(query):
 @require_auth(roles=ADMINS)
 @blp.arguments(CreateUserSchema)
 @blp.response(201, envelope(UserSchema))
-@blp.error(404, "The department or organization named does not exist.")
 @blp.error(409, "An account with this e-mail exists already.")
+@idempotent
 def create_user(payload):
     """Create a user of any role (admins)."""
     user = rpc().call("users", "create_user", payload)

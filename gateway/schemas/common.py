@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from helpdesk_contracts import limits
 from helpdesk_contracts.vocabulary import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 
 NAME_MAX = 200
@@ -15,7 +16,7 @@ PASSWORD_MAX = PASSWORD_MAX_LENGTH
 PHONE_MAX = 40
 TEXT_MAX = 2000
 TOKEN_MAX = 4096
-PAGE_LIMIT_MAX = 100
+PAGE_LIMIT_MAX = limits.PAGE_LIMIT_MAX
 PAGE_LIMIT_DEFAULT = 20
 
 # One rule for e-mail addresses, requests and answers alike: ASCII (no IDN, no quoted local part), a local
@@ -169,11 +170,14 @@ class ChangesSchema(InputSchema):
 
 
 class PageQuerySchema(InputSchema):
-    """``page`` (from 1) and ``limit`` (1 to 100) of a paginated list."""
+    """``page`` (from 1) and ``limit`` (1 to 100) of a paginated list.
+
+    The last page is ``limits.PAGE_MAX``: past it, ``(page - 1) * limit`` would overflow a 64-bit offset.
+    """
 
     JSON_TYPES = False  # a query string
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=limits.PAGE_MAX))
     limit = fields.Integer(load_default=PAGE_LIMIT_DEFAULT, validate=validate.Range(min=1, max=PAGE_LIMIT_MAX))
 
 

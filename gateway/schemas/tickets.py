@@ -14,6 +14,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from gateway.schemas.common import UUID_PATTERN, ChangesSchema, InputSchema, PageQuerySchema, Prose, UuidString, text
+from helpdesk_contracts import limits
 from helpdesk_contracts.vocabulary import LEVELS, LINK_KINDS, PRIORITIES, SOURCES
 from helpdesk_contracts.vocabulary import TICKET_STATUSES as STATUSES
 
@@ -61,7 +62,10 @@ class DayOrMoment(fields.String):
     offset is taken as UTC.
     """
 
-    default_error_messages = {"invalid": "Not a valid ISO 8601 date (YYYY-MM-DD) or date-time."}
+    default_error_messages = {
+        "invalid": "Not a valid ISO 8601 date (YYYY-MM-DD) or date-time.",
+        "range": limits.MOMENT_RANGE,
+    }
     _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
     def __init__(self, *, end_of_day: bool = False, **kwargs: Any):
@@ -81,6 +85,10 @@ class DayOrMoment(fields.String):
                 raise ValueError(raw)
         except ValueError:
             raise self.make_error("invalid") from None
+        try:
+            limits.utc_moment(moment)  # what the tickets service compares with, in UTC
+        except ValueError:
+            raise self.make_error("range") from None
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         return moment.isoformat()
@@ -200,6 +208,10 @@ class TicketStatsSchema(Schema):
     """Counts of the tickets the caller can see (by agent and department for agents only)."""
 
     total = fields.Integer(required=True)
+    total_exact = fields.Boolean(
+        metadata={"description": "False when `q` matched more tickets than a search serves (10,000): the counts "
+                                 "cover the newest 10,000 matches."},
+    )
     by_status = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     by_priority = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     by_assignee = fields.Dict(keys=fields.String(), values=fields.Integer())
@@ -222,6 +234,9 @@ class BulkErrorSchema(Schema):
 
     status = fields.Integer(required=True, metadata={"example": 404})
     message = fields.String(required=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         metadata={"description": "Per field, as a single request's envelope has them.",
+                                   "example": {"department_id": ["No such department."]}})
 
 
 class BulkItemSchema(Schema):
@@ -472,9 +487,13 @@ class UpdateCategorySchema(ChangesSchema):
 
 
 class MergeSchema(InputSchema):
-    """The ticket to merge this one into."""
+    """The ticket to merge this one into; tickets of two requesters merge only when confirmed."""
 
     target_id = UuidString(required=True)
+    confirm_different_requesters = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Required (true) when the two tickets have different requesters: the duplicate's "
+                                 "public replies and attachments become readable by the target's requester."})
 
 
 class MergeResultSchema(Schema):

@@ -9,6 +9,11 @@ _local = threading.local()  # green-thread local once eventlet has patched threa
 
 CORRELATION_HEADER = "X-Correlation-ID"
 NAMEKO_CONTEXT_KEY = "correlation_id"
+# an RPC command's id and request fingerprint, in nameko's context data too (see ``commands``), and the
+# flag of a reply answered from the service's record of that command
+COMMAND_ID_KEY = "command_id"
+FINGERPRINT_KEY = "command_fingerprint"
+REPLAYED_KEY = "replayed"
 
 
 def new_correlation_id() -> str:

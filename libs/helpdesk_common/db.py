@@ -1,4 +1,4 @@
-"""Engines, portable column types and the infrastructure tables (outbox, inbox) every service owns."""
+"""Engines, portable column types and the infrastructure tables (outbox, inbox, commands) every service owns."""
 
 from __future__ import annotations
 
@@ -80,6 +80,18 @@ inbox_table = Table(
     Column("consumer", String(200), primary_key=True),
     Column("event_type", String(100), nullable=False),
     Column("processed_at", UtcDateTime, nullable=False),
+)
+
+commands_table = Table(
+    "commands",  # the RPC commands a service acted on, with their answers (see ``helpdesk_common.commands``)
+    infrastructure,
+    Column("id", String(64), primary_key=True),
+    Column("service", String(50), nullable=False),
+    Column("method", String(100), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("result", Text, nullable=False),  # the answer as JSON text, replayed as is
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_commands_created_at", "created_at"),
 )
 
 

@@ -36,3 +36,32 @@ def run_migrations(service: str, metadata: MetaData, *, unmanaged_prefixes: tupl
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
+
+def create_command_log(op) -> None:
+    """Create the ``commands`` table (see ``helpdesk_common.commands``); call it from a service's migration.
+
+    Spelled out rather than copied from ``db.commands_table``, so a later change to the table needs a
+    migration of its own instead of silently changing this one.
+    """
+    import sqlalchemy as sa
+
+    from helpdesk_common.db import UtcDateTime
+
+    op.create_table(
+        "commands",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("service", sa.String(length=50), nullable=False),
+        sa.Column("method", sa.String(length=100), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("result", sa.Text(), nullable=False),
+        sa.Column("created_at", UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_commands_created_at", "commands", ["created_at"], unique=False)
+
+
+def drop_command_log(op) -> None:
+    """Drop the ``commands`` table (the downgrade of ``create_command_log``)."""
+    op.drop_index("ix_commands_created_at", table_name="commands")
+    op.drop_table("commands")

@@ -6,6 +6,8 @@ Delivery semantics, in one place:
   publisher confirms, so it is published at least once, never for a rolled-back change;
 - a handler runs at least once per event; consumers claim the event id in their inbox inside their
   own transaction (``UnitOfWork.claim``) so redeliveries have no second effect;
+- an RPC command (a request with a command id) acts once: its answer is recorded in its own transaction
+  and a redelivery, or a client's retry, is answered from the record (``commands``);
 - a handler that raises is not acked-and-dropped (nameko's default): the message is republished to a
   delay queue (per-attempt TTL, dead-lettered back to the handler's queue) and, after the last attempt,
   to ``<queue>.dlq``, where ``python -m helpdesk_common.dlq`` lists and replays it. The original is
@@ -45,8 +47,8 @@ from nameko.timer import Timer
 from prometheus_client import start_http_server
 from sqlalchemy.orm import sessionmaker
 
+from helpdesk_common import commands, metrics
 from helpdesk_common import config as cfg
-from helpdesk_common import metrics
 from helpdesk_common.amqp import BROKER_ERRORS, skip_librabbitmq_probe
 from helpdesk_common.clock import SystemClock
 from helpdesk_common.context import NAMEKO_CONTEXT_KEY, new_correlation_id, set_correlation_id
@@ -54,6 +56,7 @@ from helpdesk_common.db import make_engine
 from helpdesk_common.logging import init_sentry
 from helpdesk_common.relay import OutboxRelay
 from helpdesk_common.uow import UnitOfWork
+from helpdesk_contracts import limits
 from helpdesk_contracts.envelope import Envelope
 
 log = logging.getLogger(__name__)
@@ -73,7 +76,10 @@ class Database(DependencyProvider):
 
     The database is ``<SERVICE>_DATABASE_URL`` (SQLite under ``var/`` by default). The relay runs in a
     managed green thread unless ``OUTBOX_RELAY`` is ``off`` in the service config; commits hand it their
-    events (see ``relay``).
+    events (see ``relay``). An RPC carrying a command id is looked up and recorded in ``commands``
+    (see ``commands``); records older than ``COMMAND_RETENTION_HOURS`` (default 48, at least 24) are
+    deleted every ``COMMAND_PRUNE_SECONDS`` (default 3600, 0 = never) by every replica alike (a delete
+    by age is the same whoever runs it).
     """
 
     def __init__(self, service_name: str | None = None):
@@ -94,14 +100,45 @@ class Database(DependencyProvider):
             clock=self.clock,
             batch_size=int(self.container.config.get("OUTBOX_BATCH_SIZE", 100)),
         )
+        faults = frozenset(m.strip() for m in str(self._setting(commands.FAULT_SETTING, "")).split(",") if m.strip())
+        if faults:
+            log.warning("%s is set: this process exits right after committing %s", commands.FAULT_SETTING,
+                        ", ".join(sorted(faults)))
+        self.commands = commands.CommandLog(
+            self.session_factory, service=self.container.service_name, clock=self.clock,
+            retention_hours=float(self._setting("COMMAND_RETENTION_HOURS", commands.DEFAULT_RETENTION_HOURS)),
+            exit_after_commit=faults,
+        )
+
+    def _setting(self, name: str, default):
+        value = self.container.config.get(name)
+        if value in (None, ""):
+            value = os.environ.get(name)
+        return default if value in (None, "") else value
 
     def start(self) -> None:
         if str(self.container.config.get("OUTBOX_RELAY", "on")).lower() not in ("off", "false", "0"):
             poll = float(self.container.config.get("OUTBOX_POLL_SECONDS", 1.0))
             self.container.spawn_managed_thread(lambda: self.relay.run(poll_interval=poll), identifier="outbox-relay")
             self.container.spawn_managed_thread(self._watch_backlog, identifier="outbox-backlog")
+        self._pruning = threading.Event()
+        interval = float(self._setting("COMMAND_PRUNE_SECONDS", 3600))
+        if interval > 0:
+            self.container.spawn_managed_thread(lambda: self._prune_commands(interval), identifier="command-prune")
+
+    def _prune_commands(self, interval: float) -> None:
+        while not self._pruning.wait(interval):
+            try:
+                pruned = self.commands.prune()
+            except Exception as exc:  # the database may be briefly away: the next round deletes them
+                log.warning("could not prune the command records: %r", exc)
+                continue
+            if pruned:
+                log.info("pruned %s command records older than the retention", pruned)
 
     def stop(self) -> None:
+        if getattr(self, "_pruning", None) is not None:
+            self._pruning.set()
         if self.relay is not None:
             self.relay.stop()
         if self.engine is not None:
@@ -126,19 +163,27 @@ class Database(DependencyProvider):
 
         def unit_of_work() -> UnitOfWork:
             # read at call time: dependencies are injected before worker_setup mints a missing id
+            command = commands.run_of(worker_ctx)
             uow = UnitOfWork(
                 self.session_factory,
                 producer=self.container.service_name,
                 clock=self.clock,
                 correlation_id=worker_ctx.data.get(NAMEKO_CONTEXT_KEY),
                 on_commit=self.relay.handoff,
+                command=command,
+                session=command.take_session() if command is not None else None,
             )
             opened.append(uow)
             return uow
 
         return unit_of_work
 
+    def worker_setup(self, worker_ctx) -> None:
+        if commands.COMMAND_ID_KEY in worker_ctx.data:  # no id, no lookup: queries pay nothing
+            commands.begin_worker(self.commands, worker_ctx)
+
     def worker_teardown(self, worker_ctx) -> None:
+        commands.discard_worker(worker_ctx)
         for uow in self._open.pop(worker_ctx, []):
             uow.close()
 
@@ -422,12 +467,15 @@ class _RpcConsumer(RpcConsumer):
         super().stop()
         self._replies.close()
 
-    def handle_result(self, message, result, exc_info):
+    def handle_result(self, message, result, exc_info, replayed=False):
         # nameko 2.14's Responder.send_response, serializing once (it serializes twice) on a kept channel
         error = serialize(exc_info[1]) if exc_info is not None else None
         serializer = kombu.serialization.registry.type_to_name[message.properties["content_type"]]
+        reply = {"result": result, "error": error}
+        if replayed:  # callers that know it (the gateway) tell their client; nameko's proxies ignore it
+            reply[commands.REPLAYED_KEY] = True
         try:
-            content_type, encoding, body = kombu.serialization.dumps({"result": result, "error": error}, serializer)
+            content_type, encoding, body = kombu.serialization.dumps(reply, serializer)
         except Exception:
             exc_info = sys.exc_info()
             error = serialize(UnserializableValueError(result))  # guaranteed to serialize
@@ -441,12 +489,25 @@ class _RpcConsumer(RpcConsumer):
 
 
 class HelpdeskRpc(Rpc):
-    """Nameko's ``@rpc`` with unconfirmed, transient replies on a kept connection (see ``_ReplyChannel``).
+    """Nameko's ``@rpc`` with unconfirmed, transient replies on a kept connection (see ``_ReplyChannel``),
+    whose arguments are held to ``helpdesk_contracts.limits`` before any worker runs.
 
-    Every RPC entrypoint of a service must use it (they share one consumer of the service's queue).
+    Every RPC entrypoint of a service must use it (they share one consumer of the service's queue). A
+    request carrying a command id is answered once its command is recorded (see ``commands``).
     """
 
     rpc_consumer = _RpcConsumer()
+    records_commands = True
+
+    def unpack_message_headers(self, message):
+        data = super().unpack_message_headers(message)
+        if commands.COMMAND_ID_KEY in data and message.delivery_info.get("redelivered"):
+            data[commands.REDELIVERED_KEY] = True  # it may have run before: look its id up first
+        return data
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        result, exc_info, replayed = commands.finish_worker(worker_ctx, result, exc_info)
+        return self.rpc_consumer.handle_result(message, result, exc_info, replayed=replayed)
 
     def check_signature(self, args, kwargs):
         # nameko's runs inspect.getcallargs, which rebuilds the method's signature on every call
@@ -454,9 +515,10 @@ class HelpdeskRpc(Rpc):
         if signature is None:
             signature = self._signature = inspect.signature(getattr(self.container.service_cls, self.method_name))
         try:
-            signature.bind(None, *args, **kwargs)  # None stands for the service instance (``self``)
+            bound = signature.bind(None, *args, **kwargs)  # None stands for the service instance (``self``)
         except TypeError as exc:
             raise IncorrectSignature(str(exc)) from None
+        limits.check_arguments(bound.arguments)  # RPC callers are clients too: ValidationFailed naming the field
 
 
 rpc = HelpdeskRpc.decorator

@@ -8,6 +8,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 
+from helpdesk_contracts import limits
 from helpdesk_contracts.errors import ValidationFailed
 
 
@@ -35,7 +36,7 @@ def load(schema_class: type[Schema], data: Any, *, partial: bool = False,
     return loaded
 
 
-def page_args(page: Any, limit: Any, *, max_limit: int = 100) -> tuple[int, int]:
+def page_args(page: Any, limit: Any, *, max_limit: int = limits.PAGE_LIMIT_MAX) -> tuple[int, int]:
     """Return ``(page, limit)`` as integers, or raise ValidationFailed naming the bad one."""
     try:
         page, limit = int(page), int(limit)
@@ -43,9 +44,19 @@ def page_args(page: Any, limit: Any, *, max_limit: int = 100) -> tuple[int, int]
         raise ValidationFailed("page and limit must be integers.", {"page": ["Must be an integer."]}) from None
     if page < 1:
         raise ValidationFailed("page must be at least 1.", {"page": ["Must be at least 1."]})
+    if page > limits.PAGE_MAX:  # (page - 1) * limit must fit a 64-bit OFFSET on every backend
+        raise ValidationFailed(f"page must be at most {limits.PAGE_MAX}.", {"page": [f"Must be at most {limits.PAGE_MAX}."]})
     if not 1 <= limit <= max_limit:
         raise ValidationFailed(f"limit must be between 1 and {max_limit}.", {"limit": [f"Must be between 1 and {max_limit}."]})
     return page, limit
+
+
+def within_utc_range(moment: datetime) -> None:
+    """Refuse (marshmallow validator) a moment outside years 1 to 9999 once converted to UTC."""
+    try:
+        limits.utc_moment(moment)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 def isoformat(value: datetime | None) -> str | None:

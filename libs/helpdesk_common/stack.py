@@ -18,7 +18,8 @@ import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ["users", "tickets"]
-
+# As `make run`: the gateway's workers share rate-limit counters in the Redis of `make redis`.
+DEFAULT_RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
 
 
 def free_port() -> int:
@@ -50,12 +51,16 @@ class Stack:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
 
-    def start(self, name: str) -> None:
-        """Start the Procfile's process ``name``; ``tickets.2`` is a second process of ``tickets``."""
+    def start(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+        """Start the Procfile's process ``name``; ``tickets.2`` is a second process of ``tickets``.
+
+        ``extra_env`` is added to this process's environment only (e.g. a test fault for one replica).
+        """
         command = procfile()[name.split(".")[0]]
         log = open(self.log_dir / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(
-            shlex.split(command), cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            shlex.split(command), cwd=REPO_ROOT, env={**self.env, **(extra_env or {})}, stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -108,6 +113,9 @@ def make_env(*, amqp_uri: str, database_urls: dict[str, str], var_dir: Path, gat
             "GATEWAY_BIND": f"127.0.0.1:{gateway_port}",
             "GATEWAY_PORT": str(gateway_port),
             "GATEWAY_WORKERS": "1",
+            "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or DEFAULT_RATELIMIT_STORAGE_URI,
+            # Stacks share one Redis (tests run in parallel, on one address): each counts apart.
+            "GATEWAY_RATELIMIT_KEY_PREFIX": f"stack-{secrets.token_hex(6)}",
             "USERS_METRICS_PORT": str(free_port()),
             "TICKETS_METRICS_PORT": str(free_port()),
             "PSYCOPG_WAIT_FUNC": "wait_select",

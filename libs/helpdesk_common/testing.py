@@ -150,6 +150,59 @@ class HandlerRunner:
             uow.close()
 
 
+@contextlib.contextmanager
+def separate_runners(database_url: str, *, producer: str, count: int = 2, **options) -> Iterator[list[HandlerRunner]]:
+    """Give ``count`` handler runners with an engine each (a connection each, as separate processes have)."""
+    from helpdesk_common.db import make_engine
+
+    engines = [make_engine(database_url) for _ in range(count)]
+    runners = [HandlerRunner(engine, producer=producer, **options) for engine in engines]
+    try:
+        yield runners
+    finally:
+        for runner in runners:
+            runner.close()
+        for engine in engines:
+            engine.dispose()
+
+
+def run_together(calls: list[Callable[[], object]], *, meet_after: tuple[type, str], monkeypatch,
+                 timeout: float = 10.0) -> list[object]:
+    """Run ``calls`` at once, each held after ``meet_after`` (a class and its method) until all got there.
+
+    For races: e.g. two creates that both pass a uniqueness check before either writes. Answers each
+    call's outcome in order: its value, or the exception it raised. Give each call its own engine (one
+    connection each), or SQLite's single pooled connection makes the second wait for the first.
+    """
+    cls, name = meet_after
+    original = getattr(cls, name)
+    barrier = threading.Barrier(len(calls), timeout=timeout)
+
+    def held(*args, **kwargs):
+        answer = original(*args, **kwargs)
+        barrier.wait()
+        return answer
+
+    monkeypatch.setattr(cls, name, held)
+    outcomes: list[object] = [None] * len(calls)
+
+    def contender(i: int) -> None:
+        try:
+            outcomes[i] = calls[i]()
+        except Exception as exc:  # the outcome under test: handed back to the caller, never swallowed
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=contender, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    if any(thread.is_alive() for thread in threads):
+        raise TimeoutError(f"the racing calls did not finish within {timeout}s")
+    monkeypatch.setattr(cls, name, original)
+    return outcomes
+
+
 def read_outbox(engine, event_type: str | None = None) -> list[dict]:
     """Return the committed outbox's envelopes in order (only ``event_type`` when given)."""
     from helpdesk_common.db import outbox_table
@@ -220,7 +273,7 @@ def container_factory(amqp_uri) -> Iterator[Callable]:
         # timers that call other services (e.g. the tickets service's organization sync) are off unless a
         # test turns them on: most tests start one service alone
         full = {"AMQP_URI": amqp_uri, "METRICS_PORT": 0, "EVENT_RETRY_DELAYS_MS": "100,200",
-                "ORGANIZATION_SYNC_SECONDS": 0}
+                "ORGANIZATION_SYNC_SECONDS": 0, "DEPARTMENT_SYNC_SECONDS": 0}
         full.update(config or {})
         container = ServiceContainer(service_cls, full)
         container.start()

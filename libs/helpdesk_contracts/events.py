@@ -70,7 +70,14 @@ USER_SNAPSHOT = _obj(
         "max_concurrent_tickets": {"type": "integer", "minimum": 0},
         "max_concurrent_chats": {"type": "integer", "minimum": 0},
         "version": {"type": "integer", "minimum": 1},
-    }
+        "tokens_valid_after": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "Access tokens issued to the user before this moment are no longer honoured (optional).",
+        },
+    },
+    required=["id", "email", "name", "role", "status", "availability", "department_id", "organization_id", "skills",
+              "max_concurrent_tickets", "max_concurrent_chats", "version"],
 )
 DEPARTMENT_SNAPSHOT = _obj(
     {
@@ -138,7 +145,7 @@ EVENT_TYPES: list[EventType] = [
         _obj({"user": USER_SNAPSHOT, "changes": CHANGES}),
     ),
     EventType("user.deactivated", 1, "users", "A user was deactivated; their sessions are revoked.", _obj({"user": USER_SNAPSHOT})),
-    EventType("user.password_changed", 1, "users", "A user's password was changed or reset; every session was revoked.", _obj({"user_id": _UUID, "email": _EMAIL})),
+    EventType("user.password_changed", 1, "users", "A user's password was changed or reset; every session was revoked.", _obj({"user_id": _UUID, "email": _EMAIL, "tokens_valid_after": {**_TS, "description": "Access tokens issued before it are no longer honoured (optional)."}}, required=["user_id", "email"])),
     EventType(
         "user.password_reset_requested",
         1,

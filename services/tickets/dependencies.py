@@ -12,11 +12,14 @@ from nameko.exceptions import RemoteError
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 
+from helpdesk_contracts.errors import Unavailable
+
 log = logging.getLogger(__name__)
+LOOKUP_TIMEOUT_SECONDS = 5.0  # a reference checked over RPC (a department the projection does not know yet)
 
 
 class UsersDirectory(RpcProxy):
-    """Look people up in the users service (``get_user`` answers None for an unknown id; ``find_users`` by handle)."""
+    """Look people, departments and organizations up in the users service (None for an unknown id)."""
 
     def __init__(self):
         super().__init__("users")
@@ -41,8 +44,36 @@ class _Directory:
     def find_users(self, handles: list[str]) -> list[dict[str, Any]]:
         return self._proxy.find_users(handles)
 
+    def get_department(self, department_id: str) -> dict[str, Any] | None:
+        """Return a department, None if unknown; Unavailable when the users service does not answer in time."""
+        return self._lookup("get_department", department_id, missing="DepartmentNotFound")
+
+    def get_organization(self, organization_id: str) -> dict[str, Any] | None:
+        """Return an organization, None if unknown; Unavailable when the users service does not answer in time."""
+        return self._lookup("get_organization", organization_id, missing="OrganizationNotFound")
+
+    def _lookup(self, method: str, object_id: str, *, missing: str) -> dict[str, Any] | None:
+        # a caller waits on this: bounded, so an absent users service is a 503, not a hung request
+        try:
+            with eventlet.Timeout(LOOKUP_TIMEOUT_SECONDS, TimeoutError()):
+                return getattr(self._proxy, method)(object_id)
+        except TimeoutError:
+            raise Unavailable("The users service did not answer in time; try again later.") from None
+        except RemoteError as exc:
+            if exc.exc_type == missing:
+                return None
+            raise
+
     def all_organizations(self, *, timeout: float, page_size: int = 100) -> tuple[list[dict[str, Any]], bool]:
-        """Page through every organization; also tell whether the set stayed the same while paging.
+        """Page through every organization; also tell whether the set stayed the same while paging."""
+        return self._all("list_organizations", timeout=timeout, page_size=page_size)
+
+    def all_departments(self, *, timeout: float, page_size: int = 100) -> tuple[list[dict[str, Any]], bool]:
+        """Page through every department; also tell whether the set stayed the same while paging."""
+        return self._all("list_departments", timeout=timeout, page_size=page_size)
+
+    def _all(self, method: str, *, timeout: float, page_size: int) -> tuple[list[dict[str, Any]], bool]:
+        """Page through a users listing; also tell whether the set stayed the same while paging.
 
         Each call waits at most ``timeout`` seconds (then TimeoutError), so a users service that is away
         never holds a worker, or the container's shutdown, for long.
@@ -51,8 +82,8 @@ class _Directory:
         totals: set[int] = set()
         page = 1
         while True:
-            with eventlet.Timeout(timeout, TimeoutError(f"users.list_organizations did not answer within {timeout}s")):
-                answer = self._proxy.list_organizations(page=page, limit=page_size)
+            with eventlet.Timeout(timeout, TimeoutError(f"users.{method} did not answer within {timeout}s")):
+                answer = getattr(self._proxy, method)(page=page, limit=page_size)
             listing.extend(answer["items"])
             totals.add(int(answer["total"]))
             if len(answer["items"]) < page_size or page * page_size >= answer["total"]:

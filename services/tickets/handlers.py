@@ -9,14 +9,15 @@ import hashlib
 import logging
 import uuid
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
+from helpdesk_common.payloads import page_args
 from helpdesk_common.uow import UnitOfWork
 from helpdesk_contracts.envelope import Envelope
 from services.tickets import schemas
 from services.tickets.adapters import search
 from services.tickets.adapters.attachments import SqlAlchemyAttachmentRepository
-from services.tickets.adapters.categories import SqlAlchemyCategoryRepository
+from services.tickets.adapters.categories import SqlAlchemyCategoryRepository, name_taken
 from services.tickets.adapters.links import SqlAlchemyLinkRepository
 from services.tickets.adapters.organizations import SqlAlchemyOrganizationRepository
 from services.tickets.adapters.repository import SORTABLE, SqlAlchemyTicketRepository
@@ -33,18 +34,15 @@ from services.tickets.domain.errors import (
     ValidationFailed,
 )
 from services.tickets.domain.model import Comment, Ticket
+from services.tickets.references import (
+    Directory,
+    check_assignee,
+    check_department,
+    check_organization,
+    file_under_category,
+)
 
 log = logging.getLogger(__name__)
-
-
-class Directory(Protocol):
-    """What the tickets service needs to know about people (the users service, over RPC)."""
-
-    def get_user(self, user_id: str) -> dict[str, Any] | None: ...
-
-    def find_users(self, handles: list[str]) -> list[dict[str, Any]]:
-        """Return the people whose e-mail, or its local part, is one of ``handles``."""
-        ...
 
 
 def actor_from(raw: dict[str, Any] | None) -> rules.Actor:
@@ -127,6 +125,9 @@ def open_ticket(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfW
     actor = actor_from(actor_raw)
     payload = schemas.load(schemas.OpenTicket, data)
     requester_id = payload.pop("requester_id", None)
+    check_department(uow, payload.get("department_id"), directory=directory)
+    if payload.get("organization_id") and (actor.is_staff or actor.role == "system"):
+        check_organization(payload["organization_id"], directory=directory)
     if requester_id and requester_id != actor.id:
         _staff(actor)
         requester = directory.get_user(requester_id) if directory is not None else None
@@ -139,7 +140,7 @@ def open_ticket(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfW
         raise ValidationFailed("A requester is required.", {"requester_id": ["Missing."]})
     if not actor.is_staff and actor.role != "system":
         payload["organization_id"] = actor.organization_id
-    _route_by_category(uow, payload)
+    file_under_category(uow, payload, route=True)
     repo = _repo(uow)
     number = rules.format_number(repo.next_number())
     ticket = Ticket(id=str(uuid.uuid4()), number=number, requester_id=requester_id, now=uow.clock.now(),
@@ -159,6 +160,8 @@ def update_ticket(ticket_id: str, changes: dict[str, Any], actor_raw: dict[str, 
     payload = schemas.load(schemas.EditTicket, changes)
     ticket = _visible(uow, ticket_id, actor, for_update=True)
     _check_version(ticket, expected_version)
+    if payload.get("category") != ticket.category:  # a client sending back what it read is no change to check
+        file_under_category(uow, payload, route=False)
     applied = ticket.edit(payload, actor=actor, now=uow.clock.now())
     if applied:
         _repo(uow).record_history(ticket.id, actor=actor, action="updated", changes=applied, now=uow.clock.now())
@@ -205,10 +208,10 @@ def assign_ticket(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork,
     _staff(actor)
     if not set_assignee and not set_department:
         raise ValidationFailed("Give an assignee, a department, or both.", {"assignee_id": ["Missing."]})
-    if set_assignee and assignee_id is not None and directory is not None:
-        agent = directory.get_user(assignee_id)
-        if agent is None or agent.get("role") not in rules.STAFF_ROLES or agent.get("status") == "inactive":
-            raise ValidationFailed("The assignee must be an active agent.", {"assignee_id": ["Not an active agent."]})
+    if set_assignee:
+        check_assignee(assignee_id, directory=directory)
+    if set_department:
+        check_department(uow, department_id, directory=directory)
     ticket = _visible(uow, ticket_id, actor, for_update=True)
     _check_version(ticket, expected_version)
     previous_assignee, previous_department = ticket.assignee_id, ticket.department_id
@@ -475,23 +478,37 @@ def get_history(ticket_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -
     return [schemas.history_view(r) for r in _repo(uow).history(ticket.id, public_only=not actor.is_staff)]
 
 
-def ticket_stats(actor_raw: dict[str, Any], filters: dict[str, Any] | None = None, *, uow: UnitOfWork) -> dict[str, Any]:
-    """Count the caller's visible tickets by status, priority, agent and department, and their unread messages."""
+def ticket_stats(actor_raw: dict[str, Any], filters: dict[str, Any] | None = None, *, uow: UnitOfWork,
+                 index: search.TicketSearchIndex | None = None) -> dict[str, Any]:
+    """Count the caller's visible tickets by status, priority, agent and department, and their unread messages.
+
+    With ``filters["q"]`` only the tickets the search for those words finds count, as in the list: the
+    first ``MAX_RESULT_WINDOW`` matches (``total_exact`` is false when more may match).
+    """
     actor = actor_from(actor_raw)
     loaded = _list_filters(actor, filters)
+    ids, exact = None, True
+    if search.parse(loaded.get("q")):
+        window = search.MAX_RESULT_WINDOW
+        found = _search(uow, index, actor, loaded["q"], loaded, 1, window, sort=("created_at", "desc"),
+                        highlight=False)
+        ids, exact = found.ids, len(found.ids) < window
     repo = _repo(uow)
-    by_status = repo.counts(actor, loaded, "status")
+    by_status = repo.counts(actor, loaded, "status", ids=ids)
     stats = {
         "total": sum(by_status.values()),
+        "total_exact": exact,
         "by_status": {s: by_status.get(s, 0) for s in rules.STATUSES},
-        "by_priority": {p: repo.counts(actor, loaded, "priority").get(p, 0) for p in rules.PRIORITIES},
+        "by_priority": {p: repo.counts(actor, loaded, "priority", ids=ids).get(p, 0) for p in rules.PRIORITIES},
     }
     side = "agents" if actor.is_staff else "requester" if actor.role == "customer" else None
     if side is not None:
-        stats["unread_messages"], stats["unread_tickets"] = repo.unread_totals(actor, loaded, side)
+        stats["unread_messages"], stats["unread_tickets"] = repo.unread_totals(actor, loaded, side, ids=ids)
     if actor.is_staff:
-        stats["by_assignee"] = {k or "unassigned": v for k, v in repo.counts(actor, loaded, "assignee_id").items()}
-        stats["by_department"] = {k or "none": v for k, v in repo.counts(actor, loaded, "department_id").items()}
+        stats["by_assignee"] = {k or "unassigned": v for k, v in
+                                repo.counts(actor, loaded, "assignee_id", ids=ids).items()}
+        stats["by_department"] = {k or "none": v for k, v in
+                                  repo.counts(actor, loaded, "department_id", ids=ids).items()}
     return stats
 
 
@@ -503,16 +520,7 @@ def list_tags(actor_raw: dict[str, Any], *, uow: UnitOfWork) -> list[dict[str, A
 
 
 def _page(page: Any, limit: Any) -> tuple[int, int]:
-    try:
-        page, limit = int(page), int(limit)
-    except (TypeError, ValueError):
-        raise ValidationFailed("page and limit must be integers.", {"page": ["Must be an integer."]}) from None
-    if page < 1:
-        raise ValidationFailed("page must be at least 1.", {"page": ["Must be at least 1."]})
-    if not 1 <= limit <= schemas.MAX_PAGE_SIZE:
-        raise ValidationFailed(f"limit must be between 1 and {schemas.MAX_PAGE_SIZE}.",
-                               {"limit": [f"Must be between 1 and {schemas.MAX_PAGE_SIZE}."]})
-    return page, limit
+    return page_args(page, limit, max_limit=schemas.MAX_PAGE_SIZE)
 
 
 # attachments ------------------------------------------------------------------------------------
@@ -633,9 +641,10 @@ def delete_attachment(attachment_id: str, actor_raw: dict[str, Any], *, uow: Uni
     _repo(uow).record_history(row["ticket_id"], actor=actor, action="attachment_removed",
                               changes={"attachment": {"before": row["filename"], "after": None}},
                               now=uow.clock.now(), public=not row["internal"])
+    # after the commit (inside a command it follows the handler): a failed commit must not lose the bytes
+    # (a failed delete only leaves an orphan file)
+    uow.after_commit(lambda: storage.delete(row["storage_key"]))
     uow.commit()
-    # after the commit: a failed commit must not lose the bytes (a failed delete only leaves an orphan file)
-    storage.delete(row["storage_key"])
 
 
 def _attachment_view(row: dict[str, Any]) -> dict[str, Any]:
@@ -658,29 +667,20 @@ def _admin(actor: rules.Actor) -> None:
         raise PermissionDenied("Only admins can manage categories.")
 
 
-def _route_by_category(uow: UnitOfWork, payload: dict[str, Any]) -> None:
-    """Give a new ticket its category's default department when the caller named no department.
-
-    A name no category has stays allowed as free text (as before categories existed).
-    """
-    if not payload.get("category") or payload.get("department_id"):
-        return
-    category = _categories(uow).find_by_name(payload["category"])
-    if category is not None and category["default_department_id"]:
-        payload["department_id"] = category["default_department_id"]
-
-
 def _unique_category_name(uow: UnitOfWork, name: str, *, exclude: str | None = None) -> None:
+    # checked first for a message naming the existing category; the unique index settles a race (409 too)
     existing = _categories(uow).find_by_name(name)
     if existing is not None and existing["id"] != exclude:
-        raise Conflict(f"A category named {existing['name']!r} already exists.", {"name": ["Already taken."]})
+        raise name_taken(existing["name"])
 
 
-def create_category(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+def create_category(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: UnitOfWork,
+                    directory: Directory | None = None) -> dict[str, Any]:
     """Create a ticket category (admins)."""
     actor = actor_from(actor_raw)
     _admin(actor)
     payload = schemas.load(schemas.CategoryInput, data)
+    check_department(uow, payload.get("default_department_id"), directory=directory, field="default_department_id")
     _unique_category_name(uow, payload["name"])
     now = uow.clock.now()
     row = {"id": str(uuid.uuid4()), "name": payload["name"], "description": payload.get("description"),
@@ -704,11 +704,12 @@ def get_category(category_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork
 
 
 def update_category(category_id: str, changes: dict[str, Any], actor_raw: dict[str, Any], *,
-                    uow: UnitOfWork) -> dict[str, Any]:
+                    uow: UnitOfWork, directory: Directory | None = None) -> dict[str, Any]:
     """Change a category (admins); tickets keep the category name they were filed under."""
     actor = actor_from(actor_raw)
     _admin(actor)
     payload = schemas.load(schemas.CategoryInput, changes, partial=True)
+    check_department(uow, payload.get("default_department_id"), directory=directory, field="default_department_id")
     repo = _categories(uow)
     repo.get(category_id, for_update=True)
     if "name" in payload:
@@ -732,20 +733,27 @@ def delete_category(category_id: str, actor_raw: dict[str, Any], *, uow: UnitOfW
 
 # merging duplicates -----------------------------------------------------------------------------
 
-def merge_tickets(ticket_id: str, target_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork) -> dict[str, Any]:
+def merge_tickets(ticket_id: str, target_id: str, actor_raw: dict[str, Any], *, uow: UnitOfWork,
+                  confirm_different_requesters: bool = False) -> dict[str, Any]:
     """Merge a duplicate into a target (agents): its thread and attachments move there and it is closed.
 
-    Answers ``{"ticket": <the closed duplicate>, "target": <the target>}``.
+    Tickets of different requesters merge only with ``confirm_different_requesters`` (a Conflict otherwise),
+    and the confirmation is recorded in both histories (staff lines). Answers ``{"ticket": <the closed
+    duplicate>, "target": <the target>}``.
     """
     actor = actor_from(actor_raw)
     _staff(actor)
+    if not isinstance(confirm_different_requesters, bool):
+        raise ValidationFailed("confirm_different_requesters must be true or false.",
+                               {"confirm_different_requesters": ["Not a boolean."]})
     if ticket_id == target_id:
         raise Conflict("A ticket cannot be merged into itself.", {"target_id": ["Same ticket."]})
     # lock both rows in one order, so two merges of the same pair cannot deadlock
     locked = {tid: _visible(uow, tid, actor, for_update=True) for tid in sorted((ticket_id, target_id))}
     duplicate, target = locked[ticket_id], locked[target_id]
     now = uow.clock.now()
-    closed = duplicate.merge_into(target, actor=actor, now=now)
+    closed = duplicate.merge_into(target, actor=actor, now=now,
+                                  different_requesters_confirmed=confirm_different_requesters)
     absorbed = target.absorb(duplicate, now=now)
     repo = _repo(uow)
     moved = repo.move_comments(duplicate.id, target.id)
@@ -759,6 +767,10 @@ def merge_tickets(ticket_id: str, target_id: str, actor_raw: dict[str, Any], *, 
                         changes={**closed, "merged_into": {"before": None, "after": target.number}}, now=now)
     repo.record_history(target.id, actor=actor, action="merged",
                         changes={**absorbed, "merged_from": {"before": None, "after": duplicate.number}}, now=now)
+    if duplicate.requester_id != target.requester_id:  # only ever confirmed: merge_into refused it otherwise
+        for on in (duplicate, target):
+            repo.record_history(on.id, actor=actor, action="merge_confirmed", now=now, public=False, changes={
+                "requester_id": {"before": duplicate.requester_id, "after": target.requester_id}})
     for row in files:  # one line per file on each side; internal files stay off the requester's history
         for on, change in ((duplicate, {"before": row["filename"], "after": None}),
                            (target, {"before": None, "after": row["filename"]})):

@@ -7,12 +7,14 @@ from typing import Any
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from helpdesk_common.payloads import load as load_payload
+from helpdesk_common.payloads import within_utc_range
+from helpdesk_contracts import limits
 from services.tickets.domain import rules
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20000
 COMMENT_MAX = 20000
-MAX_PAGE_SIZE = 100
+MAX_PAGE_SIZE = limits.PAGE_LIMIT_MAX
 
 _TAGS = fields.List(fields.String(validate=validate.Length(min=1, max=50)), validate=validate.Length(max=20))
 _LEVEL = fields.String(validate=validate.OneOf(rules.LEVELS), allow_none=True)
@@ -84,8 +86,8 @@ class ListFilters(Schema):
     category = fields.String()
     tag = fields.String()
     source = fields.String(validate=validate.OneOf(rules.SOURCES))
-    created_from = fields.AwareDateTime(default_timezone=None)
-    created_to = fields.AwareDateTime(default_timezone=None)
+    created_from = fields.AwareDateTime(default_timezone=None, validate=within_utc_range)
+    created_to = fields.AwareDateTime(default_timezone=None, validate=within_utc_range)
     q = fields.String(validate=validate.Length(max=500))
 
     @pre_load

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from helpdesk_common.config import env_int
 from helpdesk_common.nameko_ext import Database, Observability, configured_timer, reliable_event_handler, rpc
 from helpdesk_contracts.errors import ServiceError
-from services.tickets import handlers
+from services.tickets import handlers, references
 from services.tickets.adapters.orm import start_mappers
 from services.tickets.dependencies import AttachmentStore, SearchIndex, UsersDirectory
 from services.tickets.domain.attachments import DEFAULT_MAX_BYTES
@@ -22,7 +22,7 @@ start_mappers()
 
 expected = rpc(expected_exceptions=ServiceError)
 SEARCH_FEED = "ELASTICSEARCH_URL"
-ORGANIZATION_SYNC_RPC_TIMEOUT = 10.0  # seconds per page asked of the users service
+DIRECTORY_SYNC_RPC_TIMEOUT = 10.0  # seconds per page of organizations or departments asked of the users service
 log = logging.getLogger(__name__)
 
 
@@ -134,9 +134,9 @@ class TicketsService:
 
     @expected
     def stats(self, actor, filters=None):
-        """Count visible tickets."""
+        """Count visible tickets (with ``filters["q"]``: those the search finds)."""
         with self.db() as uow:
-            return handlers.ticket_stats(actor, filters, uow=uow)
+            return handlers.ticket_stats(actor, filters, uow=uow, index=self.search_index)
 
     @expected
     def tags(self, actor):
@@ -149,7 +149,7 @@ class TicketsService:
     def create_category(self, data, actor):
         """Create a ticket category (admins)."""
         with self.db() as uow:
-            return handlers.create_category(data, actor, uow=uow)
+            return handlers.create_category(data, actor, uow=uow, directory=self.directory)
 
     @expected
     def list_categories(self, actor):
@@ -167,7 +167,7 @@ class TicketsService:
     def update_category(self, category_id, changes, actor):
         """Change a category (admins)."""
         with self.db() as uow:
-            return handlers.update_category(category_id, changes, actor, uow=uow)
+            return handlers.update_category(category_id, changes, actor, uow=uow, directory=self.directory)
 
     @expected
     def delete_category(self, category_id, actor):
@@ -177,10 +177,11 @@ class TicketsService:
 
     # merging and links
     @expected
-    def merge(self, ticket_id, target_id, actor):
-        """Merge a duplicate ticket into a target."""
+    def merge(self, ticket_id, target_id, actor, confirm_different_requesters=False):
+        """Merge a duplicate ticket into a target (of another requester only when confirmed)."""
         with self.db() as uow:
-            return handlers.merge_tickets(ticket_id, target_id, actor, uow=uow)
+            return handlers.merge_tickets(ticket_id, target_id, actor, uow=uow,
+                                          confirm_different_requesters=confirm_different_requesters)
 
     @expected
     def link(self, ticket_id, other_id, kind, actor):
@@ -241,12 +242,33 @@ class TicketsService:
         """Reconcile the copy of organizations with the users service: at start, then every 10 minutes."""
         started = datetime.now(UTC)
         try:
-            listing, complete = self.directory.all_organizations(timeout=ORGANIZATION_SYNC_RPC_TIMEOUT)
+            listing, complete = self.directory.all_organizations(timeout=DIRECTORY_SYNC_RPC_TIMEOUT)
         except Exception as exc:  # users away or slow: the events still flow; the next round tries again
             log.warning("could not list organizations from the users service: %r", exc)
             return None
         with self.db() as uow:
             return handlers.sync_organizations(listing, uow=uow, listed_since=started, complete=complete)
+
+    # what the tickets service knows of departments: which exist (a ticket's department_id is checked against it)
+    @reliable_event_handler("users", "department.created")
+    @reliable_event_handler("users", "department.updated")
+    @reliable_event_handler("users", "department.deleted")
+    def project_department(self, envelope):
+        """Keep the local copy of which departments exist up to date."""
+        with self.db() as uow:
+            references.project_department(envelope, uow=uow)
+
+    @configured_timer("DEPARTMENT_SYNC_SECONDS", default=600, eager=True)
+    def sync_departments(self):
+        """Reconcile the copy of departments with the users service: at start, then every 10 minutes."""
+        started = datetime.now(UTC)
+        try:
+            listing, complete = self.directory.all_departments(timeout=DIRECTORY_SYNC_RPC_TIMEOUT)
+        except Exception as exc:  # users away or slow: the events still flow, unknown ids are asked one by one
+            log.warning("could not list departments from the users service: %r", exc)
+            return None
+        with self.db() as uow:
+            return references.sync_departments(listing, uow=uow, listed_since=started, complete=complete)
 
     # Elasticsearch feed: one queue per type; each event only names the ticket whose current row is copied.
     # The consumers exist only when ELASTICSEARCH_URL is set (the embedded index is written in each change's

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from helpdesk_common.payloads import page_args
 from helpdesk_common.uow import UnitOfWork
+from helpdesk_contracts import limits
 from services.users import schemas
 from services.users.adapters.passwords import Argon2PasswordHasher
 from services.users.adapters.repository import SqlAlchemyUserRepository
@@ -36,7 +37,7 @@ from services.users.domain.errors import (
 from services.users.domain.model import Department, Organization, RefreshToken, User
 
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
-MAX_PAGE_SIZE = 100
+MAX_PAGE_SIZE = limits.PAGE_LIMIT_MAX
 
 
 def _repo(uow: UnitOfWork) -> SqlAlchemyUserRepository:
@@ -64,6 +65,14 @@ def _unique(uow: UnitOfWork, error: Exception) -> Iterator[None]:
         raise error from None
 
 
+def _check_references(repo: SqlAlchemyUserRepository, payload: dict[str, Any]) -> None:
+    """Refuse a department or organization id that does not exist: a 422 naming the field, not a 404."""
+    if payload.get("department_id") and repo.find_department(payload["department_id"]) is None:
+        raise ValidationFailed("Unknown department.", {"department_id": ["No such department."]})
+    if payload.get("organization_id") and repo.find_organization(payload["organization_id"]) is None:
+        raise ValidationFailed("Unknown organization.", {"organization_id": ["No such organization."]})
+
+
 # users ------------------------------------------------------------------------------------------
 
 def register_customer(data: dict[str, Any], *, uow: UnitOfWork, passwords: Argon2PasswordHasher) -> dict[str, Any]:
@@ -88,10 +97,7 @@ def _create_user(payload: dict[str, Any], *, uow: UnitOfWork, passwords: Argon2P
         _check_password(payload["password"], email)
     if repo.find_user_by_email(email) is not None:
         raise EmailAlreadyRegistered()
-    if payload.get("department_id"):
-        repo.get_department(payload["department_id"])
-    if payload.get("organization_id"):
-        repo.get_organization(payload["organization_id"])
+    _check_references(repo, payload)
     user = User(
         id=str(uuid.uuid4()),
         email=email,
@@ -177,26 +183,33 @@ def _update(user_id: str, payload: dict[str, Any], *, uow: UnitOfWork) -> dict[s
         other = repo.find_user_by_email(rules.normalize_email(payload["email"]))
         if other is not None and other.id != user.id:
             raise EmailAlreadyRegistered()
-    if payload.get("department_id"):
-        repo.get_department(payload["department_id"])
-    if payload.get("organization_id"):
-        repo.get_organization(payload["organization_id"])
+    _check_references(repo, payload)
     was_active = user.is_active
-    changes = user.update(payload, now=uow.clock.now())
+    now = uow.clock.now()
+    changes = user.update(payload, now=now)
+    deactivated = was_active and not user.is_active
+    if deactivated or rules.changes_revoke_tokens(changes):
+        # stale claims; a department or organization change keeps the sessions: the next refresh brings fresh ones
+        user.revoke_tokens(now=now)
     view = schemas.user_view(user)
     with _unique(uow, EmailAlreadyRegistered()):
         if changes:
             uow.emit("user.updated", {"user": view, "changes": changes})
-            if was_active and not user.is_active:
-                repo.revoke_all_sessions(user.id, now=uow.clock.now())
+            if deactivated:
+                repo.revoke_all_sessions(user.id, now=now)
                 uow.emit("user.deactivated", {"user": view})
     return view
 
 
 def change_role(user_id: str, role: str, *, uow: UnitOfWork) -> dict[str, Any]:
     """Give a user another role."""
-    user = _repo(uow).get_user(user_id)
-    changes = user.change_role(role, now=uow.clock.now())
+    repo = _repo(uow)
+    user = repo.get_user(user_id)
+    now = uow.clock.now()
+    changes = user.change_role(role, now=now)
+    if changes:  # what the old role allowed ends now: its access tokens and its sessions
+        user.revoke_tokens(now=now)
+        repo.revoke_all_sessions(user.id, now=now)
     view = schemas.user_view(user)
     if changes:
         uow.emit("user.updated", {"user": view, "changes": changes})
@@ -228,8 +241,11 @@ def deactivate_user(user_id: str, *, uow: UnitOfWork) -> dict[str, Any]:
     """Deactivate an account and end all its sessions."""
     repo = _repo(uow)
     user = repo.get_user(user_id)
-    changes = user.deactivate(now=uow.clock.now())
-    repo.revoke_all_sessions(user.id, now=uow.clock.now())
+    now = uow.clock.now()
+    changes = user.deactivate(now=now)
+    repo.revoke_all_sessions(user.id, now=now)
+    if changes:
+        user.revoke_tokens(now=now)
     view = schemas.user_view(user)
     if changes:
         uow.emit("user.deactivated", {"user": view})
@@ -260,24 +276,27 @@ def _set_password(user: User, password: str, *, uow: UnitOfWork, passwords: Argo
     now = uow.clock.now()
     user.password_hash = passwords.hash(password)
     user.updated_at = now
+    user.revoke_tokens(now=now)
     _repo(uow).revoke_all_sessions(user.id, now=now)
     _repo(uow).expire_password_resets(user.id, now=now)
-    uow.emit("user.password_changed", {"user_id": user.id, "email": user.email})
+    uow.emit("user.password_changed",
+             {"user_id": user.id, "email": user.email, "tokens_valid_after": schemas.iso(user.tokens_valid_after)})
 
 
-def start_session(user_id: str, *, uow: UnitOfWork) -> dict[str, Any]:
+def start_session(user_id: str, *, uow: UnitOfWork, family_max_age: timedelta | None = None) -> dict[str, Any]:
     """Open a new refresh-token family for a user who just signed in."""
     user = _repo(uow).get_user(user_id)
     if not user.is_active:
         raise InvalidCredentials()
-    token = RefreshToken(jti=uuid.uuid4().hex, family_id=uuid.uuid4().hex, user_id=user.id, now=uow.clock.now())
+    token = RefreshToken(jti=uuid.uuid4().hex, family_id=uuid.uuid4().hex, user_id=user.id, now=uow.clock.now(),
+                         family_max_age=family_max_age)
     uow.session.add(token)
     uow.commit()
     return {"jti": token.jti, "family_id": token.family_id, "expires_at": token.expires_at.isoformat()}
 
 
-def rotate_refresh_token(jti: str, *, uow: UnitOfWork) -> dict[str, Any]:
-    """Spend a refresh token and issue the next of its family; a reused one revokes the family."""
+def rotate_refresh_token(jti: str, *, uow: UnitOfWork, family_max_age: timedelta | None = None) -> dict[str, Any]:
+    """Spend a refresh token and issue the next of its family; reuse, or a family past ``family_max_age``, revokes it."""
     repo = _repo(uow)
     now = uow.clock.now()
     token = repo.find_refresh_token(jti or "")
@@ -294,7 +313,12 @@ def rotate_refresh_token(jti: str, *, uow: UnitOfWork) -> dict[str, Any]:
         repo.revoke_family(token.family_id, now=now)
         uow.commit()
         raise InvalidRefreshToken()
-    successor = RefreshToken(jti=uuid.uuid4().hex, family_id=token.family_id, user_id=user.id, now=now)
+    try:
+        successor = token.successor(jti=uuid.uuid4().hex, now=now, family_max_age=family_max_age)
+    except InvalidRefreshToken:
+        repo.revoke_family(token.family_id, now=now)
+        uow.commit()
+        raise
     uow.session.add(successor)
     uow.commit()
     return {
@@ -303,6 +327,15 @@ def rotate_refresh_token(jti: str, *, uow: UnitOfWork) -> dict[str, Any]:
         "family_id": successor.family_id,
         "expires_at": successor.expires_at.isoformat(),
     }
+
+
+def list_revocations(since: str, *, uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Return ``{user_id, tokens_valid_after}`` of every user whose access tokens stopped being honoured since ``since``."""
+    moment = schemas.load(schemas.ListRevocations, {"since": since})["since"]
+    return [
+        {"user_id": user_id, "tokens_valid_after": schemas.iso(valid_after)}
+        for user_id, valid_after in _repo(uow).revocations_since(moment)
+    ]
 
 
 def revoke_session(jti: str, *, uow: UnitOfWork) -> None:

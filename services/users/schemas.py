@@ -104,6 +104,13 @@ def load(schema_class: type[Schema], data: Any, *, partial: bool = False) -> dic
     return load_payload(schema_class, data, partial=partial, not_blank=("name", "email"))
 
 
+class ListRevocations(Schema):
+    class Meta:
+        unknown = RAISE
+
+    since = fields.AwareDateTime(required=True)
+
+
 iso = isoformat
 
 
@@ -126,6 +133,7 @@ def user_view(user) -> dict[str, Any]:
         "created_at": iso(user.created_at),
         "updated_at": iso(user.updated_at),
         "version": user.version,
+        "tokens_valid_after": iso(user.tokens_valid_after),
     }
 
 

@@ -6,6 +6,10 @@ dicts. RPC callers get the errors of ``helpdesk_contracts.errors`` (declared as 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from nameko.dependency_providers import Config
+
 from helpdesk_common.nameko_ext import Database, Observability, rpc
 from helpdesk_contracts.errors import ServiceError
 from services.users import handlers
@@ -25,6 +29,10 @@ class UsersService:
     db = Database()
     passwords = PasswordHasher()
     observability = Observability()
+    config = Config()
+
+    def _family_max_age(self) -> timedelta:
+        return timedelta(seconds=float(self.config.get("REFRESH_FAMILY_MAX_AGE") or 30 * 24 * 3600))
 
     @expected
     def ping(self) -> str:
@@ -115,13 +123,19 @@ class UsersService:
     def start_session(self, user_id):
         """Open a refresh-token family."""
         with self.db() as uow:
-            return handlers.start_session(user_id, uow=uow)
+            return handlers.start_session(user_id, uow=uow, family_max_age=self._family_max_age())
 
     @expected
     def rotate_refresh_token(self, jti):
         """Spend a refresh token and issue its successor."""
         with self.db() as uow:
-            return handlers.rotate_refresh_token(jti, uow=uow)
+            return handlers.rotate_refresh_token(jti, uow=uow, family_max_age=self._family_max_age())
+
+    @expected
+    def list_revocations(self, since):
+        """Return the users whose access tokens stopped being honoured since ``since`` (ISO 8601), with that moment."""
+        with self.db() as uow:
+            return handlers.list_revocations(since, uow=uow)
 
     @expected
     def revoke_session(self, jti):

@@ -43,10 +43,35 @@ def amqp_uri():
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory, amqp_uri):
     # generous login limits: the suite signs in many times from one address
-    stack, factory = _start(tmp_path_factory, amqp_uri, {"GATEWAY_LOGIN_RATE_LIMIT": "1000/minute"})
+    stack, factory = _start(
+        tmp_path_factory,
+        amqp_uri,
+        {"GATEWAY_LOGIN_RATE_LIMIT": "1000/minute", "GATEWAY_LOGIN_ADDRESS_RATE_LIMIT": "1000/minute"},
+    )
     yield stack
     stack.stop_all()
     factory.drop_all()
+
+
+@pytest.fixture(scope="session")
+def two_worker_stack(tmp_path_factory):
+    """A stack (own vhost) whose gateway runs two granian workers, as `make run` does, sharing rate limits in Redis."""
+    with private_vhost(amqp_uri_for_tests()) as uri:
+        stack, factory = _start(
+            tmp_path_factory,
+            uri,
+            {
+                "GATEWAY_WORKERS": "2",
+                "GATEWAY_THREADS": "4",
+                "GATEWAY_LOGIN_RATE_LIMIT": "3/minute",  # failed sign-ins of an account from one address
+                "GATEWAY_LOGIN_ACCOUNT_RATE_LIMIT": "1000/minute",
+                "GATEWAY_LOGIN_ADDRESS_RATE_LIMIT": "1000/minute",
+                "GATEWAY_REGISTER_RATE_LIMIT": "1000/minute",
+            },
+        )
+        yield stack
+        stack.stop_all()
+        factory.drop_all()
 
 
 @pytest.fixture

@@ -201,6 +201,22 @@ def test_agent_sees_an_unassigned_ticket_of_their_department_and_others_do_not(a
     assert maria.get(f"{TICKETS}/{ticket['id']}").status_code == 404
 
 
+def test_a_department_or_category_that_does_not_exist_is_422_naming_the_field_and_stores_nothing(as_role):
+    ana, carlos = as_role("ana"), as_role("carlos")
+    title = f"Sin departamento {uuid.uuid4().hex[:8]}"
+    ticket = _open_ticket(ana)
+
+    created = ana.post(TICKETS, json={"title": title, "description": "x", "department_id": str(uuid.uuid4())})
+    filed = ana.post(TICKETS, json={"title": title, "description": "x", "category": "No existe"})
+    assigned = carlos.patch(f"{TICKETS}/{ticket['id']}/assign", json={"department_id": str(uuid.uuid4())})
+
+    assert (created.status_code, created.json()["errors"]) == (422, {"department_id": ["No such department."]})
+    assert (filed.status_code, filed.json()["errors"]) == (422, {"category": ["No such category."]})
+    assert (assigned.status_code, list(assigned.json()["errors"])) == (422, ["department_id"])
+    assert ana.get(f"{TICKETS}/search", params={"q": title}).json()["data"]["items"] == []
+    assert carlos.get(f"{TICKETS}/{ticket['id']}").json()["data"]["department_id"] is None
+
+
 def test_list_filters_by_creation_day(as_role):
     ana = as_role("ana")
     ticket = _open_ticket(ana)

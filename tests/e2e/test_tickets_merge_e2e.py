@@ -35,3 +35,25 @@ def test_agent_merges_a_duplicate_and_the_target_holds_its_thread(as_role):
     assert closed["resolution"] == f"Merged into {target['number']}."
     again = admin.post(f"{TICKETS}/{duplicate['id']}/merge", json={"target_id": target["id"]})
     assert again.status_code == 409, again.text
+
+
+def test_merging_tickets_of_two_requesters_needs_a_confirmation_recorded_in_both_histories(as_role):
+    ana, carlos = as_role("ana"), as_role("carlos")
+    duplicate = _open(ana, "La impresora no imprime")
+    target = _open(carlos, "Impresora de la planta 2")  # carlos's own ticket: another requester
+    url = f"{TICKETS}/{duplicate['id']}/merge"
+
+    refused = carlos.post(url, json={"target_id": target["id"]})
+    assert refused.status_code == 409, refused.text
+    assert "confirm_different_requesters" in refused.json()["message"]
+    assert ana.get(f"{TICKETS}/{duplicate['id']}").json()["data"]["status"] != "closed"
+
+    merged = carlos.post(url, json={"target_id": target["id"], "confirm_different_requesters": True})
+
+    assert merged.status_code == 200, merged.text
+    for ticket in (duplicate, target):
+        history = carlos.get(f"{TICKETS}/{ticket['id']}/history").json()["data"]["items"]
+        [line] = [h for h in history if h["action"] == "merge_confirmed"]
+        assert (line["before"], line["after"]) == (duplicate["requester_id"], target["requester_id"])
+    assert "merge_confirmed" not in {h["action"] for h in
+                                     ana.get(f"{TICKETS}/{duplicate['id']}/history").json()["data"]["items"]}

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 import jsonschema
 import kubernetes_validate
@@ -823,6 +824,22 @@ def test_compose_gateway_reaches_redis_for_rate_limits():
     services = _compose()["services"]
     assert services["gateway"]["environment"]["RATELIMIT_STORAGE_URI"] == "redis://redis:6379/0"
     assert services["gateway"]["depends_on"]["redis"] == {"condition": "service_healthy"}
+
+
+def test_compose_redis_keeps_nothing_on_disk():
+    command = _compose()["services"]["redis"]["command"]
+    assert command[:1] == ["redis-server"]
+    assert command[command.index("--save") + 1] == "" and command[command.index("--appendonly") + 1] == "no"
+
+
+def test_kubernetes_gateway_shares_rate_limits_in_the_redis_service():
+    uri = urlparse(_config_value(_object("Deployment", "gateway"), "gateway", "RATELIMIT_STORAGE_URI"))
+    service = _object("Service", uri.hostname)
+    (port,) = [p for p in service["spec"]["ports"] if p["port"] == (uri.port or 6379)]
+    redis = _object("Deployment", uri.hostname)
+    assert uri.scheme == "redis"
+    assert service["spec"]["selector"].items() <= redis["spec"]["template"]["metadata"]["labels"].items()
+    assert port["targetPort"] in {p["name"] for p in _container(redis, "redis")["ports"]}
 
 
 def test_compose_keeps_broker_and_database_data_on_named_volumes():

@@ -31,3 +31,33 @@ def test_migrations_downgrade_to_base_and_up_again(service, database_factory):
 
     command.upgrade(cfg, "head")
     command.check(cfg)
+
+
+@pytest.mark.parametrize(("service", "before", "table", "extra"), [
+    ("users", "0001", "departments", {}),
+    ("users", "0001", "organizations", {"shared_tickets": False}),
+    ("tickets", "0010", "ticket_categories", {}),
+])
+def test_name_keys_migration_renames_names_that_collide_once_folded(service, before, table, extra, database_factory):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import create_engine, text
+
+    url = database_factory.create(service)
+    cfg = _config(service, url)
+    command.upgrade(cfg, before)
+    engine = create_engine(url)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    columns = ", ".join(["id", "name", "created_at", "updated_at", *extra])
+    values = ", ".join([":id", ":name", ":at", ":at", *(f":{k}" for k in extra)])
+    with engine.begin() as conn:
+        for i, name in enumerate(["Équipe", "équipe", "Other", "ÉQUIPE"]):
+            conn.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({values})"),
+                         {"id": f"{i:036d}", "name": name, "at": t0 + timedelta(minutes=i), **extra})
+
+    command.upgrade(cfg, "head")
+
+    with engine.connect() as conn:
+        rows = conn.execute(text(f"SELECT name, name_key FROM {table} ORDER BY id")).all()
+    engine.dispose()
+    assert rows == [("Équipe", "équipe"), ("équipe (2)", "équipe (2)"), ("Other", "other"), ("ÉQUIPE (3)", "équipe (3)")]

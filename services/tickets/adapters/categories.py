@@ -5,10 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from helpdesk_contracts.names import fold_name, name_key
 from services.tickets.adapters.orm import categories
-from services.tickets.domain.errors import NotFound
+from services.tickets.domain.errors import Conflict, NotFound
+
+
+def name_taken(name: str) -> Conflict:
+    """Build the 409 a category name another category already has answers."""
+    return Conflict(f"A category named {name!r} already exists.", {"name": ["Already taken."]})
 
 
 class SqlAlchemyCategoryRepository:
@@ -18,7 +25,12 @@ class SqlAlchemyCategoryRepository:
         self.session = session
 
     def add(self, row: dict[str, Any]) -> None:
-        self.session.execute(insert(categories).values(**row))
+        """Insert a category (its ``name_key`` from its name); a name taken meanwhile is a Conflict.
+
+        The handler's check names the existing category; this covers the concurrent create that passed the
+        same check (the unique index decides, on PostgreSQL as on SQLite).
+        """
+        self._unique(insert(categories).values(**row, name_key=name_key(row["name"])), row["name"])
 
     def get(self, category_id: str, *, for_update: bool = False) -> dict[str, Any]:
         query = select(categories).where(categories.c.id == category_id)
@@ -30,10 +42,8 @@ class SqlAlchemyCategoryRepository:
         return dict(row._mapping)
 
     def find_by_name(self, name: str) -> dict[str, Any] | None:
-        """Return the category of this name, ignoring case (names are unique that way too)."""
-        row = self.session.execute(
-            select(categories).where(func.lower(categories.c.name) == name.strip().lower())
-        ).first()
+        """Return the category of this name, ignoring case, width and spacing (``helpdesk_contracts.names``)."""
+        row = self.session.execute(select(categories).where(categories.c.name_key == fold_name(name))).first()
         return dict(row._mapping) if row else None
 
     def list(self) -> list[dict[str, Any]]:
@@ -41,7 +51,20 @@ class SqlAlchemyCategoryRepository:
         return [dict(row._mapping) for row in self.session.execute(query)]
 
     def change(self, category_id: str, values: dict[str, Any]) -> None:
-        self.session.execute(update(categories).where(categories.c.id == category_id).values(**values))
+        """Change a category's columns (a new name brings its new key); a name taken meanwhile is a Conflict."""
+        if "name" in values:
+            values = {**values, "name_key": name_key(values["name"])}
+        self._unique(update(categories).where(categories.c.id == category_id).values(**values), values.get("name"))
+
+    def _unique(self, statement: Any, name: str | None) -> None:
+        # the transaction is lost with the race (rolled back, the error answered), as the check would have had it
+        try:
+            self.session.execute(statement)
+        except IntegrityError:
+            if name is None:
+                raise
+            self.session.rollback()
+            raise name_taken(name) from None
 
     def remove(self, category_id: str) -> None:
         self.session.execute(delete(categories).where(categories.c.id == category_id))

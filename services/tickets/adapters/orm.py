@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry
 
 from helpdesk_common.db import BigId, UtcDateTime
+from helpdesk_contracts.names import NAME_KEY_MAX_CHARS
 from services.tickets.domain.model import Comment, Ticket
 
 metadata = MetaData()
@@ -124,11 +125,13 @@ categories = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("name", String(100), nullable=False),
+    Column("name_key", String(NAME_KEY_MAX_CHARS), nullable=False),  # helpdesk_contracts.names.name_key(name)
     Column("description", Text),
     Column("default_department_id", String(36)),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("name", name="uq_ticket_categories_name"),
+    Index("uq_ticket_categories_name_key", "name_key", unique=True),  # unique ignoring case, in the database
 )
 
 links = Table(

@@ -145,16 +145,21 @@ class SqlAlchemyTicketRepository:
         """Return those of ``ids`` that ``actor`` may see and that pass ``filters`` (any order, no count)."""
         return list(self.session.scalars(select(Ticket).where(*self.conditions(actor, filters), tickets.c.id.in_(ids))))
 
-    def counts(self, actor: Actor, filters: dict[str, Any], column: str) -> dict[str | None, int]:
+    def counts(self, actor: Actor, filters: dict[str, Any], column: str, *,
+               ids: list[str] | None = None) -> dict[str | None, int]:
+        """Count the tickets of the list by ``column`` (``ids``: only among those, e.g. a search's matches)."""
         col = getattr(tickets.c, column)
         rows = self.session.execute(
-            select(col, func.count()).where(and_(*self.conditions(actor, filters))).group_by(col)
+            select(col, func.count()).where(and_(*self.conditions(actor, filters, ids=ids))).group_by(col)
         )
         return {key: int(count) for key, count in rows}
 
-    def conditions(self, actor: Actor, filters: dict[str, Any]) -> list:
-        """Return the WHERE clauses of the ticket list: not deleted, visible to ``actor``, ``filters`` applied."""
+    def conditions(self, actor: Actor, filters: dict[str, Any], *, ids: list[str] | None = None) -> list:
+        """Return the WHERE clauses of the ticket list: not deleted, visible to ``actor``, ``filters`` applied
+        (and, given ``ids``, one of them)."""
         conditions = [tickets.c.deleted_at.is_(None)]
+        if ids is not None:
+            conditions.append(tickets.c.id.in_(ids))
         visible = visibility_clause(SqlAlchemyOrganizationRepository(self.session).with_sharing(actor))
         if visible is not None:
             conditions.append(visible)
@@ -225,14 +230,15 @@ class SqlAlchemyTicketRepository:
         )
         return bool(result.rowcount)
 
-    def unread_totals(self, actor: Actor, filters: dict[str, Any], side: str) -> tuple[int, int]:
+    def unread_totals(self, actor: Actor, filters: dict[str, Any], side: str, *,
+                      ids: list[str] | None = None) -> tuple[int, int]:
         """Return ``(unread messages, tickets with some)`` for ``side`` over what ``actor`` sees with ``filters``.
 
         The requester's side counts only the tickets ``actor`` requested (a colleague's shared ticket is
         not their conversation).
         """
         unread = getattr(tickets.c, f"{side}_unread")
-        conditions = self.conditions(actor, filters)
+        conditions = self.conditions(actor, filters, ids=ids)
         if side == "requester":
             conditions.append(tickets.c.requester_id == actor.id)
         messages, with_unread = self.session.execute(

@@ -186,8 +186,13 @@ class Ticket:
         """The id of the ticket this one was merged into, if it was."""
         return (self.metadata or {}).get("merged_into")
 
-    def merge_into(self, target: Ticket, *, actor: rules.Actor, now: datetime) -> Changes:
-        """Close this ticket as a duplicate of ``target`` (its thread moves there; the handler does that)."""
+    def merge_into(self, target: Ticket, *, actor: rules.Actor, now: datetime,
+                   different_requesters_confirmed: bool = False) -> Changes:
+        """Close this ticket as a duplicate of ``target`` (its thread moves there; the handler does that).
+
+        Tickets of two requesters merge only when the caller confirms it: the duplicate's public replies and
+        attachments become readable by the target's requester.
+        """
         if target.id == self.id:
             raise Conflict("A ticket cannot be merged into itself.", {"target_id": ["Same ticket."]})
         if self.merged_into:
@@ -201,6 +206,12 @@ class Ticket:
         if self.status == "closed":
             raise Conflict(f"Cannot merge {self.number}: it is already closed; reopen it first.",
                            {"ticket_id": ["Closed ticket."]})
+        if self.requester_id != target.requester_id and not different_requesters_confirmed:
+            raise Conflict(
+                f"{self.number} and {target.number} have different requesters: merging shows {self.number}'s public "
+                f"replies and attachments to {target.number}'s requester. To merge anyway, send "
+                "confirm_different_requesters: true.",
+                {"confirm_different_requesters": ["Required when the requesters differ."]})
         applied = self.change_status("closed", actor=actor, now=now, resolution=rules.merge_resolution(target.number))
         self._set("metadata", {**(self.metadata or {}), "merged_into": target.id}, applied)
         return applied

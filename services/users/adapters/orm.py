@@ -6,6 +6,7 @@ from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Index, Integer,
 from sqlalchemy.orm import registry
 
 from helpdesk_common.db import UtcDateTime
+from helpdesk_contracts.names import NAME_KEY_MAX_CHARS
 from services.users.domain.model import Department, Organization, RefreshToken, User
 
 metadata = MetaData()
@@ -16,6 +17,8 @@ departments = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("name", String(200), nullable=False, unique=True),
+    Column("name_key", String(NAME_KEY_MAX_CHARS), nullable=False),  # helpdesk_contracts.names.name_key(name)
+    Index("uq_departments_name_key", "name_key", unique=True),  # unique ignoring case, in the database
     Column("description", Text),
     Column("default_sla_hours", Float),
     Column("notification_email", String(254)),
@@ -28,6 +31,8 @@ organizations = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("name", String(200), nullable=False, unique=True),
+    Column("name_key", String(NAME_KEY_MAX_CHARS), nullable=False),  # helpdesk_contracts.names.name_key(name)
+    Index("uq_organizations_name_key", "name_key", unique=True),  # unique ignoring case, in the database
     Column("domain", String(253)),
     Column("shared_tickets", Boolean, nullable=False, default=False),
     Column("created_at", UtcDateTime, nullable=False),
@@ -54,7 +59,9 @@ users = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("tokens_valid_after", UtcDateTime),  # access tokens issued before it are refused (see list_revocations)
     Index("ix_users_role_status", "role", "status"),
+    Index("ix_users_tokens_valid_after", "tokens_valid_after"),
     Index("ix_users_department", "department_id"),
     Index("ix_users_organization", "organization_id"),
 )
@@ -69,6 +76,7 @@ refresh_tokens = Table(
     Column("expires_at", UtcDateTime, nullable=False),
     Column("used_at", UtcDateTime),
     Column("revoked_at", UtcDateTime),
+    Column("family_started_at", UtcDateTime, nullable=False),  # the family's sign-in: its absolute lifetime counts from it
 )
 
 password_resets = Table(

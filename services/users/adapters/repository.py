@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from services.users.adapters.orm import password_resets, refresh_tokens, users
+from helpdesk_contracts.names import fold_name
+from services.users.adapters.orm import departments, organizations, password_resets, refresh_tokens, users
 from services.users.domain.errors import DepartmentNotFound, OrganizationNotFound, UserNotFound
 from services.users.domain.model import Department, Organization, RefreshToken, User
 
@@ -76,13 +77,17 @@ class SqlAlchemyUserRepository:
 
     # departments and organizations
     def get_department(self, department_id: str) -> Department:
-        department = self.session.get(Department, department_id)
+        department = self.find_department(department_id)
         if department is None:
             raise DepartmentNotFound()
         return department
 
+    def find_department(self, department_id: str) -> Department | None:
+        return self.session.get(Department, department_id)
+
     def find_department_by_name(self, name: str) -> Department | None:
-        return self.session.scalars(select(Department).where(func.lower(Department.name) == name.strip().lower())).first()
+        """Return the department of this name, ignoring case, width and spacing (``helpdesk_contracts.names``)."""
+        return self.session.scalars(select(Department).where(departments.c.name_key == fold_name(name))).first()
 
     def list_departments(self, *, page: int, limit: int) -> tuple[list[Department], int]:
         total = self.session.scalar(select(func.count()).select_from(Department))
@@ -90,15 +95,17 @@ class SqlAlchemyUserRepository:
         return list(rows), int(total or 0)
 
     def get_organization(self, organization_id: str) -> Organization:
-        organization = self.session.get(Organization, organization_id)
+        organization = self.find_organization(organization_id)
         if organization is None:
             raise OrganizationNotFound()
         return organization
 
+    def find_organization(self, organization_id: str) -> Organization | None:
+        return self.session.get(Organization, organization_id)
+
     def find_organization_by_name(self, name: str) -> Organization | None:
-        return self.session.scalars(
-            select(Organization).where(func.lower(Organization.name) == name.strip().lower())
-        ).first()
+        """Return the organization of this name, ignoring case, width and spacing."""
+        return self.session.scalars(select(Organization).where(organizations.c.name_key == fold_name(name))).first()
 
     def list_organizations(self, *, page: int, limit: int) -> tuple[list[Organization], int]:
         total = self.session.scalar(select(func.count()).select_from(Organization))
@@ -118,6 +125,15 @@ class SqlAlchemyUserRepository:
             .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+
+    def revocations_since(self, moment: datetime) -> list[tuple[str, datetime]]:
+        """Return ``(user id, tokens_valid_after)`` of the users whose tokens were revoked at or after ``moment``."""
+        rows = self.session.execute(
+            select(users.c.id, users.c.tokens_valid_after)
+            .where(users.c.tokens_valid_after >= moment)
+            .order_by(users.c.tokens_valid_after)
+        )
+        return [(row.id, row.tokens_valid_after) for row in rows]
 
     def revoke_all_sessions(self, user_id: str, *, now: datetime) -> None:
         self.session.execute(

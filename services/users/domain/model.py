@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from helpdesk_contracts.names import name_key
 from services.users.domain import rules
 from services.users.domain.errors import InvalidRefreshToken, RefreshTokenReused, ValidationFailed
 
@@ -62,6 +63,7 @@ class User:
         self.max_concurrent_tickets = max_concurrent_tickets
         self.max_concurrent_chats = max_concurrent_chats
         self.last_login_at: datetime | None = None
+        self.tokens_valid_after: datetime | None = None
         self.created_at = now
         self.updated_at = now
         self.version = 1
@@ -141,6 +143,10 @@ class User:
             self._touch(now)
         return changes
 
+    def revoke_tokens(self, *, now: datetime) -> None:
+        """Stop honouring the access tokens issued to this user before ``now``."""
+        self.tokens_valid_after = now
+
     def record_login(self, *, now: datetime) -> None:
         self.last_login_at = now
 
@@ -150,7 +156,7 @@ class User:
 
 
 class Department:
-    """A team tickets are routed to."""
+    """A team tickets are routed to; unique by ``name_key`` (its name ignoring case, width and spacing)."""
 
     EDITABLE = ("name", "description", "default_sla_hours", "notification_email")
 
@@ -158,6 +164,7 @@ class Department:
                  default_sla_hours: float | None = None, notification_email: str | None = None):
         self.id = id
         self.name = name.strip()
+        self.name_key = name_key(self.name)
         self.description = description
         self.default_sla_hours = default_sla_hours
         self.notification_email = notification_email
@@ -170,13 +177,14 @@ class Department:
 
 
 class Organization:
-    """A customer company; its members are contacts."""
+    """A customer company; its members are contacts. Unique by ``name_key``, as departments are."""
 
     EDITABLE = ("name", "domain", "shared_tickets")
 
     def __init__(self, *, id: str, name: str, now: datetime, domain: str | None = None, shared_tickets: bool = False):
         self.id = id
         self.name = name.strip()
+        self.name_key = name_key(self.name)
         self.domain = domain
         self.shared_tickets = shared_tickets
         self.created_at = now
@@ -196,6 +204,8 @@ def _apply(entity: Any, editable: tuple[str, ...], changes: dict[str, Any], now:
             value = value.strip()
         before = getattr(entity, field)
         if before != value:
+            if field == "name":
+                entity.name_key = name_key(value)  # before the change: a name too long once folded changes nothing
             setattr(entity, field, value)
             applied[field] = {"before": before, "after": value}
     if applied:
@@ -207,15 +217,25 @@ class RefreshToken:
     """One link of a refresh-token family (one login session); each is spent when rotated."""
 
     LIFETIME = timedelta(days=7)
+    FAMILY_MAX_AGE = timedelta(days=30)  # however often it rotates, a session ends this long after its sign-in
 
-    def __init__(self, *, jti: str, family_id: str, user_id: str, now: datetime):
+    def __init__(self, *, jti: str, family_id: str, user_id: str, now: datetime,
+                 family_started_at: datetime | None = None, family_max_age: timedelta | None = None):
         self.jti = jti
         self.family_id = family_id
         self.user_id = user_id
         self.issued_at = now
-        self.expires_at = now + self.LIFETIME
+        self.family_started_at = family_started_at or now
+        self.expires_at = min(now + self.LIFETIME, self.family_started_at + (family_max_age or self.FAMILY_MAX_AGE))
         self.used_at: datetime | None = None
         self.revoked_at: datetime | None = None
+
+    def successor(self, *, jti: str, now: datetime, family_max_age: timedelta | None = None) -> RefreshToken:
+        """Return the next link of this family; raise ``InvalidRefreshToken`` once the family is too old."""
+        if now >= self.family_started_at + (family_max_age or self.FAMILY_MAX_AGE):
+            raise InvalidRefreshToken()
+        return RefreshToken(jti=jti, family_id=self.family_id, user_id=self.user_id, now=now,
+                            family_started_at=self.family_started_at, family_max_age=family_max_age)
 
     def spend(self, *, now: datetime) -> None:
         """Use this token once; a second use means it was stolen (the caller revokes the family)."""

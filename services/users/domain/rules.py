@@ -7,6 +7,10 @@ from helpdesk_contracts.vocabulary import AVAILABILITIES, PASSWORD_MAX_LENGTH, P
 from helpdesk_contracts.vocabulary import USER_STATUSES as STATUSES  # noqa: F401
 
 STAFF_ROLES = ("agent", "supervisor", "admin")
+# What an access token says about its user that authorises requests (the gateway reads it, not us):
+# changing one makes the user's earlier access tokens stale, so they stop being honoured
+# (``User.revoke_tokens``); a deactivation, a role change and a password change do so too.
+TOKEN_CLAIM_FIELDS = ("role", "department_id", "organization_id")
 
 
 def normalize_email(email: str) -> str:
@@ -31,3 +35,8 @@ def password_problems(password: str, *, email: str | None = None) -> list[str]:
 def is_staff(role: str) -> bool:
     """Tell whether a role works tickets (agents, supervisors, admins)."""
     return role in STAFF_ROLES
+
+
+def changes_revoke_tokens(changes: dict) -> bool:
+    """Tell whether applied changes make the user's access tokens stale."""
+    return any(field in changes for field in TOKEN_CLAIM_FIELDS)

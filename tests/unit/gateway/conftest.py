@@ -68,6 +68,8 @@ def make_app(fake_rpc):
             "TESTING": True,
             "JWT_SECRET": JWT_SECRET,
             "LOGIN_RATE_LIMIT": "1000/minute",
+            "LOGIN_ACCOUNT_RATE_LIMIT": "1000/minute",
+            "LOGIN_ADDRESS_RATE_LIMIT": "1000/minute",
             "REGISTER_RATE_LIMIT": "1000/minute",
             "PASSWORD_RESET_RATE_LIMIT": "1000/minute",
         }

@@ -338,9 +338,9 @@ class FakeUsersService:
 
     def _check_references(self, data: dict[str, Any]) -> None:
         if data.get("department_id") and data["department_id"] not in self.departments:
-            raise DepartmentNotFound()
+            raise ValidationFailed("Unknown department.", {"department_id": ["No such department."]})
         if data.get("organization_id") and data["organization_id"] not in self.organizations:
-            raise OrganizationNotFound()
+            raise ValidationFailed("Unknown organization.", {"organization_id": ["No such organization."]})
 
     @staticmethod
     def _check_password(password: str, email: str) -> None:
@@ -695,7 +695,7 @@ class FakeTicketsService:
         self._admin(actor)
         del self.categories[self._category(category_id)["id"]]
 
-    def merge(self, ticket_id, target_id, actor):
+    def merge(self, ticket_id, target_id, actor, confirm_different_requesters=False):
         self._check_actor(actor)
         self._staff(actor)
         if ticket_id == target_id:
@@ -705,6 +705,9 @@ class FakeTicketsService:
             raise Conflict("Already merged.", {"target_id": ["Merged ticket."]})
         if "closed" in (duplicate["status"], target["status"]):
             raise Conflict("Cannot merge a closed ticket; reopen it first.", {"target_id": ["Closed ticket."]})
+        if duplicate["requester_id"] != target["requester_id"] and confirm_different_requesters is not True:
+            raise Conflict("The tickets have different requesters; send confirm_different_requesters: true.",
+                           {"confirm_different_requesters": ["Required when the requesters differ."]})
         moved = self.comments[duplicate["id"]]
         self.comments[target["id"]].extend({**c, "ticket_id": target["id"]} for c in moved)
         self.comments[duplicate["id"]] = []
@@ -955,6 +958,7 @@ class ScriptedProxy:
     hang: float = 0.0
     started: bool = False
     stopped: bool = False
+    replayed: bool = False  # what AmqpProxy says of a reply answered from a service's command record
     calls: list[dict[str, Any]] = field(default_factory=list)
     called: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
@@ -967,7 +971,7 @@ class ScriptedProxy:
     def is_healthy(self) -> bool:
         return self.healthy
 
-    def call(self, service, method, args, kwargs, *, timeout, correlation_id):
+    def call(self, service, method, args, kwargs, *, timeout, correlation_id, command=None):
         self.calls.append(
             {
                 "service": service,
@@ -976,6 +980,7 @@ class ScriptedProxy:
                 "kwargs": kwargs,
                 "timeout": timeout,
                 "correlation_id": correlation_id,
+                "command": command,
             }
         )
         self.called.set()

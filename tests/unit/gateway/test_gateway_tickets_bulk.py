@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from gateway.errors import ServiceUnavailable, UnexpectedServiceError
+from helpdesk_contracts.errors import ValidationFailed
 
 BULK_ASSIGN = "/api/v1/tickets/bulk-assign"
 BULK_STATUS = "/api/v1/tickets/bulk-status"
@@ -39,9 +40,28 @@ def test_bulk_assign_applies_good_ids_and_reports_unknown_and_foreign_ones_as_40
     assert response.status_code == 200
     assert results[good]["success"] is True
     assert results[good]["ticket"]["assignee_id"] == department_agent["id"]
-    assert results[foreign] == {"id": foreign, "success": False, "error": {"status": 404, "message": "Ticket not found."}}
+    assert results[foreign] == {"id": foreign, "success": False,
+                                "error": {"status": 404, "message": "Ticket not found.", "errors": {}}}
     assert results[unknown]["error"]["status"] == 404
     assert tickets_service.tickets[foreign]["assignee_id"] is None
+
+
+def test_bulk_assign_to_an_unknown_department_is_a_422_item_naming_the_field(
+    client, auth_headers, tickets_service, accounts, monkeypatch
+):
+    ticket_id = tickets_service.add_ticket(accounts["customer"]["id"])["id"]
+
+    def refused(*args, **kwargs):  # what the tickets service answers for a department that does not exist
+        raise ValidationFailed("Unknown department.", {"department_id": ["No such department."]})
+
+    monkeypatch.setattr(tickets_service, "assign", refused)
+
+    response = client.post(BULK_ASSIGN, json={"ticket_ids": [ticket_id], "department_id": str(uuid.uuid4())},
+                           headers=auth_headers("supervisor"))
+
+    assert response.status_code == 200
+    assert _by_id(response)[ticket_id]["error"] == {
+        "status": 422, "message": "Unknown department.", "errors": {"department_id": ["No such department."]}}
 
 
 def test_bulk_status_reports_an_illegal_move_as_a_409_item(client, auth_headers, tickets_service, accounts):
@@ -58,6 +78,7 @@ def test_bulk_status_reports_an_illegal_move_as_a_409_item(client, auth_headers,
     assert results[closed]["error"] == {
         "status": 409,
         "message": "Cannot move a ticket from closed to in_progress; allowed: open.",
+        "errors": {"status": ["Allowed from closed: open."]},
     }
 
 

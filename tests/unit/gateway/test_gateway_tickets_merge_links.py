@@ -50,6 +50,33 @@ def test_merge_into_itself_is_409_with_the_services_message(client, auth_headers
     assert response.get_json()["message"] == "A ticket cannot be merged into itself."
 
 
+def test_merge_of_different_requesters_is_409_until_confirmed(client, auth_headers, tickets_service, accounts,
+                                                              fake_rpc):
+    duplicate = tickets_service.add_ticket(accounts["customer"]["id"], title="Cannot reach VPN")
+    target = tickets_service.add_ticket(str(uuid.uuid4()), title="VPN down")
+    url, headers = f"{TICKETS}/{duplicate['id']}/merge", auth_headers("agent")
+
+    refused = client.post(url, json={"target_id": target["id"]}, headers=headers)
+    confirmed = client.post(url, json={"target_id": target["id"], "confirm_different_requesters": True}, headers=headers)
+
+    assert refused.status_code == 409
+    assert refused.get_json()["errors"] == {"confirm_different_requesters": ["Required when the requesters differ."]}
+    assert confirmed.status_code == 200, confirmed.get_json()
+    assert [c.kwargs["confirm_different_requesters"] for c in fake_rpc.calls_to("tickets", "merge")] == [False, True]
+
+
+def test_merge_with_a_confirmation_that_is_not_a_boolean_is_422(client, auth_headers, duplicate_and_target, fake_rpc):
+    duplicate, target = duplicate_and_target
+
+    response = client.post(f"{TICKETS}/{duplicate['id']}/merge",
+                           json={"target_id": target["id"], "confirm_different_requesters": "maybe"},
+                           headers=auth_headers("agent"))
+
+    assert response.status_code == 422
+    assert "confirm_different_requesters" in response.get_json()["errors"]
+    assert fake_rpc.calls_to("tickets", "merge") == []
+
+
 def test_merge_without_a_valid_target_id_is_422(client, auth_headers, duplicate_and_target):
     duplicate, _ = duplicate_and_target
 

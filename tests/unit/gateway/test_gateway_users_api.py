@@ -81,13 +81,13 @@ def test_create_user_with_a_taken_email_is_409(client, auth_headers):
     assert response.status_code == 409
 
 
-def test_create_user_with_an_unknown_department_is_404(client, auth_headers):
+def test_create_user_with_an_unknown_department_is_422_naming_the_field(client, auth_headers):
     payload = {**NEW_USER, "department_id": str(uuid.uuid4())}
 
     response = client.post(USERS, json=payload, headers=auth_headers("admin"))
 
-    assert response.status_code == 404
-    assert response.get_json()["message"] == "Department not found."
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"department_id": ["No such department."]}
 
 
 def test_update_user_changes_the_given_fields(client, auth_headers, accounts):

@@ -226,3 +226,54 @@ def test_feed_turns_a_deleted_ticket_into_a_tombstone(run, open_ticket, engine, 
     version, source = fake_es.doc("tickets", ticket["id"])
     assert source["deleted"] is True
     assert version == ticket["version"] + 1
+
+
+# the stats' q -----------------------------------------------------------------------------------------
+
+def test_stats_q_counts_only_what_the_search_finds(run, open_ticket, staff):
+    vpn = open_ticket("VPN caída", "La VPN no conecta.", priority="high")
+    open_ticket("VPN lenta", priority="low")
+    open_ticket("Impresora atascada", priority="high")
+    run(handlers.change_status, vpn["id"], "open", staff)
+
+    stats = run(handlers.ticket_stats, staff, {"q": "vpn"})
+
+    assert stats["total"] == 2
+    assert stats["total_exact"] is True
+    assert stats["by_status"]["open"] == 1 and stats["by_status"]["new"] == 1
+    assert stats["by_priority"] == {"low": 1, "medium": 0, "high": 1, "urgent": 0}
+    assert sum(stats["by_assignee"].values()) == 2
+
+
+def test_stats_q_keeps_the_other_filters(run, open_ticket, staff):
+    open_ticket("VPN caída", priority="high")
+    open_ticket("VPN lenta", priority="low")
+    open_ticket("Impresora", priority="high")
+
+    stats = run(handlers.ticket_stats, staff, {"q": "vpn", "priority": "high"})
+
+    assert stats["total"] == 1
+    assert stats["by_priority"]["high"] == 1
+
+
+def test_stats_q_counts_nothing_when_nothing_matches(run, open_ticket, requester):
+    open_ticket("VPN caída")
+
+    stats = run(handlers.ticket_stats, requester, {"q": "contoso"})
+
+    assert stats["total"] == 0
+    assert stats["unread_messages"] == 0
+
+
+def test_stats_q_follows_visibility(run, open_ticket, requester):
+    open_ticket("VPN caída", actor=as_dict(customer()))
+    open_ticket("VPN lenta")
+
+    assert run(handlers.ticket_stats, requester, {"q": "vpn"})["total"] == 1
+
+
+def test_stats_q_without_words_counts_everything(run, open_ticket, staff):
+    open_ticket("VPN caída")
+    open_ticket("Impresora")
+
+    assert run(handlers.ticket_stats, staff, {"q": "*** --"})["total"] == 2

@@ -27,10 +27,15 @@ def actor(
 
 
 class FakeDirectory:
-    """The users service as the tickets handlers see it: ``get_user`` answers a copy or None."""
+    """The users service as the tickets handlers see it: ``get_*`` answer a copy or None.
+
+    Departments DEPT_A and DEPT_B and the organization ORG exist unless a test removes them.
+    """
 
     def __init__(self):
         self.users: dict[str, dict[str, Any]] = {}
+        self.departments: dict[str, dict[str, Any]] = {d: _department(d) for d in (DEPT_A, DEPT_B)}
+        self.organizations: dict[str, dict[str, Any]] = {ORG: {"id": ORG, "name": "Acme S.A."}}
         self.looked_up: list[str] = []
         self.searched: list[list[str]] = []
 
@@ -54,3 +59,17 @@ class FakeDirectory:
         self.looked_up.append(user_id)
         user = self.users.get(user_id)
         return dict(user) if user else None
+
+    def get_department(self, department_id: str) -> dict[str, Any] | None:
+        self.looked_up.append(department_id)
+        department = self.departments.get(department_id)
+        return dict(department) if department else None
+
+    def get_organization(self, organization_id: str) -> dict[str, Any] | None:
+        self.looked_up.append(organization_id)
+        organization = self.organizations.get(organization_id)
+        return dict(organization) if organization else None
+
+
+def _department(department_id: str) -> dict[str, Any]:
+    return {"id": department_id, "name": f"Dept {department_id[:6]}", "updated_at": "2026-01-01T00:00:00+00:00"}

@@ -116,9 +116,12 @@ def test_open_ticket_with_a_department_keeps_it_over_the_categorys(category, cre
     assert ticket["department_id"] == DEPT_B
 
 
-def test_open_ticket_in_an_unknown_category_keeps_it_as_free_text(category, create_ticket):
+def test_open_ticket_in_an_unknown_category_is_refused_naming_the_field(category, create_ticket, run, admin, outbox):
     category(name="Network")
 
-    ticket = create_ticket(category="Coffee machine")
+    with pytest.raises(ValidationFailed) as raised:
+        create_ticket(category="Coffee machine")
 
-    assert (ticket["category"], ticket["department_id"]) == ("Coffee machine", None)
+    assert raised.value.errors == {"category": ["No such category."]}
+    assert run(handlers.list_tickets, admin)["total"] == 0
+    assert outbox("ticket.created") == []

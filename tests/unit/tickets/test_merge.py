@@ -11,7 +11,7 @@ from helpdesk_contracts.events import validate_envelope
 from services.tickets import handlers
 from services.tickets.adapters import search
 from services.tickets.adapters.storage import LocalFileStorage
-from services.tickets.domain.errors import NotFound, PermissionDenied, TicketNotFound
+from services.tickets.domain.errors import NotFound, PermissionDenied, TicketNotFound, ValidationFailed
 from tests.unit.tickets.factories import DEPT_B
 
 
@@ -245,3 +245,56 @@ def test_merge_without_attachments_records_no_attachment_lines(run, pair, agent)
     run(handlers.merge_tickets, duplicate["id"], target["id"], agent)
 
     assert not [h for h in run(handlers.get_history, target["id"], agent) if h["action"] == "attachment_moved"]
+
+
+# different requesters ---------------------------------------------------------------------------
+
+@pytest.fixture
+def strangers_pair(pair, create_ticket, other_customer):
+    """The duplicate of ``pair`` (``customer``'s) and a target that ``other_customer`` requested."""
+    duplicate, _ = pair
+    return duplicate, create_ticket(by=other_customer, title="VPN down for me too")
+
+
+def test_merge_of_different_requesters_is_refused_unless_confirmed_and_changes_nothing(run, strangers_pair, agent,
+                                                                                      outbox):
+    duplicate, target = strangers_pair
+
+    with pytest.raises(Conflict) as raised:
+        run(handlers.merge_tickets, duplicate["id"], target["id"], agent)
+
+    assert "different requesters" in raised.value.message
+    assert "confirm_different_requesters: true" in raised.value.message
+    assert list(raised.value.errors) == ["confirm_different_requesters"]
+    assert run(handlers.get_ticket, duplicate["id"], agent)["status"] == "new"
+    assert len(run(handlers.list_comments, target["id"], agent)) == 0
+    assert outbox("ticket.merged") == []
+
+
+def test_a_confirmed_merge_of_different_requesters_is_recorded_in_both_histories(run, strangers_pair, agent, customer,
+                                                                                other_customer):
+    duplicate, target = strangers_pair
+
+    run(handlers.merge_tickets, duplicate["id"], target["id"], agent, confirm_different_requesters=True)
+
+    for ticket_id in (duplicate["id"], target["id"]):
+        [line] = [h for h in run(handlers.get_history, ticket_id, agent) if h["action"] == "merge_confirmed"]
+        assert (line["actor_id"], line["field"], line["before"], line["after"]) == (
+            agent["id"], "requester_id", customer["id"], other_customer["id"])
+    assert "merge_confirmed" not in {h["action"] for h in run(handlers.get_history, target["id"], other_customer)}
+    assert run(handlers.get_ticket, duplicate["id"], agent)["status"] == "closed"
+
+
+def test_a_merge_of_one_requesters_tickets_needs_no_confirmation_and_records_none(run, pair, agent):
+    duplicate, target = pair
+
+    run(handlers.merge_tickets, duplicate["id"], target["id"], agent)
+
+    assert "merge_confirmed" not in {h["action"] for h in run(handlers.get_history, target["id"], agent)}
+
+
+def test_a_confirmation_that_is_not_a_boolean_is_invalid(run, strangers_pair, agent):
+    duplicate, target = strangers_pair
+
+    with pytest.raises(ValidationFailed):
+        run(handlers.merge_tickets, duplicate["id"], target["id"], agent, confirm_different_requesters="yes")
