@@ -33,7 +33,8 @@ ROLES = {
     "admin": ("admin@example.com", "admin123"),
 }
 # the fuzzer signs in, registers and asks for resets thousands of times from one address
-UNLIMITED = {f"GATEWAY_{name}_RATE_LIMIT": "1000000/minute" for name in ("LOGIN", "REGISTER", "PASSWORD_RESET", "EXPORT")}
+UNLIMITED = {f"GATEWAY_{name}_RATE_LIMIT": "1000000/minute" for name in (
+    "LOGIN", "LOGIN_ACCOUNT", "LOGIN_ADDRESS", "REGISTER", "PASSWORD_RESET", "EXPORT")}
 
 
 def sign_in(base_url: str, email: str, password: str) -> str:
