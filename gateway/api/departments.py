@@ -29,6 +29,7 @@ def list_departments(query):
 @require_auth(roles=ADMINS)
 @blp.arguments(CreateDepartmentSchema)
 @blp.response(201, envelope(DepartmentSchema))
+@blp.error(409, "A department with this name exists already (names are unique, ignoring case).")
 @idempotent
 def create_department(payload):
     """Create a department (admins)."""
@@ -49,6 +50,7 @@ def get_department(department_id):
 @require_auth(roles=ADMINS)
 @blp.arguments(UpdateDepartmentSchema)
 @blp.response(200, envelope(DepartmentSchema))
+@blp.error(409, "Another department has this name (names are unique, ignoring case).")
 def update_department(changes, department_id):
     """Change a department (admins)."""
     return success(rpc().call("users", "update_department", str(department_id), changes), "Department updated.")
@@ -57,6 +59,7 @@ def update_department(changes, department_id):
 @blp.route("/<uuid:department_id>", methods=["DELETE"])
 @require_auth(roles=ADMINS)
 @blp.response(200, MessageEnvelopeSchema)
+@blp.error(409, "The department still has members; move them first.")
 def delete_department(department_id):
     """Delete a department that has no members left (admins)."""
     rpc().call("users", "delete_department", str(department_id))

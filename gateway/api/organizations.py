@@ -29,6 +29,7 @@ def list_organizations(query):
 @require_auth(roles=ADMINS)
 @blp.arguments(CreateOrganizationSchema)
 @blp.response(201, envelope(OrganizationSchema))
+@blp.error(409, "An organization with this name exists already (names are unique, ignoring case).")
 @idempotent
 def create_organization(payload):
     """Create an organization (admins)."""
@@ -49,6 +50,7 @@ def get_organization(organization_id):
 @require_auth(roles=ADMINS)
 @blp.arguments(UpdateOrganizationSchema)
 @blp.response(200, envelope(OrganizationSchema))
+@blp.error(409, "Another organization has this name (names are unique, ignoring case).")
 def update_organization(changes, organization_id):
     """Change an organization (admins)."""
     organization = rpc().call("users", "update_organization", str(organization_id), changes)
@@ -58,6 +60,7 @@ def update_organization(changes, organization_id):
 @blp.route("/<uuid:organization_id>", methods=["DELETE"])
 @require_auth(roles=ADMINS)
 @blp.response(200, MessageEnvelopeSchema)
+@blp.error(409, "The organization still has members; move them first.")
 def delete_organization(organization_id):
     """Delete an organization that has no members left (admins)."""
     rpc().call("users", "delete_organization", str(organization_id))
