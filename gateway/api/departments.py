@@ -12,5 +12,6 @@ ROUTES = ResourceRoutes(
     name="department", service="users", title="Department",
     schema=DepartmentSchema, create_schema=CreateDepartmentSchema, update_schema=UpdateDepartmentSchema,
     delete_rule=" that has no members left",
+    delete_conflict="The department still has members; move them first.",
 )
 register(blp, ROUTES)

@@ -13,5 +13,6 @@ ROUTES = ResourceRoutes(
     name="organization", service="users", title="Organization",
     schema=OrganizationSchema, create_schema=CreateOrganizationSchema, update_schema=UpdateOrganizationSchema,
     read_roles=STAFF, who_reads=" (agents, supervisors, admins)", delete_rule=" that has no members left",
+    delete_conflict="The organization still has members; move them first.",
 )
 register(blp, ROUTES)

@@ -38,6 +38,7 @@ class ResourceRoutes:
     write_roles: Iterable[str] = ADMINS
     who_reads: str = ""  # appended to the read docstrings, e.g. " (agents, supervisors, admins)"
     delete_rule: str = ""  # what a delete requires, e.g. " that has no members left"
+    delete_conflict: str | None = None  # the 409 a delete may get, e.g. "The department still has members; ..."
 
     @property
     def many(self) -> str:
@@ -91,11 +92,15 @@ def register(blp: Blueprint, spec: ResourceRoutes) -> None:
 
     blp.route("", methods=["GET"])(require_auth(roles=read_roles)(
         blp.arguments(PageQuerySchema, location="query")(blp.response(200, page_envelope(spec.schema))(list_view))))
+    taken = blp.error(409, f"{article.capitalize()} {name} with this name exists already (names are unique, ignoring case).")
     blp.route("", methods=["POST"])(require_auth(roles=write_roles)(
-        blp.arguments(spec.create_schema)(blp.response(201, envelope(spec.schema))(idempotent(create_view)))))
+        blp.arguments(spec.create_schema)(blp.response(201, envelope(spec.schema))(taken(idempotent(create_view))))))
     blp.route(item_rule, methods=["GET"])(require_auth(roles=read_roles)(
         blp.response(200, envelope(spec.schema))(get_view)))
     blp.route(item_rule, methods=["PUT"])(require_auth(roles=write_roles)(
-        blp.arguments(spec.update_schema)(blp.response(200, envelope(spec.schema))(update_view))))
+        blp.arguments(spec.update_schema)(blp.response(200, envelope(spec.schema))(
+            blp.error(409, f"Another {name} has this name (names are unique, ignoring case).")(update_view)))))
+    if spec.delete_conflict:
+        delete_view = blp.error(409, spec.delete_conflict)(delete_view)
     blp.route(item_rule, methods=["DELETE"])(require_auth(roles=write_roles)(
         blp.response(200, MessageEnvelopeSchema)(delete_view)))

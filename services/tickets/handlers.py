@@ -795,7 +795,8 @@ def _links(uow: UnitOfWork) -> SqlAlchemyLinkRepository:
 
 def _link_pair(uow: UnitOfWork, ticket_id: str, other_id: str, actor: rules.Actor) -> tuple[Ticket, Ticket]:
     if ticket_id == other_id:
-        raise ValidationFailed("A ticket cannot be linked to itself.", {"other_id": ["Same ticket."]})
+        # a conflict, like merging a ticket into itself: the request is well-formed, the pair is not a pair
+        raise Conflict("A ticket cannot be linked to itself.", {"other_id": ["Same ticket."]})
     locked = {tid: _visible(uow, tid, actor, for_update=True) for tid in sorted((ticket_id, other_id))}
     return locked[ticket_id], locked[other_id]
 
@@ -825,6 +826,8 @@ def unlink_tickets(ticket_id: str, other_id: str, actor_raw: dict[str, Any], *, 
     """Remove the link between two tickets (agents), whichever side it was made from."""
     actor = actor_from(actor_raw)
     _staff(actor)
+    if ticket_id == other_id:
+        raise NotFound("A ticket is never linked to itself.")
     ticket, other = _link_pair(uow, ticket_id, other_id, actor)
     stored_ticket, stored_linked, _ = rules.stored_link(ticket.id, other.id, "related")
     existing = _links(uow).find(stored_ticket, stored_linked)

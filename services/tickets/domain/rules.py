@@ -6,10 +6,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-STATUSES = ("new", "open", "in_progress", "waiting", "resolved", "closed")
-PRIORITIES = ("low", "medium", "high", "urgent")
-LEVELS = ("low", "medium", "high", "critical")  # urgency and impact
-SOURCES = ("web", "email", "chat", "api")
+# the service's names for the shared vocabulary (handlers and adapters import them from here)
+from helpdesk_contracts.vocabulary import LEVELS, LINK_KINDS, PRIORITIES, SOURCES  # noqa: F401
+from helpdesk_contracts.vocabulary import TICKET_STATUSES as STATUSES  # noqa: F401
+
 STAFF_ROLES = ("agent", "supervisor", "admin")
 MANAGER_ROLES = ("supervisor", "admin")
 
@@ -135,8 +135,7 @@ def other_side(side: str) -> str:
     return "agents" if side == "requester" else "requester"
 
 
-# links between tickets: stored once per pair, ``kind`` says what the linked ticket is to the other one
-LINK_KINDS = ("related", "parent", "child")
+# links between tickets: stored once per pair, ``kind`` (LINK_KINDS) says what the linked ticket is to the other one
 _INVERSE_KIND = {"related": "related", "parent": "child", "child": "parent"}
 
 

@@ -723,7 +723,7 @@ class FakeTicketsService:
         if kind not in LINK_KINDS:
             raise ValidationFailed("Invalid input.", {"kind": ["Unknown kind."]})
         if ticket_id == other_id:
-            raise ValidationFailed("A ticket cannot be linked to itself.", {"other_id": ["Same ticket."]})
+            raise Conflict("A ticket cannot be linked to itself.", {"other_id": ["Same ticket."]})
         ticket, other = self._visible(ticket_id, actor), self._visible(other_id, actor)
         pair = frozenset((ticket["id"], other["id"]))
         if pair in self.link_rows:
