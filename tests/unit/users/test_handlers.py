@@ -882,6 +882,20 @@ def test_create_department_records_department_created(run, outbox, clock):
     validate_envelope(event)
 
 
+@pytest.mark.parametrize("kind", ["department", "organization"])
+def test_department_and_organization_events_carry_the_actor_of_each_write(run, outbox, kind):
+    actor = str(uuid.uuid4())
+    created = run(getattr(handlers, f"create_{kind}"), {"name": "Acme"}, actor=actor)
+    run(getattr(handlers, f"update_{kind}"), created["id"], {"name": "Acme Corp"}, actor=actor)
+    run(getattr(handlers, f"delete_{kind}"), created["id"], actor=actor)
+
+    events = outbox()
+    assert types(events) == [f"{kind}.created", f"{kind}.updated", f"{kind}.deleted"]
+    assert [e["data"]["actor_id"] for e in events] == [actor] * 3
+    for event in events:
+        validate_envelope(event)
+
+
 @pytest.mark.parametrize("name", ["Support", "support", "  SUPPORT ", "ＳＵＰＰＯＲＴ"])
 def test_create_department_rejects_a_taken_name_in_any_case(create_department, run, outbox, name):
     create_department(name="Support")
