@@ -79,7 +79,8 @@ class Database(DependencyProvider):
     events (see ``relay``). An RPC carrying a command id is looked up and recorded in ``commands``
     (see ``commands``); records older than ``COMMAND_RETENTION_HOURS`` (default 48, at least 24) are
     deleted every ``COMMAND_PRUNE_SECONDS`` (default 3600, 0 = never) by every replica alike (a delete
-    by age is the same whoever runs it).
+    by age is the same whoever runs it). ``uow_class`` is the service's own ``UnitOfWork`` subclass, the
+    one that holds its repositories.
     """
 
     def __init__(self, service_name: str | None = None, *, uow_class: type[UnitOfWork] = UnitOfWork):

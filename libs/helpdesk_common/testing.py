@@ -117,6 +117,7 @@ class HandlerRunner:
 
     ``runner(handler, *args)`` calls a handler with a fresh unit of work, passing each collaborator the
     handler's signature asks for (e.g. ``passwords``, ``directory``); ``runner.new_uow()`` gives a bare one.
+    ``uow_class`` is the service's own unit of work (the one holding its repositories), as its provider's.
     """
 
     def __init__(self, engine, *, producer: str, clock, collaborators: dict | None = None, uow_class=None):
