@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 STATUSES = ("new", "open", "in_progress", "waiting", "resolved", "closed")
 PRIORITIES = ("low", "medium", "high", "urgent")
+SORTABLE_FIELDS = ("created_at", "updated_at", "priority", "status", "number", "title")
+"""What the ticket list sorts by (the repository maps each to its column)."""
 LEVELS = ("low", "medium", "high", "critical")  # urgency and impact
 SOURCES = ("web", "email", "chat", "api")
 STAFF_ROLES = ("agent", "supervisor", "admin")

@@ -36,11 +36,11 @@ from elasticsearch import (
     helpers,
 )
 
-from services.tickets.adapters.search.highlight import END, START, best
-from services.tickets.adapters.search.port import SearchDocument, SearchResult
-from services.tickets.adapters.search.query import SearchQuery, Term, parse
 from services.tickets.domain.errors import SearchUnavailable
 from services.tickets.domain.rules import Actor
+from services.tickets.domain.search.highlight import END, START, best
+from services.tickets.domain.search.port import SearchDocument, SearchResult
+from services.tickets.domain.search.query import SearchQuery, Term, parse
 
 log = logging.getLogger(__name__)
 

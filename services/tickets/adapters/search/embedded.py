@@ -50,10 +50,10 @@ from sqlalchemy.sql.visitors import replacement_traverse
 from helpdesk_common.writebehind import defer
 from services.tickets.adapters.orm import tickets
 from services.tickets.adapters.repository import SORTABLE, SqlAlchemyTicketRepository
-from services.tickets.adapters.search.highlight import ELLIPSIS, END, SNIPPET_WORDS, START, best
-from services.tickets.adapters.search.port import SearchDocument, SearchResult, join_thread
-from services.tickets.adapters.search.query import SearchQuery, parse, unaccent, words
 from services.tickets.domain.rules import Actor
+from services.tickets.domain.search.highlight import ELLIPSIS, END, SNIPPET_WORDS, START, best
+from services.tickets.domain.search.port import SearchDocument, SearchResult, join_thread
+from services.tickets.domain.search.query import SearchQuery, parse, unaccent, words
 
 TEXT_COLUMNS = ("number", "title", "tags", "description", "comments", "internal")
 PUBLIC_COLUMNS = TEXT_COLUMNS[:-1]
