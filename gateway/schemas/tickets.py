@@ -2,6 +2,9 @@
 
 The enums mirror ``services/tickets/domain/rules.py`` (the gateway never imports a service): they are
 checked here so a typo answers 422 with the allowed values before any RPC, and they document the API.
+
+(Over 400 lines on purpose: the answers, requests and queries of one resource share its field types,
+enums and limits, read together.)
 """
 
 from __future__ import annotations
