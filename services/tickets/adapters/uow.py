@@ -6,7 +6,7 @@ so their domain rules can be tested on the in-memory fakes of ``tests/unit/ticke
 
 from __future__ import annotations
 
-from functools import cached_property
+from collections.abc import Callable
 from typing import Any
 
 from helpdesk_common.uow import UnitOfWork
@@ -59,47 +59,47 @@ class CommentRepository:
 class TicketsUnitOfWork(UnitOfWork):
     """A tickets transaction with its repositories, each built on first use from the session."""
 
-    # the session is opened lazily and dropped on close: a repository built on a closed one is dropped too
-    def close(self) -> None:
-        """Roll back anything uncommitted, give the connection back and forget the repositories."""
-        super().close()
-        if self._session is None:
-            for name in ("tickets", "comments", "categories", "links", "attachments", "organizations",
-                         "departments", "search"):
-                self.__dict__.pop(name, None)
+    def _built(self, name: str, build: Callable[[Any], Any]) -> Any:
+        # kept per session: after close() the next use opens a new session, and its repositories with it
+        session = self.session
+        cache = self.__dict__.setdefault("_repositories", {})
+        known = cache.get(name)
+        if known is None or known[0] is not session:
+            known = cache[name] = (session, build(session))
+        return known[1]
 
-    @cached_property
+    @property
     def tickets(self) -> SqlAlchemyTicketRepository:
-        return SqlAlchemyTicketRepository(self.session)
+        return self._built("tickets", SqlAlchemyTicketRepository)
 
-    @cached_property
+    @property
     def comments(self) -> CommentRepository:
-        return CommentRepository(self.tickets)
+        return self._built("comments", lambda _: CommentRepository(self.tickets))
 
-    @cached_property
+    @property
     def categories(self) -> SqlAlchemyCategoryRepository:
-        return SqlAlchemyCategoryRepository(self.session)
+        return self._built("categories", SqlAlchemyCategoryRepository)
 
-    @cached_property
+    @property
     def links(self) -> SqlAlchemyLinkRepository:
-        return SqlAlchemyLinkRepository(self.session)
+        return self._built("links", SqlAlchemyLinkRepository)
 
-    @cached_property
+    @property
     def attachments(self) -> SqlAlchemyAttachmentRepository:
-        return SqlAlchemyAttachmentRepository(self.session)
+        return self._built("attachments", SqlAlchemyAttachmentRepository)
 
-    @cached_property
+    @property
     def organizations(self) -> SqlAlchemyOrganizationRepository:
-        return SqlAlchemyOrganizationRepository(self.session)
+        return self._built("organizations", SqlAlchemyOrganizationRepository)
 
-    @cached_property
+    @property
     def departments(self) -> SqlAlchemyDepartmentRepository:
-        return SqlAlchemyDepartmentRepository(self.session)
+        return self._built("departments", SqlAlchemyDepartmentRepository)
 
-    @cached_property
+    @property
     def search(self) -> search.embedded.EmbeddedTicketSearchIndex:
         """The embedded search index, written in this transaction."""
-        return search.embedded_index(self.session)
+        return self._built("search", search.embedded_index)
 
     def search_feed(self, index: search.TicketSearchIndex) -> SearchFeed:
         """Give the feed that copies tickets from this transaction's reads into ``index``."""

@@ -59,3 +59,16 @@ def test_both_units_of_work_offer_what_handlers_take_from_them():
 
 def test_the_domain_names_exactly_the_fields_the_repository_sorts_by():
     assert set(rules.SORTABLE_FIELDS) == set(repository.SORTABLE)
+
+
+def test_a_reopened_unit_of_work_builds_its_repositories_on_its_new_session():
+    engine = create_engine("sqlite://")
+    uow = TicketsUnitOfWork(sessionmaker(bind=engine), producer="tickets", clock=FakeClock())
+    first = uow.tickets
+    assert uow.tickets is first  # built once per session
+
+    uow.close()
+
+    assert uow.tickets is not first and uow.tickets.session is uow.session
+    uow.close()
+    engine.dispose()
