@@ -28,6 +28,7 @@ def actor_from(raw: dict[str, Any] | None) -> rules.Actor:
 
 
 def visible(uow: TicketsUnitOfWork, ticket_id: str, actor: rules.Actor, *, for_update: bool = False) -> Ticket:
+    """Return the ticket if ``actor`` may see it; TicketNotFound otherwise (as if it did not exist)."""
     ticket = uow.tickets.get(ticket_id, for_update=for_update)
     if not rules.can_view(actor, requester_id=ticket.requester_id, department_id=ticket.department_id,
                           assignee_id=ticket.assignee_id, organization_id=ticket.organization_id,
@@ -45,6 +46,7 @@ def shares(uow: TicketsUnitOfWork, actor: rules.Actor, ticket: Ticket) -> bool:
 
 
 def check_version(ticket: Ticket, expected_version: int | None) -> None:
+    """Refuse a change made against another version of the ticket than its current one (StaleTicket)."""
     if expected_version is None:
         return
     try:
@@ -59,15 +61,18 @@ def check_version(ticket: Ticket, expected_version: int | None) -> None:
 
 
 def require_staff(actor: rules.Actor) -> None:
+    """Refuse callers who are neither staff nor the system."""
     if not actor.is_staff and actor.role != "system":
         raise PermissionDenied("Only agents can do this.")
 
 
 def snapshot(ticket: Ticket) -> dict[str, Any]:
+    """Return the ticket as events carry it."""
     return schemas.ticket_snapshot(ticket)
 
 
 def answer(ticket: Ticket, actor: rules.Actor) -> dict[str, Any]:
+    """Return the ticket as ``actor`` reads it (staff fields and their side's unread count)."""
     side = rules.reader_side(actor, requester_id=ticket.requester_id)
     return schemas.ticket_view(ticket, staff=actor.is_staff or actor.role == "system",
                                unread=ticket.unread_for(side) if side else None)
@@ -81,6 +86,7 @@ def index_ticket(uow: TicketsUnitOfWork, ticket: Ticket, comments: list[Comment]
 
 
 def list_filters(actor: rules.Actor, filters: dict[str, Any] | None) -> dict[str, Any]:
+    """Load the list's filters (``assignee_id=me`` is the caller)."""
     loaded = schemas.load(schemas.ListFilters, filters or {})
     if loaded.get("assignee_id") == "me":
         loaded["assignee_id"] = actor.id
@@ -88,4 +94,5 @@ def list_filters(actor: rules.Actor, filters: dict[str, Any] | None) -> dict[str
 
 
 def page_of(page: Any, limit: Any) -> tuple[int, int]:
+    """Read a page number and size (bad ones are ValidationFailed)."""
     return page_args(page, limit, max_limit=schemas.MAX_PAGE_SIZE)
