@@ -3,6 +3,9 @@
 The enums are the shared vocabulary (``helpdesk_contracts.vocabulary``, which the tickets service's rules
 use too): they are checked here so a typo answers 422 with the allowed values before any RPC, and they
 document the API.
+
+(Over 400 lines on purpose: the answers, requests and queries of one resource share its field types,
+enums and limits, read together.)
 """
 
 from __future__ import annotations

@@ -125,11 +125,11 @@ class HandlerRunner:
 
         from helpdesk_common.uow import UnitOfWork
 
-        self.uow_class = uow_class or UnitOfWork  # the service's own, holding its repositories
         self._session_factory = sessionmaker(bind=engine, expire_on_commit=False)
         self.producer = producer
         self.clock = clock
         self.collaborators = collaborators or {}
+        self.uow_class = uow_class or UnitOfWork
         self._opened: list = []
 
     def new_uow(self):

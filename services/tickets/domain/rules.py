@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from helpdesk_contracts.vocabulary import LEVELS, LINK_KINDS, PRIORITIES, SOURCES  # noqa: F401
 from helpdesk_contracts.vocabulary import TICKET_STATUSES as STATUSES  # noqa: F401
 
+SORTABLE_FIELDS = ("created_at", "updated_at", "priority", "status", "number", "title")
+"""What the ticket list sorts by (the repository maps each to its column)."""
+
 STAFF_ROLES = ("agent", "supervisor", "admin")
 MANAGER_ROLES = ("supervisor", "admin")
 
