@@ -256,7 +256,7 @@ def test_a_pair_is_linked_once_and_seen_from_both_sides(uow, open_one, agent):
 
 def test_a_ticket_cannot_be_linked_to_itself(uow, open_one, agent):
     ticket = open_one()
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Conflict):
         handlers.link_tickets(ticket["id"], ticket["id"], "related", agent, uow=uow)
 
 
