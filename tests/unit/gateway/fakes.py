@@ -34,9 +34,17 @@ from helpdesk_contracts.errors import (
     ValidationFailed,
     WeakPassword,
 )
+from helpdesk_contracts.vocabulary import (
+    AVAILABILITIES,
+    INVERSE_LINK_KIND,
+    LINK_KINDS,
+    ROLES,
+    STAFF_ROLES,
+    TICKET_STATUSES,
+    TRANSITIONS,
+)
+from helpdesk_contracts.vocabulary import PRIORITIES as TICKET_PRIORITIES
 
-ROLES = ("customer", "agent", "supervisor", "admin")
-AVAILABILITIES = ("online", "away", "offline")
 USER_FIELDS = (
     "email",
     "name",
@@ -401,18 +409,6 @@ class FakeUsersService:
     def _revoke_all(self, user_id: str) -> None:
         self.revoked_families |= self.active_families(user_id)
 
-TICKET_STATUSES = ("new", "open", "in_progress", "waiting", "resolved", "closed")
-TICKET_PRIORITIES = ("low", "medium", "high", "urgent")
-STAFF_ROLES = ("agent", "supervisor", "admin")
-# services/tickets/domain/rules.py, restated: the fake must not follow the service when it drifts
-TRANSITIONS = {
-    "new": ("open", "in_progress", "waiting", "resolved", "closed"),
-    "open": ("in_progress", "waiting", "resolved", "closed"),
-    "in_progress": ("waiting", "resolved", "closed"),
-    "waiting": ("in_progress", "resolved", "closed"),
-    "resolved": ("closed", "open"),
-    "closed": ("open",),
-}
 ACTOR_KEYS = {"id", "role", "department_id", "organization_id", "via"}
 TICKET_FIELDS = (
     "title", "description", "priority", "urgency", "impact", "category", "tags", "department_id", "source",
@@ -425,7 +421,6 @@ LIST_FILTERS = (
 )
 SORTABLE = ("created_at", "updated_at", "priority", "status", "number", "title")
 CATEGORY_FIELDS = ("name", "description", "default_department_id")
-LINK_KINDS = ("related", "parent", "child")
 
 
 class FakeTicketsService:
@@ -766,7 +761,7 @@ class FakeTicketsService:
     def _link_view(self, ticket_id: str, link: dict[str, Any]) -> dict[str, Any]:
         mine = link["ticket_id"] == ticket_id
         other = self.tickets[link["linked_id"] if mine else link["ticket_id"]]
-        kind = link["kind"] if mine else {"related": "related", "parent": "child", "child": "parent"}[link["kind"]]
+        kind = link["kind"] if mine else INVERSE_LINK_KIND[link["kind"]]
         return {"ticket_id": ticket_id, "other_id": other["id"], "kind": kind, "number": other["number"],
                 "title": other["title"], "status": other["status"], "created_at": link["created_at"],
                 "created_by": link["created_by"]}
