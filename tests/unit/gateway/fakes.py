@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from helpdesk_contracts.vocabulary import (
 )
 from helpdesk_contracts.vocabulary import PRIORITIES as TICKET_PRIORITIES
 from services.tickets.domain import rules
+from services.users.domain import rules as user_rules
 
 USER_FIELDS = (
     "email",
@@ -353,15 +353,9 @@ class FakeUsersService:
 
     @staticmethod
     def _check_password(password: str, email: str) -> None:
-        if (
-            len(password) < 8
-            or len(password) > 128
-            or not re.search(r"[A-Za-z]", password)
-            or not re.search(r"\d", password)
-            or password.lower() == email.lower()
-        ):
-            message = "At least 8 characters with a letter and a digit."
-            raise WeakPassword("The password is too weak.", {"password": [message]})
+        problems = user_rules.password_problems(password, email=email)  # the service's own rule
+        if problems:
+            raise WeakPassword(problems[0], {"password": problems})
 
     @staticmethod
     def _reject_unknown(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
