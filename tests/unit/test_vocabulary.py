@@ -94,3 +94,34 @@ def test_restatements_finds_a_transition_table_and_an_enum_list_with_null_but_no
 def test_no_module_restates_a_shared_set(path: Path):
     found = restatements(path.read_text(encoding="utf-8"))
     assert not found, f"{path.relative_to(ROOT)} spells out {found}: import it from helpdesk_contracts.vocabulary"
+
+
+def _max_length(schema: type, name: str) -> int | None:
+    from marshmallow import validate
+
+    field = schema._declared_fields[name]
+    lengths = [v.max for v in field.validators if isinstance(v, validate.Length)]
+    return lengths[0] if lengths else None
+
+
+def _length_cases():
+    from gateway.schemas import tickets as gateway_tickets
+    from gateway.schemas import users as gateway_users
+    from services.tickets import schemas as tickets_schemas
+    from services.users import schemas as users_schemas
+
+    return [
+        (gateway_tickets.CreateTicketSchema, tickets_schemas.OpenTicket, "title", vocabulary.TITLE_MAX),
+        (gateway_tickets.CreateTicketSchema, tickets_schemas.OpenTicket, "description", vocabulary.DESCRIPTION_MAX),
+        (gateway_tickets.CreateCommentSchema, tickets_schemas.AddComment, "body", vocabulary.COMMENT_MAX),
+        (gateway_tickets.CreateCategorySchema, tickets_schemas.CategoryInput, "name", vocabulary.CATEGORY_NAME_MAX),
+        (gateway_users.CreateUserSchema, users_schemas.CreateUser, "name", vocabulary.NAME_MAX),
+        (gateway_users.CreateUserSchema, users_schemas.CreateUser, "phone", vocabulary.PHONE_MAX),
+    ]
+
+
+@pytest.mark.parametrize(("gateway_schema", "service_schema", "name", "limit"), _length_cases(),
+                         ids=lambda value: getattr(value, "__name__", str(value)))
+def test_gateway_and_service_hold_a_field_to_the_shared_length(gateway_schema, service_schema, name, limit):
+    assert _max_length(gateway_schema, name) == limit
+    assert _max_length(service_schema, name) == limit
