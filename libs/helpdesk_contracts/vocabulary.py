@@ -2,7 +2,7 @@
 
 The services' domain rules and RPC schemas check them, the gateway's schemas check them again before any
 RPC and document them in the OpenAPI (enums, maxLength), the event schemas state them, and the gateway's
-test fakes follow them; a value added here is added everywhere at once. ``tests/unit/test_vocabulary.py``
+test fakes follow them; a value added here is added everywhere at once. ``tests/unit/contracts/test_vocabulary.py``
 fails when one of these sets is written out again somewhere else. Page sizes are in ``limits``.
 """
 
