@@ -55,6 +55,7 @@ from gateway.schemas.tickets import (
     UpdateTicketSchema,
 )
 from helpdesk_contracts.errors import ServiceError
+from helpdesk_contracts.limits import PAGE_LIMIT_MAX
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ blp = Blueprint(
 )
 
 SERVICE = "tickets"
-EXPORT_PAGE_SIZE = 100  # the most tickets.list answers per call
+EXPORT_PAGE_SIZE = PAGE_LIMIT_MAX  # the most tickets.list answers per call
 
 _IF_MATCH_PATTERN = r'^(?:"(\d{1,9})"|\*)$'  # the value, without the spaces HTTP allows around it
 _IF_MATCH = re.compile(_IF_MATCH_PATTERN)

@@ -8,16 +8,13 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from helpdesk_contracts import limits
-from helpdesk_contracts.vocabulary import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+from helpdesk_contracts.vocabulary import DEPARTMENT_DESCRIPTION_MAX as TEXT_MAX  # noqa: F401
+from helpdesk_contracts.vocabulary import EMAIL_MAX, NAME_MAX, PASSWORD_MIN_LENGTH, PHONE_MAX  # noqa: F401 (re-exported)
+from helpdesk_contracts.vocabulary import PASSWORD_MAX_LENGTH as PASSWORD_MAX
 
-NAME_MAX = 200
-EMAIL_MAX = 254
-PASSWORD_MAX = PASSWORD_MAX_LENGTH
-PHONE_MAX = 40
-TEXT_MAX = 2000
 TOKEN_MAX = 4096
 PAGE_LIMIT_MAX = limits.PAGE_LIMIT_MAX
-PAGE_LIMIT_DEFAULT = 20
+PAGE_LIMIT_DEFAULT = limits.PAGE_LIMIT_DEFAULT
 
 # One rule for e-mail addresses, requests and answers alike: ASCII (no IDN, no quoted local part), a local
 # part of at most 64 characters, a dotted domain. It is a subset of what JSON Schema's `format: email`

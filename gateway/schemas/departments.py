@@ -5,8 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from gateway.schemas.common import EMAIL, NAME_MAX, TEXT_MAX, ChangesSchema, EmailAddress, InputSchema, text
-
-SLA_HOURS_MAX = 24 * 365
+from helpdesk_contracts.vocabulary import SLA_HOURS_MAX
 
 
 class DepartmentSchema(Schema):

@@ -18,23 +18,28 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 
 from gateway.schemas.common import UUID_PATTERN, ChangesSchema, InputSchema, PageQuerySchema, Prose, UuidString, text
 from helpdesk_contracts import limits
-from helpdesk_contracts.vocabulary import LEVELS, LINK_KINDS, PRIORITIES, SOURCES
+from helpdesk_contracts.vocabulary import (
+    BULK_MAX,
+    CATEGORY_DESCRIPTION_MAX,
+    COMMENT_MAX,
+    DESCRIPTION_MAX,
+    LEVELS,
+    LINK_KINDS,
+    MENTIONS_MAX,
+    METADATA_KEY_MAX,
+    PRIORITIES,
+    SEARCH_MAX,
+    SOURCES,
+    TAG_MAX,
+    TAGS_MAX,
+    TITLE_MAX,
+)
+from helpdesk_contracts.vocabulary import CATEGORY_NAME_MAX as CATEGORY_MAX
 from helpdesk_contracts.vocabulary import TICKET_STATUSES as STATUSES
 
 SORTABLE = ("created_at", "updated_at", "priority", "status", "number", "title")
 SORT_ORDERS = ("asc", "desc")
 EXPORT_FORMATS = ("xlsx", "csv")
-
-TITLE_MAX = 200
-DESCRIPTION_MAX = 20000
-COMMENT_MAX = 20000
-CATEGORY_MAX = 100
-TAG_MAX = 50
-TAGS_MAX = 20
-MENTIONS_MAX = 20
-METADATA_KEY_MAX = 100
-SEARCH_MAX = 500
-BULK_MAX = 100
 
 _timestamp = {"format": "date-time"}
 _uuid = {"format": "uuid"}
@@ -459,8 +464,6 @@ class TicketStatsQuerySchema(TicketFiltersSchema):
 
 
 # -- categories, merging and links -----------------------------------------------------------------
-CATEGORY_DESCRIPTION_MAX = 2000
-
 
 class CategorySchema(Schema):
     """A ticket category; a new ticket in it goes to its default department unless one is given."""

@@ -16,12 +16,9 @@ from gateway.schemas.common import (
     new_password,
     text,
 )
-from helpdesk_contracts.vocabulary import AVAILABILITIES, ROLES, USER_STATUSES
-
-SKILL_MAX = 60
-SKILLS_MAX = 50
-TICKETS_MAX = 1000
-CHATS_MAX = 100
+from helpdesk_contracts.vocabulary import AVAILABILITIES, ROLES, SKILL_MAX, SKILLS_MAX, USER_SEARCH_MAX, USER_STATUSES
+from helpdesk_contracts.vocabulary import CONCURRENT_CHATS_MAX as CHATS_MAX
+from helpdesk_contracts.vocabulary import CONCURRENT_TICKETS_MAX as TICKETS_MAX
 
 _timestamp = {"format": "date-time"}
 
@@ -75,7 +72,7 @@ class UserQuerySchema(PageQuerySchema):
     availability = fields.String(validate=validate.OneOf(AVAILABILITIES))
     department_id = UuidString()
     organization_id = UuidString()
-    q = text(NAME_MAX, metadata={"description": "Part of the name or e-mail."})
+    q = text(USER_SEARCH_MAX, metadata={"description": "Part of the name or e-mail."})
 
 
 class CreateUserSchema(InputSchema):

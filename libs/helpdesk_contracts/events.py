@@ -17,6 +17,15 @@ import fastjsonschema
 import jsonschema
 
 from helpdesk_contracts.envelope import ENVELOPE_SCHEMA
+from helpdesk_contracts.vocabulary import (
+    AVAILABILITIES,
+    LEVELS,
+    PRIORITIES,
+    ROLES,
+    SOURCES,
+    TICKET_STATUSES,
+    USER_STATUSES,
+)
 
 
 @dataclass(frozen=True)
@@ -53,8 +62,8 @@ _TS = {"type": "string", "format": "date-time"}
 _STR = {"type": "string"}
 _EMAIL = {"type": "string", "format": "email"}
 _STR_OR_NULL = {"type": ["string", "null"]}
-_ROLE = {"enum": ["customer", "agent", "supervisor", "admin"]}
-_AVAILABILITY = {"enum": ["online", "away", "offline"]}
+_ROLE = {"enum": list(ROLES)}
+_AVAILABILITY = {"enum": list(AVAILABILITIES)}
 
 USER_SNAPSHOT = _obj(
     {
@@ -62,7 +71,7 @@ USER_SNAPSHOT = _obj(
         "email": {"type": "string", "format": "email"},
         "name": _STR,
         "role": _ROLE,
-        "status": {"enum": ["active", "inactive", "on_leave"]},
+        "status": {"enum": list(USER_STATUSES)},
         "availability": _AVAILABILITY,
         "department_id": _UUID_OR_NULL,
         "organization_id": _UUID_OR_NULL,
@@ -120,8 +129,9 @@ def named_resource_events(name: str, producer: str, noun: str, snapshot: dict[st
     ]
 
 
-_PRIORITY = {"enum": ["low", "medium", "high", "urgent"]}
-_TICKET_STATUS = {"enum": ["new", "open", "in_progress", "waiting", "resolved", "closed"]}
+_PRIORITY = {"enum": list(PRIORITIES)}
+_TICKET_STATUS = {"enum": list(TICKET_STATUSES)}
+_LEVEL_OR_NULL = {"enum": [*LEVELS, None]}
 TICKET_SNAPSHOT = _obj(
     {
         "id": _UUID,
@@ -129,15 +139,15 @@ TICKET_SNAPSHOT = _obj(
         "title": _STR,
         "status": _TICKET_STATUS,
         "priority": _PRIORITY,
-        "urgency": {"enum": ["low", "medium", "high", "critical", None]},
-        "impact": {"enum": ["low", "medium", "high", "critical", None]},
+        "urgency": _LEVEL_OR_NULL,
+        "impact": _LEVEL_OR_NULL,
         "category": _STR_OR_NULL,
         "tags": {"type": "array", "items": _STR},
         "requester_id": _UUID,
         "assignee_id": _UUID_OR_NULL,
         "department_id": _UUID_OR_NULL,
         "organization_id": _UUID_OR_NULL,
-        "source": {"enum": ["web", "email", "chat", "api"]},
+        "source": {"enum": list(SOURCES)},
         "created_at": _TS,
         "updated_at": _TS,
         "first_response_at": {"type": ["string", "null"], "format": "date-time"},

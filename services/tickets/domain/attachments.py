@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from helpdesk_contracts.vocabulary import FILENAME_MAX
+
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 SNIFF_BYTES = 8192  # how much of the start of a file the content checks read
-FILENAME_MAX = 200
 
 # extension → (the content type it is stored and served as, the kind its first bytes must show).
 # The client's declared type is never trusted: it would let a page be served as text/html.

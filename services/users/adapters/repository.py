@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from helpdesk_common.resources import SqlAlchemyNamedRepository
+from helpdesk_contracts.vocabulary import AGENT, SUPERVISOR
 from services.users.adapters.orm import departments, organizations, password_resets, refresh_tokens, users
 from services.users.domain.errors import DepartmentNotFound, OrganizationNotFound, UserNotFound
 from services.users.domain.model import Department, Organization, RefreshToken, User
@@ -58,7 +59,7 @@ class SqlAlchemyUserRepository:
 
     def available_agents(self, *, department_id: str | None, skill: str | None) -> list[User]:
         query = select(User).where(
-            users.c.role.in_(("agent", "supervisor")), users.c.status == "active", users.c.availability == "online"
+            users.c.role.in_((AGENT, SUPERVISOR)), users.c.status == "active", users.c.availability == "online"
         )
         if department_id:
             query = query.where(users.c.department_id == department_id)

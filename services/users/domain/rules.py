@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 # the service's names for the shared vocabulary (handlers and adapters import them from here)
-from helpdesk_contracts.vocabulary import AVAILABILITIES, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, ROLES  # noqa: F401
+from helpdesk_contracts.vocabulary import (  # noqa: F401
+    AVAILABILITIES,
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    ROLES,
+    STAFF_ROLES,
+)
 from helpdesk_contracts.vocabulary import USER_STATUSES as STATUSES  # noqa: F401
 
-STAFF_ROLES = ("agent", "supervisor", "admin")
 # What an access token says about its user that authorises requests (the gateway reads it, not us):
 # changing one makes the user's earlier access tokens stale, so they stop being honoured
 # (``User.revoke_tokens``); a deactivation, a role change and a password change do so too.
