@@ -52,7 +52,7 @@ def run_schemathesis(base_url: str, role: str, token: str, *, report_dir: Path, 
         "run", f"{base_url}/api/v1/openapi.json",
         "--report", "junit", "--report-dir", str(report_dir / role),
     ]
-    env = {**os.environ, "FUZZ_TOKEN": token}
+    env = {**os.environ, "FUZZ_TOKEN": token, "SCHEMATHESIS_HOOKS": "fuzz.hooks"}
     print(f"== schemathesis as {role}", flush=True)
     return subprocess.run([*command, *extra], cwd=REPO_ROOT, env=env, check=False).returncode
 
