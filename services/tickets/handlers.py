@@ -357,12 +357,10 @@ def feed_search_index(envelope: Envelope, *, uow: UnitOfWork, index: search.Tick
 def project_organization(envelope: Envelope, *, uow: UnitOfWork) -> bool:
     """Keep the local copy of whether an organization shares tickets, from ``organization.*`` events.
 
-    Once per event id (the inbox), and never over a newer fact: events are ordered by the organization's
+    Once per event id (its reliable handler claims it in the inbox), and never over a newer fact: events are ordered by the organization's
     ``updated_at`` (a deletion by when it happened, and it stops the sharing). Answers whether it changed
     anything.
     """
-    if not uow.claim(envelope, consumer="tickets.project_organization"):
-        return False
     organization = envelope.data.get("organization") or {}
     deleted = envelope.type == "organization.deleted"
     stamp = envelope.occurred_at if deleted else organization.get("updated_at") or envelope.occurred_at

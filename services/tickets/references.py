@@ -109,12 +109,10 @@ def file_under_category(uow: UnitOfWork, payload: dict[str, Any], *, route: bool
 def project_department(envelope: Envelope, *, uow: UnitOfWork) -> bool:
     """Keep the local copy of which departments exist, from ``department.*`` events.
 
-    Once per event id (the inbox), never over a newer fact (events are ordered by the department's
+    Once per event id (its reliable handler claims it in the inbox), never over a newer fact (events are ordered by the department's
     ``updated_at``, a deletion by when it happened), and a deletion is final. Answers whether it changed
     anything.
     """
-    if not uow.claim(envelope, consumer="tickets.project_department"):
-        return False
     department = envelope.data.get("department") or {}
     deleted = envelope.type == "department.deleted"
     stamp = envelope.occurred_at if deleted else department.get("updated_at") or envelope.occurred_at
