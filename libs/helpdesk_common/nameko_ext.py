@@ -154,14 +154,14 @@ class Database(DependencyProvider):
         self.stop()
 
     def _watch_backlog(self) -> None:
-        while not self.relay._stopped.is_set():
+        while not self.relay.wait_stopped(0):
             try:
                 count, age = self.relay.backlog()
                 metrics.OUTBOX_BACKLOG.set(count)
                 metrics.OUTBOX_OLDEST_AGE.set(age)
             except Exception as exc:  # the database may be briefly away; the gauge just goes stale
                 log.debug("could not read the outbox backlog: %r", exc)
-            self.relay._stopped.wait(5.0)
+            self.relay.wait_stopped(5.0)
 
     def get_dependency(self, worker_ctx):
         opened: list[UnitOfWork] = []

@@ -313,6 +313,10 @@ class OutboxRelay:
         """Ask the relay loop to look at the outbox now rather than at its next poll."""
         self._wake.set()
 
+    def wait_stopped(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the relay to be stopped; return whether it is."""
+        return self._stopped.wait(timeout)
+
     def stop(self, *, timeout: float = 5.0) -> None:
         """Make ``run`` return (waiting up to ``timeout`` for it to mark what it published) and close the
         relay's broker connection."""
