@@ -54,7 +54,7 @@ from sqlalchemy.orm import sessionmaker
 
 from helpdesk_common import commands, metrics
 from helpdesk_common import config as cfg
-from helpdesk_common.amqp import BROKER_ERRORS, skip_librabbitmq_probe
+from helpdesk_common.amqp import BrokerChannel, skip_librabbitmq_probe
 from helpdesk_common.clock import SystemClock
 from helpdesk_common.context import NAMEKO_CONTEXT_KEY, new_correlation_id, set_correlation_id
 from helpdesk_common.db import make_engine
@@ -440,42 +440,23 @@ class _ReplyChannel:
     checkout from kombu's producer pool, and, by default, a wait for the broker's confirm. Replies go
     to the caller's own non-durable reply queue: nothing to persist, nothing a confirm would save (a
     reply the broker loses ends as the caller's timeout either way). So they are sent transient,
-    unconfirmed, on one producer that workers take turns on. A broken connection is reopened once per
-    reply before giving up.
+    unconfirmed, on one ``BrokerChannel`` that workers take turns on (it reopens a broken connection
+    once per reply before giving up).
     """
 
     def __init__(self, amqp_uri: str, *, ssl=None, login_method=None):
-        self._connect = partial(Connection, amqp_uri, ssl=ssl, login_method=login_method, connect_timeout=5)
         self._lock = threading.Lock()
-        self._connection: Connection | None = None
-        self._channel = None  # py-amqp's channel of ``_connection``
+        self._broker = BrokerChannel(amqp_uri, ssl=ssl, login_method=login_method, name="RPC reply")
 
     def publish(self, body: bytes | str, *, content_type: str, content_encoding: str, exchange: Exchange,
                 routing_key: str, correlation_id: str | None) -> None:
         message = amqp.Message(body, content_type=content_type, content_encoding=content_encoding,
                                correlation_id=correlation_id, delivery_mode=NON_PERSISTENT)
         with self._lock:
-            for attempt in (1, 2):
-                try:
-                    if self._channel is None:
-                        self._connection = self._connect()
-                        self._channel = self._connection.default_channel
-                    # straight onto py-amqp's channel: kombu's Producer.publish cost more than the write
-                    self._channel.basic_publish(message, exchange=exchange.name, routing_key=routing_key)
-                    return
-                except BROKER_ERRORS as exc:
-                    self.close()
-                    if attempt == 2:
-                        raise
-                    log.info("reopening the RPC reply connection: %r", exc)
+            self._broker.publish(message, exchange=exchange.name, routing_key=routing_key)
 
     def close(self) -> None:
-        connection, self._connection, self._channel = self._connection, None, None
-        if connection is not None:
-            try:
-                connection.release()
-            except Exception as exc:  # already dead: nothing to close
-                log.debug("closing the RPC reply connection: %r", exc)
+        self._broker.close()
 
 
 class _RpcConsumer(RpcConsumer):
