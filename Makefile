@@ -7,7 +7,7 @@ SERVICES := users tickets
 TEST_PG_URL ?= postgresql+psycopg://helpdesk:helpdesk@127.0.0.1:5432/helpdesk
 export HELPDESK_TEST_AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672/helpdesk_test
 
-.PHONY: install run migrate seed broker redis browser postgres test test-unit test-integration test-e2e test-postgres lint bench catalogue clean
+.PHONY: install run migrate seed broker redis browser postgres test test-unit test-integration test-e2e test-postgres fuzz lint bench catalogue clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is required"; exit 1; }
@@ -54,6 +54,9 @@ test-integration: install broker
 
 test-e2e: install broker redis browser
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+fuzz: install broker redis  ## schemathesis over the OpenAPI, as admin, agent and customer, on a throwaway stack (a few minutes)
+	$(PY) -m fuzz $(FUZZ_ARGS)
 
 lint: install  ## ruff, import rules, and the event catalogue being current
 	$(VENV)/bin/ruff check .

@@ -21,6 +21,8 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from helpdesk_common.db import make_engine
+from helpdesk_contracts.vocabulary import PRIORITIES
+from helpdesk_contracts.vocabulary import TICKET_STATUSES as STATUSES
 from services.tickets.adapters.orm import tickets
 from services.tickets.adapters.repository import SqlAlchemyTicketRepository
 from services.tickets.adapters.search.embedded import embedded_index
@@ -56,8 +58,6 @@ def text(k: int) -> str:
 
 
 TAGS = "hardware software acceso facturación urgente cliente-vip remoto oficina".split()
-STATUSES = ("new", "open", "in_progress", "waiting", "resolved", "closed")
-PRIORITIES = ("low", "medium", "high", "urgent")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -105,7 +105,7 @@ _WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local words = {%(words)s}
-local priorities = {"low", "medium", "high", "urgent"}
+local priorities = {%(priorities)s}
 local function text(k)
   local out = {}
   for i = 1, k do out[i] = words[math.random(#words)] end
@@ -143,7 +143,7 @@ def wrk_creates(base: str, token: str, *, clients: int, seconds: float, offered:
     words = ", ".join(f'"{w}"' for w in random.choices(VOCABULARY, cum_weights=_ZIPF, k=2000))
     pace_ms = 0.0 if not offered else _pause_ms(clients, offered, answer_ms)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_WRK_SCRIPT % {"words": words, "pace_ms": f"{pace_ms:.1f}"})
+        script.write(_WRK_SCRIPT % {"words": words, "priorities": ", ".join(f'"{p}"' for p in PRIORITIES), "pace_ms": f"{pace_ms:.1f}"})
     try:
         done = subprocess.run(
             ["wrk", "-t2", f"-c{clients}", f"-d{seconds:.0f}s", "--timeout", "30s", "-s", script.name,

@@ -26,7 +26,8 @@ from gateway.health import blp as health_blp
 from gateway.idempotency import HEADER as IDEMPOTENCY_HEADER
 from gateway.idempotency import REPLAYED_HEADER, init_idempotency
 from gateway.observability import init_observability
-from gateway.ratelimit import init_rate_limits
+from gateway.openapi import GatewayMarshmallowPlugin, document_common_errors, openapi_path
+from gateway.ratelimit import RATE_LIMIT_ATTR, init_rate_limits
 from gateway.revocation import RevocationFeed, RevocationStore
 from gateway.rpc import RpcPool
 from gateway.schemas.common import ErrorEnvelopeSchema
@@ -39,9 +40,13 @@ RESOURCES = (auth_api, users_api, departments_api, organizations_api, tickets_ap
 
 
 class GatewayApi(Api):
-    """flask-smorest's Api, documenting our error envelope as the error response."""
+    """flask-smorest's Api, documenting our error envelope as the error response.
+
+    No catch-all ``default`` answer: ``gateway.openapi.document_common_errors`` lists each operation's.
+    """
 
     ERROR_SCHEMA = ErrorEnvelopeSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
 
 def create_app(config: dict[str, Any] | None = None, rpc: Any = None) -> Flask:
@@ -80,12 +85,15 @@ def create_app(config: dict[str, Any] | None = None, rpc: Any = None) -> Flask:
     init_guard(app)  # next: every input is checked before authentication or any view reads it
 
     app.config["OPENAPI_SWAGGER_UI_URL"] = ASSETS_URL
-    api = GatewayApi(app, spec_kwargs={"info": {"description": _API_DESCRIPTION}})
+    api = GatewayApi(
+        app, spec_kwargs={"info": {"description": _API_DESCRIPTION}, "marshmallow_plugin": GatewayMarshmallowPlugin()}
+    )
     api.spec.components.security_scheme(BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     register_error_handlers(app)  # after the Api, whose own HTTPException handler ours replaces
     for resource in RESOURCES:
         api.register_blueprint(resource.blp)
     app.register_blueprint(health_blp)
+    document_common_errors(api.spec, rate_limited=_rate_limited_operations(app))
     init_docs(app)
     init_rate_limits(app)  # after the views exist: it wraps the ones marked @rate_limited
     init_idempotency(app)
@@ -103,6 +111,14 @@ def create_app(config: dict[str, Any] | None = None, rpc: Any = None) -> Flask:
     if proxies > 0:  # only behind a known number of proxies may X-Forwarded-For name the client
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     return app
+
+
+def _rate_limited_operations(app: Flask) -> set[tuple[str, str]]:
+    operations = set()
+    for rule in app.url_map.iter_rules():
+        if getattr(app.view_functions.get(rule.endpoint), RATE_LIMIT_ATTR, None):
+            operations |= {(method.lower(), openapi_path(rule.rule)) for method in rule.methods or ()}
+    return operations
 
 
 def _start_revocation_feed(app: Flask, rpc: Any, store: RevocationStore) -> RevocationFeed:

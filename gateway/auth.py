@@ -27,6 +27,7 @@ from flask_smorest import Blueprint
 from gateway.errors import InvalidToken
 from gateway.revocation import RevocationStore
 from helpdesk_contracts.errors import PermissionDenied
+from helpdesk_contracts.vocabulary import ADMIN, AGENT, CUSTOMER, MANAGER_ROLES, ROLES, STAFF_ROLES, SUPERVISOR  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +36,9 @@ REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "typ", "jti"]
 MIN_SECRET_BYTES = 32
 BEARER_SCHEME = "bearerAuth"
 
-CUSTOMER, AGENT, SUPERVISOR, ADMIN = "customer", "agent", "supervisor", "admin"
-ROLES = (CUSTOMER, AGENT, SUPERVISOR, ADMIN)
-STAFF = (AGENT, SUPERVISOR, ADMIN)
-MANAGERS = (SUPERVISOR, ADMIN)
+# the roles are the shared vocabulary; STAFF and MANAGERS are the gateway's names for its groups
+STAFF = STAFF_ROLES
+MANAGERS = MANAGER_ROLES
 ADMINS = (ADMIN,)
 
 

@@ -25,6 +25,7 @@ from prometheus_client import (
 from helpdesk_common.context import CORRELATION_HEADER, new_correlation_id, set_correlation_id
 
 log = logging.getLogger("gateway.access")
+_PROBES = {"/health/live", "/health/ready", "/metrics"}
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -72,7 +73,10 @@ def _finish(response: Response) -> Response:
     status = str(response.status_code)
     REQUESTS.labels(endpoint=endpoint, method=method, status=status).inc()
     LATENCY.labels(endpoint=endpoint, method=method, status=status).observe(elapsed)
-    log.info(
+    # probes and scrapes come every few seconds from Kubernetes and Prometheus: their successes are not news
+    quiet = endpoint in _PROBES and response.status_code < 400
+    log.log(
+        logging.DEBUG if quiet else logging.INFO,
         "%s %s %s %.1fms",
         request.method,
         request.path,

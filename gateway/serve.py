@@ -19,6 +19,7 @@ nothing needs marking when a worker exits.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -28,6 +29,8 @@ import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+from helpdesk_common.run import quiet_eventlet_banner
 
 TARGET = "gateway.app:create_app"
 DEFAULTS = {"GATEWAY_WORKERS": 2, "GATEWAY_THREADS": 8, "GATEWAY_TIMEOUT": 30}
@@ -136,7 +139,16 @@ def _workers_take_stop_signals() -> None:
     signals.set_sync_signals = set_sync_signals  # the WSGI worker looks it up when it starts
 
 
+class _ThreadCountAdvice(logging.Filter):
+    """Drop granian's advice against more threads than about twice the cores: the gateway's threads mostly wait on RPC replies."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Configuration allows spawning up to")
+
+
 def main() -> int:
+    quiet_eventlet_banner()  # sentry-sdk imports eventlet in each worker to see whether it is patched
+    logging.getLogger("_granian").addFilter(_ThreadCountAdvice())
     try:
         options = settings(os.environ)
     except SettingsError as error:

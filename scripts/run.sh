@@ -15,6 +15,7 @@ export GATEWAY_PORT="${GATEWAY_PORT:-8000}"
 export RATELIMIT_STORAGE_URI="${RATELIMIT_STORAGE_URI:-redis://127.0.0.1:6379/0}"
 export PSYCOPG_WAIT_FUNC="${PSYCOPG_WAIT_FUNC:-wait_select}"
 export PYTHONUNBUFFERED=1
+# eventlet's banner is a bare Warning, not a DeprecationWarning: helpdesk_common.run and gateway.serve drop it
 export PYTHONWARNINGS="${PYTHONWARNINGS:-ignore::DeprecationWarning}"
 export PATH="$PWD/.venv/bin:$PATH"
 cat <<MSG

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Response, current_app, request, url_for
+from marshmallow import ValidationError
 from werkzeug.wsgi import wrap_file
 
 from gateway.api.blueprint import Blueprint
@@ -26,7 +27,7 @@ from gateway.envelope import success, whole_list
 from gateway.errors import error_response
 from gateway.idempotency import idempotent, replayed
 from gateway.rpc import rpc
-from gateway.schemas.attachments import UPLOAD_FORM, AttachmentSchema
+from gateway.schemas.attachments import UPLOAD_FORM, AttachmentSchema, UploadFieldsSchema
 from gateway.schemas.common import ErrorEnvelopeSchema, MessageEnvelopeSchema, envelope, page_envelope
 from helpdesk_common.config import var_dir
 from helpdesk_contracts.errors import NotFound, ValidationFailed
@@ -116,7 +117,14 @@ def _discard(key: str) -> None:
     (storage_root() / key[:2] / key).unlink(missing_ok=True)
 
 
+_UPLOAD_FIELDS = UploadFieldsSchema()
+
+
 def _upload(ticket_id) -> Any:
+    try:  # an empty field is an absent one, as a form leaves it
+        form = _UPLOAD_FIELDS.load({name: value for name, value in request.form.items() if value != ""})
+    except ValidationError as error:
+        raise ValidationFailed("Validation failed.", error.messages) from None
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ValidationFailed("Send the file as the multipart field `file`.", {"file": ["Missing."]})
@@ -125,9 +133,9 @@ def _upload(ticket_id) -> Any:
     if key is None:
         return _too_large(limit)
     meta: dict[str, Any] = {"storage_key": key, "filename": upload.filename}
-    if request.form.get("comment_id"):
-        meta["comment_id"] = request.form["comment_id"]
-    if request.form.get("internal", "").lower() in ("true", "1", "on"):
+    if "comment_id" in form:
+        meta["comment_id"] = form["comment_id"]
+    if form.get("internal"):
         meta["internal"] = True
     try:
         attachment = rpc().call(SERVICE, "add_attachment", str(ticket_id), meta, actor=current_actor())

@@ -32,6 +32,7 @@ FORGOT_PASSWORD_MESSAGE = "If an account exists for that e-mail, a reset link is
 @rate_limited("REGISTER_RATE_LIMIT")
 @blp.arguments(RegisterSchema)
 @blp.response(201, envelope(TokenPairSchema))
+@blp.error(409, "An account with this e-mail exists already.")
 @idempotent
 def register(payload):
     """Sign up as a customer and sign in."""

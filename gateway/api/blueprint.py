@@ -11,6 +11,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from gateway.guard import guarded_body
+from gateway.schemas.common import ErrorEnvelopeSchema
 
 
 class JsonBodyParser(FlaskParser):
@@ -44,3 +45,11 @@ class Blueprint(flask_smorest.Blueprint):
         if isinstance(schema, type):
             schema = schema()
         return super().arguments(schema, *args, **kwargs)
+
+    def error(self, status: int, description: str):
+        """Document an error answer (in the envelope) particular to this operation.
+
+        The statuses every operation of its shape can give (401, 404 on a path id, 422...) are added to the
+        document by ``gateway.openapi.document_common_errors``; this is for the others, 409 mostly.
+        """
+        return self.alt_response(status, schema=ErrorEnvelopeSchema, description=description)

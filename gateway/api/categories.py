@@ -33,6 +33,7 @@ def list_categories():
 @require_auth(roles=ADMINS)
 @blp.arguments(CreateCategorySchema)
 @blp.response(201, envelope(CategorySchema))
+@blp.error(409, "A category with this name exists already (names are unique, ignoring case).")
 @idempotent
 def create_category(payload):
     """Create a category (admins); its name must be unused (409 otherwise)."""
@@ -53,6 +54,7 @@ def get_category(category_id):
 @require_auth(roles=ADMINS)
 @blp.arguments(UpdateCategorySchema)
 @blp.response(200, envelope(CategorySchema))
+@blp.error(409, "Another category has this name (names are unique, ignoring case).")
 def update_category(changes, category_id):
     """Change a category (admins); tickets already filed keep their category name."""
     category = rpc().call(SERVICE, "update_category", str(category_id), changes, actor=current_actor())

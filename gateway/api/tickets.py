@@ -4,6 +4,9 @@ Every call passes the caller to the tickets service as ``actor`` (from the acces
 decides what the caller may see and do with a given ticket. The gateway only refuses roles that may
 never use an endpoint (API.md). Writes to one ticket answer its new ``ETag: "<version>"`` and honour
 ``If-Match: "<version>"``: the service refuses a stale version with 412.
+
+(Over 400 lines on purpose: one blueprint, one OpenAPI tag whose routes are documented in the order
+written here; split into modules, the order and the shared helpers would live in several files.)
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from gateway.schemas.tickets import (
     UpdateTicketSchema,
 )
 from helpdesk_contracts.errors import ServiceError
+from helpdesk_contracts.limits import PAGE_LIMIT_MAX
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +64,16 @@ blp = Blueprint(
 )
 
 SERVICE = "tickets"
-EXPORT_PAGE_SIZE = 100  # the most tickets.list answers per call
+EXPORT_PAGE_SIZE = PAGE_LIMIT_MAX  # the most tickets.list answers per call
 
-_IF_MATCH = re.compile(r'^"(\d{1,9})"$')
+_IF_MATCH_PATTERN = r'^(?:"(\d{1,9})"|\*)$'  # the value, without the spaces HTTP allows around it
+_IF_MATCH = re.compile(_IF_MATCH_PATTERN)
 _IF_MATCH_MESSAGE = 'If-Match must be one quoted ticket version, like "3" (the ETag you read).'
 IF_MATCH_PARAMETER = {
     "in": "header",
     "name": "If-Match",
     "required": False,
-    "schema": {"type": "string", "example": '"3"'},
+    "schema": {"type": "string", "pattern": _IF_MATCH_PATTERN, "example": '"3"'},
     "description": "The ETag you read: the change is refused with 412 if the ticket changed since. "
     "Without it the change applies to whatever the ticket is now.",
 }
@@ -107,12 +112,12 @@ def if_match() -> Callable:
 def expected_version() -> int | None:
     """Return the version named by the request's ``If-Match`` header (None without one, or for ``*``)."""
     raw = request.headers.get("If-Match")
-    if raw is None or raw.strip() == "*":
+    if raw is None:
         return None
     match = _IF_MATCH.match(raw.strip())
     if match is None:
         raise MalformedRequest(_IF_MATCH_MESSAGE, {"If-Match": [_IF_MATCH_MESSAGE]})
-    return int(match.group(1))
+    return int(match.group(1)) if match.group(1) else None  # "*": any version
 
 
 def etag(ticket: dict[str, Any]) -> dict[str, str]:

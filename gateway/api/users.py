@@ -55,6 +55,7 @@ def list_users(query):
 @require_auth(roles=ADMINS)
 @blp.arguments(CreateUserSchema)
 @blp.response(201, envelope(UserSchema))
+@blp.error(409, "An account with this e-mail exists already.")
 @idempotent
 def create_user(payload):
     """Create a user of any role (admins)."""
@@ -77,6 +78,7 @@ def get_user(user_id):
 @require_auth(roles=ADMINS)
 @blp.arguments(UpdateUserSchema)
 @blp.response(200, envelope(UserSchema))
+@blp.error(409, "Another account has this e-mail.")
 def update_user(changes, user_id):
     """Change a user's details (admins)."""
     return success(rpc().call("users", "update_user", str(user_id), changes), "User updated.")
@@ -85,6 +87,7 @@ def update_user(changes, user_id):
 @blp.route("/<uuid:user_id>", methods=["DELETE"])
 @require_auth(roles=ADMINS)
 @blp.response(200, envelope(UserSchema))
+@blp.error(409, "You cannot deactivate your own account.")
 def deactivate_user(user_id):
     """Deactivate a user and sign them out everywhere (admins; not yourself)."""
     if str(user_id) == current_user()["id"]:
@@ -96,6 +99,7 @@ def deactivate_user(user_id):
 @require_auth(roles=ADMINS)
 @blp.arguments(RoleSchema)
 @blp.response(200, envelope(UserSchema))
+@blp.error(409, "You cannot change your own role.")
 def change_role(payload, user_id):
     """Change a user's role (admins; not your own, so the last admin cannot lock everyone out)."""
     if str(user_id) == current_user()["id"]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from gateway.schemas.common import InputSchema, UuidString
+
 _uuid = {"format": "uuid"}
 
 
@@ -22,6 +24,15 @@ class AttachmentSchema(Schema):
     created_at = fields.String(required=True, metadata={"format": "date-time"})
 
 
+class UploadFieldsSchema(InputSchema):
+    """The upload form's fields besides ``file`` (which arrives in ``request.files``)."""
+
+    JSON_TYPES = False  # form values are text
+    comment_id = UuidString()
+    # what a form sends for a boolean: true/false, 1/0, or a checkbox's "on"
+    internal = fields.Boolean(truthy={"true", "1", "on"}, falsy={"false", "0", "off"})
+
+
 UPLOAD_FORM = {
     "required": True,
     "content": {
@@ -34,6 +45,7 @@ UPLOAD_FORM = {
                     "comment_id": {"type": "string", "format": "uuid", "description": "Attach to this comment."},
                     "internal": {"type": "boolean", "description": "Agents only: hide it from the requester."},
                 },
+                "additionalProperties": False,
             },
             "encoding": {"file": {"contentType": "application/octet-stream"}},
         }

@@ -12,6 +12,7 @@ from gateway.schemas.common import (
     EmailAddress,
     InputSchema,
     Secret,
+    new_password,
     password,
     text,
 )
@@ -23,7 +24,7 @@ class RegisterSchema(InputSchema):
 
     email = EmailAddress(required=True)
     name = text(NAME_MAX, required=True)
-    password = password(required=True)
+    password = new_password(required=True)
     phone = text(PHONE_MAX, allow_none=True)
 
 
@@ -57,7 +58,7 @@ class ChangePasswordSchema(InputSchema):
     """The current password and the new one."""
 
     current_password = password(required=True)
-    new_password = password(required=True)
+    new_password = new_password(required=True)
 
 
 class ForgotPasswordSchema(InputSchema):
@@ -70,7 +71,7 @@ class ResetPasswordSchema(InputSchema):
     """A reset token (from the e-mail) and the new password."""
 
     token = Secret(required=True, validate=validate.Length(max=TOKEN_MAX))
-    new_password = password(required=True)
+    new_password = new_password(required=True)
 
 
 class TokenPairSchema(Schema):

@@ -2,29 +2,46 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from helpdesk_contracts import limits
+from helpdesk_contracts.vocabulary import DEPARTMENT_DESCRIPTION_MAX as TEXT_MAX  # noqa: F401
+from helpdesk_contracts.vocabulary import EMAIL_MAX, NAME_MAX, PASSWORD_MIN_LENGTH, PHONE_MAX  # noqa: F401 (re-exported)
+from helpdesk_contracts.vocabulary import PASSWORD_MAX_LENGTH as PASSWORD_MAX
 
-NAME_MAX = 200
-EMAIL_MAX = 254
-PASSWORD_MAX = 128
-PHONE_MAX = 40
-TEXT_MAX = 2000
 TOKEN_MAX = 4096
 PAGE_LIMIT_MAX = limits.PAGE_LIMIT_MAX
-PAGE_LIMIT_DEFAULT = 20
+PAGE_LIMIT_DEFAULT = limits.PAGE_LIMIT_DEFAULT
+
+# One rule for e-mail addresses, requests and answers alike: ASCII (no IDN, no quoted local part), a local
+# part of at most 64 characters, a dotted domain. It is a subset of what JSON Schema's `format: email`
+# accepts, so an address we take is one our own answers can describe.
+EMAIL_PATTERN = (
+    r"^(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+EMAIL = {"format": "email", "pattern": EMAIL_PATTERN}  # metadata of an e-mail in an answer
+# what the users service asks of a new password (a letter and a digit; not the e-mail, which no schema can say)
+NEW_PASSWORD_PATTERN = r"^(?=[\s\S]*[^\W\d_])(?=[\s\S]*\d)"
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_UUID = re.compile(UUID_PATTERN)
 
 
 class Text(fields.String):
     """A string with surrounding whitespace removed that must not be blank."""
 
     default_error_messages = {"blank": "Must not be blank."}
+    not_blank = True  # documented as minLength 1 and a non-space character (gateway.openapi)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        for validator in self.validators:
+            if isinstance(validator, validate.Length):
+                validator(raw)  # the documented maxLength is the length sent, spaces included
+        text = raw.strip()
         if not text:
             raise self.make_error("blank")
         return text
@@ -34,6 +51,7 @@ class Prose(fields.String):
     """Free text (a description, a comment): kept exactly as written, but never empty or only whitespace."""
 
     default_error_messages = {"blank": "Must not be blank."}
+    not_blank = True  # documented as minLength 1 and a non-space character (gateway.openapi)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         prose = super()._deserialize(value, attr, data, **kwargs)
@@ -46,6 +64,7 @@ class Secret(fields.String):
     """A password or token: kept exactly as sent, but never empty or only whitespace."""
 
     default_error_messages = {"blank": "Must not be blank."}
+    not_blank = True  # documented as minLength 1 and a non-space character (gateway.openapi)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         secret = super()._deserialize(value, attr, data, **kwargs)
@@ -54,11 +73,15 @@ class Secret(fields.String):
         return secret
 
 
-class EmailAddress(fields.Email):
-    """An e-mail address, trimmed, at most 254 characters."""
+class EmailAddress(fields.String):
+    """An e-mail address, trimmed, at most 254 characters, of the one shape ``EMAIL_PATTERN`` describes."""
 
     def __init__(self, **kwargs: Any):
-        kwargs.setdefault("validate", validate.Length(max=EMAIL_MAX))
+        kwargs.setdefault(
+            "validate",
+            [validate.Length(max=EMAIL_MAX), validate.Regexp(EMAIL_PATTERN, error="Not a valid email address.")],
+        )
+        kwargs["metadata"] = {"format": "email", **kwargs.get("metadata", {})}
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
@@ -66,9 +89,12 @@ class EmailAddress(fields.Email):
 
 
 class UuidString(fields.UUID):
-    """A UUID, validated and handed on as its canonical string (what the services use as ids)."""
+    """A UUID in its hyphenated form (what `format: uuid` means), handed on as its canonical string."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:  # type: ignore[override]
+        # uuid.UUID also takes braces, a urn: prefix or no hyphens, which the documented format does not
+        if not isinstance(value, str) or not _UUID.match(value):
+            raise self.make_error("invalid_uuid")
         return str(super()._deserialize(value, attr, data, **kwargs))
 
 
@@ -78,19 +104,61 @@ def text(max_length: int, **kwargs: Any) -> Text:
 
 
 def password(**kwargs: Any) -> Secret:
-    """Return a password field (at most 128 characters; strength is the users service's call)."""
+    """Return the field of a password being checked (at most 128 characters)."""
     return Secret(validate=validate.Length(max=PASSWORD_MAX), **kwargs)
 
 
+def new_password(**kwargs: Any) -> Secret:
+    """Return the field of a password being set: the users service's length and letter-and-digit rules."""
+    rules = [
+        validate.Length(min=PASSWORD_MIN_LENGTH, max=PASSWORD_MAX),
+        validate.Regexp(NEW_PASSWORD_PATTERN, error="Password must contain at least one letter and one digit."),
+    ]
+    return Secret(validate=rules, **kwargs)
+
+
+def _json_type_error(field: fields.Field, value: Any) -> str | None:
+    if isinstance(field, fields.Boolean) and not isinstance(value, bool):
+        return "Not a valid boolean."
+    if isinstance(field, fields.Integer) and (isinstance(value, bool) or not isinstance(value, int)):
+        return "Not a valid integer."
+    if isinstance(field, fields.Float) and (isinstance(value, bool) or not isinstance(value, int | float)):
+        return "Not a valid number."
+    return None
+
+
 class InputSchema(Schema):
-    """Base of every request schema: unknown fields are an error, not silently dropped."""
+    """Base of every request schema: unknown fields are an error, not silently dropped.
+
+    In a JSON body a boolean must be a JSON boolean and a number a JSON number, as the OpenAPI says
+    (marshmallow alone would take ``"3"``, ``3.0`` or ``1`` for them); query schemas, whose values all
+    arrive as text, set ``JSON_TYPES = False``.
+    """
+
+    JSON_TYPES = True
 
     class Meta:
         unknown = RAISE
 
+    @pre_load
+    def _json_types(self, data: Any, **kwargs: Any) -> Any:
+        if not self.JSON_TYPES or not isinstance(data, dict):
+            return data
+        errors = {}
+        for name, field in self.fields.items():
+            key = field.data_key or name
+            if key in data and data[key] is not None and (error := _json_type_error(field, data[key])):
+                errors[key] = [error]
+        if errors:
+            raise ValidationError(errors)
+        return data
+
 
 class ChangesSchema(InputSchema):
     """Base of partial updates: at least one field must be given."""
+
+    class Meta(InputSchema.Meta):
+        json_schema = {"minProperties": 1}  # documents _not_empty (gateway.openapi)
 
     @validates_schema
     def _not_empty(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -103,6 +171,8 @@ class PageQuerySchema(InputSchema):
 
     The last page is ``limits.PAGE_MAX``: past it, ``(page - 1) * limit`` would overflow a 64-bit offset.
     """
+
+    JSON_TYPES = False  # a query string
 
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=limits.PAGE_MAX))
     limit = fields.Integer(load_default=PAGE_LIMIT_DEFAULT, validate=validate.Range(min=1, max=PAGE_LIMIT_MAX))

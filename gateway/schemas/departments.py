@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas.common import NAME_MAX, TEXT_MAX, ChangesSchema, EmailAddress, InputSchema, text
-
-SLA_HOURS_MAX = 24 * 365
+from gateway.schemas.common import EMAIL, NAME_MAX, TEXT_MAX, ChangesSchema, EmailAddress, InputSchema, text
+from helpdesk_contracts.vocabulary import SLA_HOURS_MAX
 
 
 class DepartmentSchema(Schema):
@@ -16,7 +15,7 @@ class DepartmentSchema(Schema):
     name = fields.String(required=True)
     description = fields.String(allow_none=True)
     default_sla_hours = fields.Float(allow_none=True)
-    notification_email = fields.String(allow_none=True, metadata={"format": "email"})
+    notification_email = fields.String(allow_none=True, metadata=EMAIL)
     member_count = fields.Integer()
     created_at = fields.String(metadata={"format": "date-time"})
     updated_at = fields.String(metadata={"format": "date-time"})

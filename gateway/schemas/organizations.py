@@ -6,7 +6,6 @@ from marshmallow import Schema, fields, validate
 
 from gateway.schemas.common import NAME_MAX, ChangesSchema, InputSchema, text
 
-DOMAIN_MAX = 253
 _DOMAIN = validate.Regexp(
     r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
     error="Not a valid domain name.",

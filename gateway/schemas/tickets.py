@@ -1,7 +1,11 @@
 """Tickets as the tickets service answers them, the requests that change them, and the list's filters.
 
-The enums mirror ``services/tickets/domain/rules.py`` (the gateway never imports a service): they are
-checked here so a typo answers 422 with the allowed values before any RPC, and they document the API.
+The enums are the shared vocabulary (``helpdesk_contracts.vocabulary``, which the tickets service's rules
+use too): they are checked here so a typo answers 422 with the allowed values before any RPC, and they
+document the API.
+
+(Over 400 lines on purpose: the answers, requests and queries of one resource share its field types,
+enums and limits, read together.)
 """
 
 from __future__ import annotations
@@ -12,27 +16,30 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from gateway.schemas.common import ChangesSchema, InputSchema, PageQuerySchema, Prose, UuidString, text
+from gateway.schemas.common import UUID_PATTERN, ChangesSchema, InputSchema, PageQuerySchema, Prose, UuidString, text
 from helpdesk_contracts import limits
+from helpdesk_contracts.vocabulary import (
+    BULK_MAX,
+    CATEGORY_DESCRIPTION_MAX,
+    COMMENT_MAX,
+    DESCRIPTION_MAX,
+    LEVELS,
+    LINK_KINDS,
+    MENTIONS_MAX,
+    METADATA_KEY_MAX,
+    PRIORITIES,
+    SEARCH_MAX,
+    SOURCES,
+    TAG_MAX,
+    TAGS_MAX,
+    TITLE_MAX,
+)
+from helpdesk_contracts.vocabulary import CATEGORY_NAME_MAX as CATEGORY_MAX
+from helpdesk_contracts.vocabulary import TICKET_STATUSES as STATUSES
 
-STATUSES = ("new", "open", "in_progress", "waiting", "resolved", "closed")
-PRIORITIES = ("low", "medium", "high", "urgent")
-LEVELS = ("low", "medium", "high", "critical")  # urgency and impact
-SOURCES = ("web", "email", "chat", "api")
 SORTABLE = ("created_at", "updated_at", "priority", "status", "number", "title")
 SORT_ORDERS = ("asc", "desc")
 EXPORT_FORMATS = ("xlsx", "csv")
-
-TITLE_MAX = 200
-DESCRIPTION_MAX = 20000
-COMMENT_MAX = 20000
-CATEGORY_MAX = 100
-TAG_MAX = 50
-TAGS_MAX = 20
-MENTIONS_MAX = 20
-METADATA_KEY_MAX = 100
-SEARCH_MAX = 500
-BULK_MAX = 100
 
 _timestamp = {"format": "date-time"}
 _uuid = {"format": "uuid"}
@@ -70,6 +77,8 @@ class DayOrMoment(fields.String):
     _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
     def __init__(self, *, end_of_day: bool = False, **kwargs: Any):
+        # documented as what it takes: a calendar date or an RFC 3339 date-time (an offset-less one is UTC)
+        kwargs["metadata"] = {**kwargs.get("metadata", {}), "anyOf": [{"format": "date"}, {"format": "date-time"}]}
         super().__init__(**kwargs)
         self.end_of_day = end_of_day
 
@@ -98,8 +107,13 @@ class AssigneeFilter(fields.String):
 
     default_error_messages = {"invalid_assignee": "Must be 'me', 'none' or a user id."}
 
+    def __init__(self, **kwargs: Any):
+        pattern = f"^(?:[Mm][Ee]|[Nn][Oo][Nn][Ee]|{UUID_PATTERN.strip('^$')})$"
+        kwargs["metadata"] = {**kwargs.get("metadata", {}), "pattern": pattern}
+        super().__init__(**kwargs)
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        raw = super()._deserialize(value, attr, data, **kwargs).strip()
+        raw = super()._deserialize(value, attr, data, **kwargs)
         if raw.lower() in ("me", "none"):
             return raw.lower()
         try:
@@ -262,6 +276,11 @@ class _UrgencyWithImpact:
 class CreateTicketSchema(_UrgencyWithImpact, InputSchema):
     """A new ticket. ``urgency`` with ``impact`` sets the priority (ITIL matrix)."""
 
+    class Meta(InputSchema.Meta):
+        # documents _urgency_with_impact: both or neither
+        json_schema = {"anyOf": [{"required": ["urgency", "impact"]},
+                                 {"not": {"anyOf": [{"required": ["urgency"]}, {"required": ["impact"]}]}}]}
+
     title = text(TITLE_MAX, required=True)
     description = Prose(required=True, validate=validate.Length(max=DESCRIPTION_MAX))
     priority = _one_of(PRIORITIES, metadata={"description": "Default medium."})
@@ -306,6 +325,9 @@ class CloseSchema(InputSchema):
 
 
 class _AssigneeOrDepartment:
+    class Meta(InputSchema.Meta):
+        json_schema = {"anyOf": [{"required": ["assignee_id"]}, {"required": ["department_id"]}]}
+
     @validates_schema
     def _something_to_assign(self, data: dict[str, Any], **kwargs: Any) -> None:
         if "assignee_id" not in data and "department_id" not in data:
@@ -383,6 +405,9 @@ FILTERS = (
 class TicketFiltersSchema(InputSchema):
     """What narrows a list of tickets (visibility itself is the tickets service's)."""
 
+    JSON_TYPES = False  # a query string
+    EMPTY_IS_ABSENT = True  # documents _drop_empty (gateway.openapi)
+
     status = CommaList(_one_of(STATUSES), metadata={"description": "One or more, comma-separated."})
     priority = CommaList(_one_of(PRIORITIES), metadata={"description": "One or more, comma-separated."})
     assignee_id = AssigneeFilter(metadata={"description": "`me`, `none` (unassigned) or a user id."})
@@ -413,6 +438,7 @@ class TicketFiltersSchema(InputSchema):
 
 
 class _Sorting(InputSchema):
+    JSON_TYPES = False  # a query string
     sort_by = _one_of(SORTABLE, load_default="created_at")
     sort_order = _one_of(SORT_ORDERS, load_default="desc")
 
@@ -438,9 +464,6 @@ class TicketStatsQuerySchema(TicketFiltersSchema):
 
 
 # -- categories, merging and links -----------------------------------------------------------------
-LINK_KINDS = ("related", "parent", "child")
-CATEGORY_DESCRIPTION_MAX = 2000
-
 
 class CategorySchema(Schema):
     """A ticket category; a new ticket in it goes to its default department unless one is given."""

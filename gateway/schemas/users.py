@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from gateway.auth import ROLES
 from gateway.schemas.common import (
+    EMAIL,
     NAME_MAX,
     PHONE_MAX,
     ChangesSchema,
@@ -13,16 +13,12 @@ from gateway.schemas.common import (
     InputSchema,
     PageQuerySchema,
     UuidString,
-    password,
+    new_password,
     text,
 )
-
-AVAILABILITIES = ("online", "away", "offline")
-STATUS_MAX = 32
-SKILL_MAX = 60
-SKILLS_MAX = 50
-TICKETS_MAX = 1000
-CHATS_MAX = 100
+from helpdesk_contracts.vocabulary import AVAILABILITIES, ROLES, SKILL_MAX, SKILLS_MAX, USER_SEARCH_MAX, USER_STATUSES
+from helpdesk_contracts.vocabulary import CONCURRENT_CHATS_MAX as CHATS_MAX
+from helpdesk_contracts.vocabulary import CONCURRENT_TICKETS_MAX as TICKETS_MAX
 
 _timestamp = {"format": "date-time"}
 
@@ -31,10 +27,10 @@ class UserSchema(Schema):
     """A user (never a password hash)."""
 
     id = fields.String(required=True, metadata={"format": "uuid"})
-    email = fields.String(required=True, metadata={"format": "email"})
+    email = fields.String(required=True, metadata=EMAIL)
     name = fields.String(required=True)
     role = fields.String(required=True, metadata={"enum": list(ROLES)})
-    status = fields.String()
+    status = fields.String(metadata={"enum": list(USER_STATUSES)})
     availability = fields.String(allow_none=True, metadata={"enum": list(AVAILABILITIES)})
     department_id = fields.String(allow_none=True, metadata={"format": "uuid"})
     organization_id = fields.String(allow_none=True, metadata={"format": "uuid"})
@@ -53,8 +49,8 @@ class AvailableAgentSchema(Schema):
 
     id = fields.String(required=True, metadata={"format": "uuid"})
     name = fields.String(required=True)
-    role = fields.String(required=True)
-    availability = fields.String(allow_none=True)
+    role = fields.String(required=True, metadata={"enum": list(ROLES)})
+    availability = fields.String(allow_none=True, metadata={"enum": list(AVAILABILITIES)})
     department_id = fields.String(allow_none=True, metadata={"format": "uuid"})
     skills = fields.List(fields.String())
     open_slots = fields.Integer(metadata={"description": "How many more tickets the agent can take."})
@@ -72,11 +68,11 @@ class UserQuerySchema(PageQuerySchema):
     """Filters of the user list."""
 
     role = fields.String(validate=validate.OneOf(ROLES))
-    status = text(STATUS_MAX)
+    status = fields.String(validate=validate.OneOf(USER_STATUSES))
     availability = fields.String(validate=validate.OneOf(AVAILABILITIES))
     department_id = UuidString()
     organization_id = UuidString()
-    q = text(NAME_MAX, metadata={"description": "Part of the name or e-mail."})
+    q = text(USER_SEARCH_MAX, metadata={"description": "Part of the name or e-mail."})
 
 
 class CreateUserSchema(InputSchema):
@@ -84,13 +80,13 @@ class CreateUserSchema(InputSchema):
 
     email = EmailAddress(required=True)
     name = text(NAME_MAX, required=True)
-    password = password(required=True)
+    password = new_password(required=True)
     role = fields.String(validate=validate.OneOf(ROLES))
     department_id = UuidString(allow_none=True)
     organization_id = UuidString(allow_none=True)
     skills = _skills()
     phone = text(PHONE_MAX, allow_none=True)
-    status = text(STATUS_MAX)
+    status = fields.String(validate=validate.OneOf(USER_STATUSES))
     max_concurrent_tickets = _capacity(TICKETS_MAX)
     max_concurrent_chats = _capacity(CHATS_MAX)
 
@@ -104,7 +100,7 @@ class UpdateUserSchema(ChangesSchema):
     department_id = UuidString(allow_none=True)
     organization_id = UuidString(allow_none=True)
     skills = _skills()
-    status = text(STATUS_MAX)
+    status = fields.String(validate=validate.OneOf(USER_STATUSES))
     max_concurrent_tickets = _capacity(TICKETS_MAX)
     max_concurrent_chats = _capacity(CHATS_MAX)
 
@@ -123,6 +119,8 @@ class AvailabilitySchema(InputSchema):
 
 class AvailableAgentsQuerySchema(InputSchema):
     """Filters of the available agents."""
+
+    JSON_TYPES = False  # a query string
 
     department_id = UuidString()
     skill = text(SKILL_MAX)

@@ -85,11 +85,13 @@ class Database(DependencyProvider):
     events (see ``relay``). An RPC carrying a command id is looked up and recorded in ``commands``
     (see ``commands``); records older than ``COMMAND_RETENTION_HOURS`` (default 48, at least 24) are
     deleted every ``COMMAND_PRUNE_SECONDS`` (default 3600, 0 = never) by every replica alike (a delete
-    by age is the same whoever runs it).
+    by age is the same whoever runs it). ``uow_class`` is the service's own ``UnitOfWork`` subclass, the
+    one that holds its repositories.
     """
 
-    def __init__(self, service_name: str | None = None):
+    def __init__(self, service_name: str | None = None, *, uow_class: type[UnitOfWork] = UnitOfWork):
         self.service_name = service_name
+        self.uow_class = uow_class  # the service's own unit of work, holding its repositories
         self.engine = None
         self.relay = None
         self.clock = SystemClock()
@@ -173,7 +175,7 @@ class Database(DependencyProvider):
         def unit_of_work() -> UnitOfWork:
             # read at call time: dependencies are injected before worker_setup mints a missing id
             command = commands.run_of(worker_ctx)
-            uow = UnitOfWork(
+            uow = self.uow_class(
                 self.session_factory,
                 producer=self.container.service_name,
                 clock=self.clock,

@@ -3,7 +3,7 @@
 Delivery is at least once. A row is marked published only after the broker confirmed it, so a relay
 killed between the two publishes it again on restart (consumers dedupe by event id). Events nobody is
 bound to are published ``mandatory``; the broker returns them and the row is marked ``unroutable``
-(counted and logged), never dropped without a trace.
+(counted, logged at DEBUG, and said once per event type at INFO), never dropped without a trace.
 
 Two ways in:
 - **hand-off** (the hot path): a unit of work that committed hands its events to its own process's
@@ -157,6 +157,7 @@ class OutboxRelay:
         self._handed: deque[Envelope] = deque()
         self._published: list[tuple[str, str]] = []  # (event id, outcome) published from a hand-off, not yet marked
         self._mark_due = 0.0
+        self._unroutable_types: set[str] = set()  # event types already reported as having no queue bound
         # marking needs no transaction around it: one statement, committed on its own
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -197,6 +198,7 @@ class OutboxRelay:
             outcome = "unroutable" if envelope.id in returned else "routed"
             self._published.append((envelope.id, outcome))
             self._count(envelope.type, outcome, now, datetime.fromisoformat(envelope.occurred_at), envelope.id)
+        self._report_unroutable(envelope.type for envelope in batch if envelope.id in returned)
         return len(batch)
 
     def mark_published(self, *, force: bool = False) -> int:
@@ -220,7 +222,7 @@ class OutboxRelay:
 
     def _count(self, event_type: str, outcome: str, now: datetime, created_at: datetime, event_id: str) -> None:
         if outcome == "unroutable":
-            log.info("event %s %s is unroutable: no queue is bound", event_type, event_id)
+            log.debug("event %s %s is unroutable: no queue is bound", event_type, event_id)
         metrics.OUTBOX_PUBLISHED.labels(event_type=event_type, outcome=outcome).inc()
         metrics.OUTBOX_RELAY_LATENCY.observe(max(0.0, (now - created_at).total_seconds()))
 
@@ -259,7 +261,20 @@ class OutboxRelay:
                 outcome = "routed" if error is None else "unroutable"
                 for row in batch:
                     self._count(row.event_type, outcome, now, row.created_at, row.envelope["id"])
+        self._report_unroutable(row.event_type for row in unroutable)
         return len(rows)
+
+    def _report_unroutable(self, event_types: Iterable[str]) -> None:
+        """Log one line for the event types found unroutable for the first time in this process.
+
+        A fresh install has no consumer for most events (the demo seed alone makes a dozen): one line per
+        type says so without a line per event, which stays at DEBUG (and in the outbox_published metric).
+        """
+        new = sorted(set(event_types) - self._unroutable_types)
+        if new:
+            self._unroutable_types.update(new)
+            log.info("no queue is bound for %s yet: such events are marked unroutable in the outbox "
+                     "(said once per type; each event at DEBUG)", ", ".join(new))
 
     @staticmethod
     def _message(event_type: str, envelope: dict) -> dict:

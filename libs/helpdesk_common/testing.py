@@ -119,21 +119,23 @@ class HandlerRunner:
 
     ``runner(handler, *args)`` calls a handler with a fresh unit of work, passing each collaborator the
     handler's signature asks for (e.g. ``passwords``, ``directory``); ``runner.new_uow()`` gives a bare one.
+    ``uow_class`` is the service's own unit of work (the one holding its repositories), as its provider's.
     """
 
-    def __init__(self, engine, *, producer: str, clock, collaborators: dict | None = None):
+    def __init__(self, engine, *, producer: str, clock, collaborators: dict | None = None, uow_class=None):
         from sqlalchemy.orm import sessionmaker
+
+        from helpdesk_common.uow import UnitOfWork
 
         self._session_factory = sessionmaker(bind=engine, expire_on_commit=False)
         self.producer = producer
         self.clock = clock
         self.collaborators = collaborators or {}
+        self.uow_class = uow_class or UnitOfWork
         self._opened: list = []
 
     def new_uow(self):
-        from helpdesk_common.uow import UnitOfWork
-
-        uow = UnitOfWork(self._session_factory, producer=self.producer, clock=self.clock)
+        uow = self.uow_class(self._session_factory, producer=self.producer, clock=self.clock)
         self._opened.append(uow)
         return uow
 

@@ -17,6 +17,15 @@ import fastjsonschema
 import jsonschema
 
 from helpdesk_contracts.envelope import ENVELOPE_SCHEMA
+from helpdesk_contracts.vocabulary import (
+    AVAILABILITIES,
+    LEVELS,
+    PRIORITIES,
+    ROLES,
+    SOURCES,
+    TICKET_STATUSES,
+    USER_STATUSES,
+)
 
 
 @dataclass(frozen=True)
@@ -53,8 +62,8 @@ _TS = {"type": "string", "format": "date-time"}
 _STR = {"type": "string"}
 _EMAIL = {"type": "string", "format": "email"}
 _STR_OR_NULL = {"type": ["string", "null"]}
-_ROLE = {"enum": ["customer", "agent", "supervisor", "admin"]}
-_AVAILABILITY = {"enum": ["online", "away", "offline"]}
+_ROLE = {"enum": list(ROLES)}
+_AVAILABILITY = {"enum": list(AVAILABILITIES)}
 
 USER_SNAPSHOT = _obj(
     {
@@ -62,7 +71,7 @@ USER_SNAPSHOT = _obj(
         "email": {"type": "string", "format": "email"},
         "name": _STR,
         "role": _ROLE,
-        "status": {"enum": ["active", "inactive", "on_leave"]},
+        "status": {"enum": list(USER_STATUSES)},
         "availability": _AVAILABILITY,
         "department_id": _UUID_OR_NULL,
         "organization_id": _UUID_OR_NULL,
@@ -104,8 +113,25 @@ CHANGES = {
     "additionalProperties": _obj({"before": {}, "after": {}}),
 }
 
-_PRIORITY = {"enum": ["low", "medium", "high", "urgent"]}
-_TICKET_STATUS = {"enum": ["new", "open", "in_progress", "waiting", "resolved", "closed"]}
+_ACTOR_ID = {**_UUID_OR_NULL, "description": "Who made the change (null: the system or an older producer)."}
+
+
+def named_resource_events(name: str, producer: str, noun: str, snapshot: dict[str, Any]) -> list[EventType]:
+    """Return ``<name>.created|updated|deleted`` of a named resource (``helpdesk_common.resources``)."""
+
+    def data(**extra: Any) -> dict[str, Any]:
+        return _obj({name: snapshot, **extra, "actor_id": _ACTOR_ID}, required=[name, *extra])
+
+    return [
+        EventType(f"{name}.created", 1, producer, f"{noun} was created.", data()),
+        EventType(f"{name}.updated", 1, producer, f"{noun} changed.", data(changes=CHANGES)),
+        EventType(f"{name}.deleted", 1, producer, f"{noun} was deleted.", data()),
+    ]
+
+
+_PRIORITY = {"enum": list(PRIORITIES)}
+_TICKET_STATUS = {"enum": list(TICKET_STATUSES)}
+_LEVEL_OR_NULL = {"enum": [*LEVELS, None]}
 TICKET_SNAPSHOT = _obj(
     {
         "id": _UUID,
@@ -113,15 +139,15 @@ TICKET_SNAPSHOT = _obj(
         "title": _STR,
         "status": _TICKET_STATUS,
         "priority": _PRIORITY,
-        "urgency": {"enum": ["low", "medium", "high", "critical", None]},
-        "impact": {"enum": ["low", "medium", "high", "critical", None]},
+        "urgency": _LEVEL_OR_NULL,
+        "impact": _LEVEL_OR_NULL,
         "category": _STR_OR_NULL,
         "tags": {"type": "array", "items": _STR},
         "requester_id": _UUID,
         "assignee_id": _UUID_OR_NULL,
         "department_id": _UUID_OR_NULL,
         "organization_id": _UUID_OR_NULL,
-        "source": {"enum": ["web", "email", "chat", "api"]},
+        "source": {"enum": list(SOURCES)},
         "created_at": _TS,
         "updated_at": _TS,
         "first_response_at": {"type": ["string", "null"], "format": "date-time"},
@@ -170,12 +196,8 @@ EVENT_TYPES: list[EventType] = [
             }
         ),
     ),
-    EventType("department.created", 1, "users", "A department was created.", _obj({"department": DEPARTMENT_SNAPSHOT})),
-    EventType("department.updated", 1, "users", "A department changed.", _obj({"department": DEPARTMENT_SNAPSHOT, "changes": CHANGES})),
-    EventType("department.deleted", 1, "users", "A department was deleted.", _obj({"department": DEPARTMENT_SNAPSHOT})),
-    EventType("organization.created", 1, "users", "An organization was created.", _obj({"organization": ORGANIZATION_SNAPSHOT})),
-    EventType("organization.updated", 1, "users", "An organization changed.", _obj({"organization": ORGANIZATION_SNAPSHOT, "changes": CHANGES})),
-    EventType("organization.deleted", 1, "users", "An organization was deleted.", _obj({"organization": ORGANIZATION_SNAPSHOT})),
+    *named_resource_events("department", "users", "A department", DEPARTMENT_SNAPSHOT),
+    *named_resource_events("organization", "users", "An organization", ORGANIZATION_SNAPSHOT),
     EventType("ticket.created", 1, "tickets", "A ticket was opened (web, e-mail, chat or API).",
               _obj({"ticket": TICKET_SNAPSHOT, "actor": _ACTOR})),
     EventType("ticket.updated", 1, "tickets", "Ticket fields changed (title, description, priority, category, tags, ...).",

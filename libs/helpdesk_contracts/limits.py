@@ -37,6 +37,9 @@ INT64_MAX = 2**63 - 1
 PAGE_LIMIT_MAX = 100
 """The most items one page of a list holds."""
 
+PAGE_LIMIT_DEFAULT = 20
+"""The items a page holds when the request names no ``limit``."""
+
 PAGE_MAX = INT64_MAX // PAGE_LIMIT_MAX
 """The last page a list serves: ``(page - 1) * limit`` then fits a signed 64-bit ``OFFSET`` for any limit."""
 

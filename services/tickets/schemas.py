@@ -9,14 +9,23 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_loa
 from helpdesk_common.payloads import load as load_payload
 from helpdesk_common.payloads import within_utc_range
 from helpdesk_contracts import limits
+from helpdesk_contracts.vocabulary import (
+    CATEGORY_DESCRIPTION_MAX,
+    CATEGORY_NAME_MAX,
+    COMMENT_MAX,
+    DESCRIPTION_MAX,
+    MENTIONS_MAX,
+    METADATA_KEY_MAX,
+    SEARCH_MAX,
+    TAG_MAX,
+    TAGS_MAX,
+    TITLE_MAX,
+)
 from services.tickets.domain import rules
 
-TITLE_MAX = 200
-DESCRIPTION_MAX = 20000
-COMMENT_MAX = 20000
 MAX_PAGE_SIZE = limits.PAGE_LIMIT_MAX
 
-_TAGS = fields.List(fields.String(validate=validate.Length(min=1, max=50)), validate=validate.Length(max=20))
+_TAGS = fields.List(fields.String(validate=validate.Length(min=1, max=TAG_MAX)), validate=validate.Length(max=TAGS_MAX))
 _LEVEL = fields.String(validate=validate.OneOf(rules.LEVELS), allow_none=True)
 
 
@@ -37,11 +46,11 @@ class OpenTicket(_Trimmed):
     priority = fields.String(validate=validate.OneOf(rules.PRIORITIES))
     urgency = _LEVEL
     impact = _LEVEL
-    category = fields.String(validate=validate.Length(min=1, max=100), allow_none=True)
+    category = fields.String(validate=validate.Length(min=1, max=CATEGORY_NAME_MAX), allow_none=True)
     tags = _TAGS
     department_id = fields.String(validate=validate.Length(equal=36), allow_none=True)
     source = fields.String(validate=validate.OneOf(rules.SOURCES))
-    metadata = fields.Dict(keys=fields.String(validate=validate.Length(max=100)))
+    metadata = fields.Dict(keys=fields.String(validate=validate.Length(max=METADATA_KEY_MAX)))
     requester_id = fields.String(validate=validate.Length(equal=36))
     organization_id = fields.String(validate=validate.Length(equal=36), allow_none=True)
 
@@ -60,9 +69,9 @@ class EditTicket(_Trimmed):
     priority = fields.String(validate=validate.OneOf(rules.PRIORITIES))
     urgency = _LEVEL
     impact = _LEVEL
-    category = fields.String(validate=validate.Length(min=1, max=100), allow_none=True)
+    category = fields.String(validate=validate.Length(min=1, max=CATEGORY_NAME_MAX), allow_none=True)
     tags = _TAGS
-    metadata = fields.Dict(keys=fields.String(validate=validate.Length(max=100)))
+    metadata = fields.Dict(keys=fields.String(validate=validate.Length(max=METADATA_KEY_MAX)))
 
 
 class AddComment(Schema):
@@ -71,7 +80,7 @@ class AddComment(Schema):
 
     body = fields.String(required=True, validate=validate.Length(min=1, max=COMMENT_MAX))
     internal = fields.Boolean(load_default=False)
-    mentions = fields.List(fields.String(validate=validate.Length(equal=36)), validate=validate.Length(max=20))
+    mentions = fields.List(fields.String(validate=validate.Length(equal=36)), validate=validate.Length(max=MENTIONS_MAX))
 
 
 class ListFilters(Schema):
@@ -88,7 +97,7 @@ class ListFilters(Schema):
     source = fields.String(validate=validate.OneOf(rules.SOURCES))
     created_from = fields.AwareDateTime(default_timezone=None, validate=within_utc_range)
     created_to = fields.AwareDateTime(default_timezone=None, validate=within_utc_range)
-    q = fields.String(validate=validate.Length(max=500))
+    q = fields.String(validate=validate.Length(max=SEARCH_MAX))
 
     @pre_load
     def listify(self, data, **_):
@@ -176,8 +185,6 @@ def history_view(row: dict[str, Any]) -> dict[str, Any]:
 
 # categories and links ---------------------------------------------------------------------------
 
-CATEGORY_NAME_MAX = 100
-CATEGORY_DESCRIPTION_MAX = 2000
 
 
 class CategoryInput(_Trimmed):

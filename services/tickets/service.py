@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from helpdesk_common.config import env_int
 from helpdesk_common.nameko_ext import Database, Observability, configured_timer, reliable_event_handler, rpc
 from helpdesk_contracts.errors import ServiceError
-from services.tickets import handlers, references
+from services.tickets import handlers
 from services.tickets.adapters.orm import start_mappers
+from services.tickets.adapters.uow import TicketsUnitOfWork
 from services.tickets.dependencies import AttachmentStore, SearchIndex, UsersDirectory
 from services.tickets.domain.attachments import DEFAULT_MAX_BYTES
 
@@ -31,7 +32,7 @@ class TicketsService:
 
     name = "tickets"
 
-    db = Database()
+    db = Database(uow_class=TicketsUnitOfWork)
     directory = UsersDirectory()
     observability = Observability()
     search_index = SearchIndex()
@@ -256,7 +257,7 @@ class TicketsService:
     def project_department(self, envelope):
         """Keep the local copy of which departments exist up to date."""
         with self.db() as uow:
-            references.project_department(envelope, uow=uow)
+            handlers.project_department(envelope, uow=uow)
 
     @configured_timer("DEPARTMENT_SYNC_SECONDS", default=600, eager=True)
     def sync_departments(self):
@@ -268,7 +269,7 @@ class TicketsService:
             log.warning("could not list departments from the users service: %r", exc)
             return None
         with self.db() as uow:
-            return references.sync_departments(listing, uow=uow, listed_since=started, complete=complete)
+            return handlers.sync_departments(listing, uow=uow, listed_since=started, complete=complete)
 
     # Elasticsearch feed: one queue per type; each event only names the ticket whose current row is copied.
     # The consumers exist only when ELASTICSEARCH_URL is set (the embedded index is written in each change's

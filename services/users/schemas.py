@@ -8,10 +8,23 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields, pre_load, validate
 
 from helpdesk_common.payloads import isoformat
 from helpdesk_common.payloads import load as load_payload
+from helpdesk_contracts.vocabulary import (
+    CONCURRENT_CHATS_MAX,
+    CONCURRENT_TICKETS_MAX,
+    DEPARTMENT_DESCRIPTION_MAX,
+    DOMAIN_MAX,
+    EMAIL_MAX,
+    NAME_MAX,
+    PHONE_MAX,
+    SKILL_MAX,
+    SKILLS_MAX,
+    SLA_HOURS_MAX,
+    USER_SEARCH_MAX,
+)
 from services.users.domain import rules
 
-_NAME = fields.String(validate=validate.Length(min=1, max=200))
-_EMAIL = fields.Email(validate=validate.Length(max=254))
+_NAME = fields.String(validate=validate.Length(min=1, max=NAME_MAX))
+_EMAIL = fields.Email(validate=validate.Length(max=EMAIL_MAX))
 _UUID = fields.String(validate=validate.Length(equal=36), allow_none=True)
 
 
@@ -29,20 +42,20 @@ class RegisterCustomer(_Strips):
     class Meta:
         unknown = RAISE
 
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Email(required=True, validate=validate.Length(max=EMAIL_MAX))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX))
     password = fields.String(required=True, validate=validate.Length(min=1, max=rules.PASSWORD_MAX_LENGTH))
-    phone = fields.String(validate=validate.Length(max=40), allow_none=True)
+    phone = fields.String(validate=validate.Length(max=PHONE_MAX), allow_none=True)
     organization_id = _UUID
 
 
 class CreateUser(RegisterCustomer):
     role = fields.String(validate=validate.OneOf(rules.ROLES), load_default="customer")
     department_id = _UUID
-    skills = fields.List(fields.String(validate=validate.Length(min=1, max=60)), validate=validate.Length(max=50))
+    skills = fields.List(fields.String(validate=validate.Length(min=1, max=SKILL_MAX)), validate=validate.Length(max=SKILLS_MAX))
     status = fields.String(validate=validate.OneOf(rules.STATUSES))
-    max_concurrent_tickets = fields.Integer(validate=validate.Range(min=0, max=1000))
-    max_concurrent_chats = fields.Integer(validate=validate.Range(min=0, max=100))
+    max_concurrent_tickets = fields.Integer(validate=validate.Range(min=0, max=CONCURRENT_TICKETS_MAX))
+    max_concurrent_chats = fields.Integer(validate=validate.Range(min=0, max=CONCURRENT_CHATS_MAX))
 
 
 class UpdateUser(_Strips):
@@ -51,13 +64,13 @@ class UpdateUser(_Strips):
 
     name = _NAME
     email = _EMAIL
-    phone = fields.String(validate=validate.Length(max=40), allow_none=True)
+    phone = fields.String(validate=validate.Length(max=PHONE_MAX), allow_none=True)
     department_id = _UUID
     organization_id = _UUID
-    skills = fields.List(fields.String(validate=validate.Length(min=1, max=60)), validate=validate.Length(max=50))
+    skills = fields.List(fields.String(validate=validate.Length(min=1, max=SKILL_MAX)), validate=validate.Length(max=SKILLS_MAX))
     status = fields.String(validate=validate.OneOf(rules.STATUSES))
-    max_concurrent_tickets = fields.Integer(validate=validate.Range(min=0, max=1000))
-    max_concurrent_chats = fields.Integer(validate=validate.Range(min=0, max=100))
+    max_concurrent_tickets = fields.Integer(validate=validate.Range(min=0, max=CONCURRENT_TICKETS_MAX))
+    max_concurrent_chats = fields.Integer(validate=validate.Range(min=0, max=CONCURRENT_CHATS_MAX))
 
 
 class UpdateProfile(Schema):
@@ -65,25 +78,25 @@ class UpdateProfile(Schema):
         unknown = RAISE
 
     name = _NAME
-    phone = fields.String(validate=validate.Length(max=40), allow_none=True)
+    phone = fields.String(validate=validate.Length(max=PHONE_MAX), allow_none=True)
 
 
 class DepartmentInput(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.String(validate=validate.Length(max=2000), allow_none=True)
-    default_sla_hours = fields.Float(validate=validate.Range(min=0, max=24 * 365), allow_none=True)
-    notification_email = fields.Email(validate=validate.Length(max=254), allow_none=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX))
+    description = fields.String(validate=validate.Length(max=DEPARTMENT_DESCRIPTION_MAX), allow_none=True)
+    default_sla_hours = fields.Float(validate=validate.Range(min=0, max=SLA_HOURS_MAX), allow_none=True)
+    notification_email = fields.Email(validate=validate.Length(max=EMAIL_MAX), allow_none=True)
 
 
 class OrganizationInput(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    domain = fields.String(validate=validate.Length(max=253), allow_none=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX))
+    domain = fields.String(validate=validate.Length(max=DOMAIN_MAX), allow_none=True)
     shared_tickets = fields.Boolean()
 
 
@@ -96,7 +109,7 @@ class ListUsersFilters(Schema):
     availability = fields.String(validate=validate.OneOf(rules.AVAILABILITIES))
     department_id = fields.String()
     organization_id = fields.String()
-    q = fields.String(validate=validate.Length(max=200))
+    q = fields.String(validate=validate.Length(max=USER_SEARCH_MAX))
 
 
 def load(schema_class: type[Schema], data: Any, *, partial: bool = False) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from helpdesk_common.uow import UnitOfWork
 from services.users import handlers
 from services.users.adapters.orm import start_mappers
 from services.users.adapters.passwords import Argon2PasswordHasher
-from services.users.adapters.repository import SqlAlchemyUserRepository
+from services.users.adapters.uow import UsersUnitOfWork
 
 DEPARTMENTS = [
     ("Redes y Servidores", "Networks, servers and connectivity.", 4),
@@ -45,17 +45,16 @@ def seed(url: str) -> list[str]:
     created: list[str] = []
 
     def uow() -> UnitOfWork:
-        return UnitOfWork(factory, producer="users", clock=SystemClock())
+        return UsersUnitOfWork(factory, producer="users", clock=SystemClock())
 
     with uow() as u:
-        repo = SqlAlchemyUserRepository(u.session)
         department_ids = {}
         for name, *_ in DEPARTMENTS:
-            found = repo.find_department_by_name(name)
+            found = u.departments.find_by_name(name)
             department_ids[name] = found.id if found else None
-        organization = repo.find_organization_by_name(ORGANIZATION)
+        organization = u.organizations.find_by_name(ORGANIZATION)
         organization_id = organization.id if organization else None
-        existing = {email for email, *_ in USERS if repo.find_user_by_email(email)}
+        existing = {email for email, *_ in USERS if u.users.find_user_by_email(email)}
 
     for name, description, sla in DEPARTMENTS:
         if department_ids[name] is None:

@@ -14,6 +14,7 @@ from helpdesk_common.nameko_ext import Database, Observability, rpc
 from helpdesk_contracts.errors import ServiceError
 from services.users import handlers
 from services.users.adapters.orm import start_mappers
+from services.users.adapters.uow import UsersUnitOfWork
 from services.users.dependencies import PasswordHasher
 
 start_mappers()
@@ -26,7 +27,7 @@ class UsersService:
 
     name = "users"
 
-    db = Database()
+    db = Database(uow_class=UsersUnitOfWork)
     passwords = PasswordHasher()
     observability = Observability()
     config = Config()
@@ -157,10 +158,10 @@ class UsersService:
 
     # departments
     @expected
-    def create_department(self, data):
-        """Create a department."""
+    def create_department(self, data, actor=None):
+        """Create a department (``actor``: who, recorded in its event)."""
         with self.db() as uow:
-            return handlers.create_department(data, uow=uow)
+            return handlers.create_department(data, uow=uow, actor=actor)
 
     @expected
     def get_department(self, department_id):
@@ -175,23 +176,23 @@ class UsersService:
             return handlers.list_departments(page, limit, uow=uow)
 
     @expected
-    def update_department(self, department_id, changes):
+    def update_department(self, department_id, changes, actor=None):
         """Change a department."""
         with self.db() as uow:
-            return handlers.update_department(department_id, changes, uow=uow)
+            return handlers.update_department(department_id, changes, uow=uow, actor=actor)
 
     @expected
-    def delete_department(self, department_id):
+    def delete_department(self, department_id, actor=None):
         """Delete a department."""
         with self.db() as uow:
-            return handlers.delete_department(department_id, uow=uow)
+            return handlers.delete_department(department_id, uow=uow, actor=actor)
 
     # organizations
     @expected
-    def create_organization(self, data):
-        """Create an organization."""
+    def create_organization(self, data, actor=None):
+        """Create an organization (``actor``: who, recorded in its event)."""
         with self.db() as uow:
-            return handlers.create_organization(data, uow=uow)
+            return handlers.create_organization(data, uow=uow, actor=actor)
 
     @expected
     def get_organization(self, organization_id):
@@ -206,13 +207,13 @@ class UsersService:
             return handlers.list_organizations(page, limit, uow=uow)
 
     @expected
-    def update_organization(self, organization_id, changes):
+    def update_organization(self, organization_id, changes, actor=None):
         """Change an organization."""
         with self.db() as uow:
-            return handlers.update_organization(organization_id, changes, uow=uow)
+            return handlers.update_organization(organization_id, changes, uow=uow, actor=actor)
 
     @expected
-    def delete_organization(self, organization_id):
+    def delete_organization(self, organization_id, actor=None):
         """Delete an organization."""
         with self.db() as uow:
-            return handlers.delete_organization(organization_id, uow=uow)
+            return handlers.delete_organization(organization_id, uow=uow, actor=actor)

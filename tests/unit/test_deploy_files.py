@@ -43,9 +43,9 @@ NOT_APPLIED = {"kustomization.yaml", "secrets.example.yaml"}
 CLUSTER_SCOPED_KINDS = {"Namespace"}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet"}
 
-USERS_COMMAND = ["nameko", "run", "--config", "services/users/config.yml", "services.users.service"]
+USERS_COMMAND = ["python", "-m", "helpdesk_common.run", "--config", "services/users/config.yml", "services.users.service"]
 USERS_MIGRATE_COMMAND = ["alembic", "-c", "services/users/alembic.ini", "upgrade", "head"]
-TICKETS_COMMAND = ["nameko", "run", "--config", "services/tickets/config.yml", "services.tickets.service"]
+TICKETS_COMMAND = ["python", "-m", "helpdesk_common.run", "--config", "services/tickets/config.yml", "services.tickets.service"]
 TICKETS_MIGRATE_COMMAND = ["alembic", "-c", "services/tickets/alembic.ini", "upgrade", "head"]
 GATEWAY_COMMAND = ["python", "-m", "gateway.serve"]
 USERS_ENV = {"AMQP_URI", "USERS_DATABASE_URL", "USERS_METRICS_PORT", "SENTRY_DSN", "PSYCOPG_WAIT_FUNC"}
@@ -881,7 +881,7 @@ def test_procfile_command_matches_the_deployable(name):
 
 
 def test_every_nameko_process_is_a_service_with_migrations():
-    nameko = {name for name, command in _procfile().items() if command[:2] == ["nameko", "run"]}
+    nameko = {name for name, command in _procfile().items() if command[:3] == ["python", "-m", "helpdesk_common.run"]}
     assert nameko == set(SERVICES)
 
 

@@ -61,3 +61,36 @@ def test_name_keys_migration_renames_names_that_collide_once_folded(service, bef
         rows = conn.execute(text(f"SELECT name, name_key FROM {table} ORDER BY id")).all()
     engine.dispose()
     assert rows == [("Équipe", "équipe"), ("équipe (2)", "équipe (2)"), ("Other", "other"), ("ÉQUIPE (3)", "équipe (3)")]
+
+
+def test_users_migrations_upgrade_a_database_whose_users_reference_departments(database_factory):
+    """A database made by an earlier release, with users in departments and organizations, upgrades to head
+    (on SQLite, rebuilding a referenced table with the foreign keys on would fail)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from helpdesk_common.db import make_engine
+
+    url = database_factory.create("users")
+    cfg = _config("users", url)
+    command.upgrade(cfg, "0001")
+    engine = make_engine(url)  # the services' engine: foreign keys enforced on SQLite too
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO departments (id, name, created_at, updated_at) VALUES ('d1', 'Redes', :at, :at)"),
+                     {"at": at})
+        conn.execute(text("INSERT INTO organizations (id, name, shared_tickets, created_at, updated_at) "
+                          "VALUES ('o1', 'Acme', false, :at, :at)"), {"at": at})
+        conn.execute(text(
+            "INSERT INTO users (id, email, name, password_hash, role, department_id, organization_id, skills, status, "
+            "availability, max_concurrent_tickets, max_concurrent_chats, created_at, updated_at, version) VALUES "
+            "('u1', 'carlos@example.com', 'Carlos', 'x', 'agent', 'd1', 'o1', '[]', 'active', 'online', 10, 5, "
+            ":at, :at, 1)"), {"at": at})
+
+    command.upgrade(cfg, "head")
+
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name_key FROM departments")).scalar_one() == "redes"
+        assert conn.execute(text("SELECT department_id FROM users")).scalar_one() == "d1"
+    engine.dispose()

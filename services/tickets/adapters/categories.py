@@ -10,12 +10,9 @@ from sqlalchemy.orm import Session
 
 from helpdesk_contracts.names import fold_name, name_key
 from services.tickets.adapters.orm import categories
-from services.tickets.domain.errors import Conflict, NotFound
+from services.tickets.domain.errors import NotFound, category_name_taken
 
-
-def name_taken(name: str) -> Conflict:
-    """Build the 409 a category name another category already has answers."""
-    return Conflict(f"A category named {name!r} already exists.", {"name": ["Already taken."]})
+name_taken = category_name_taken  # kept here for callers of the adapter; the message is the domain's
 
 
 class SqlAlchemyCategoryRepository:

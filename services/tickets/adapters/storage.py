@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from helpdesk_common.config import var_dir
+from services.tickets.domain.attachments import storage_path
 
 CHUNK = 64 * 1024
-_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 class TooLarge(Exception):
@@ -45,11 +44,7 @@ def attachments_dir() -> Path:
     return Path(raw).resolve() if raw else var_dir() / "attachments"
 
 
-def relative_path(key: str) -> str:
-    """Return where a key lives below the storage root: ``<2-char prefix>/<key>``."""
-    if not _KEY.match(key):
-        raise ValueError("invalid storage key")
-    return f"{key[:2]}/{key}"
+relative_path = storage_path  # the rule is the domain's: handlers check keys without this adapter
 
 
 class LocalFileStorage:

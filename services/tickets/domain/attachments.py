@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from helpdesk_contracts.vocabulary import FILENAME_MAX
+
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 SNIFF_BYTES = 8192  # how much of the start of a file the content checks read
-FILENAME_MAX = 200
 
 # extension → (the content type it is stored and served as, the kind its first bytes must show).
 # The client's declared type is never trusted: it would let a page be served as text/html.
@@ -83,3 +84,18 @@ def _is_text(head: bytes) -> bool:
         # a multi-byte character cut by the sniff window is still text; anything else is not
         return exc.start >= len(head) - 3 and exc.reason == "unexpected end of data"
     return True
+
+
+_STORAGE_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def storage_path(key: str) -> str:
+    """Return where a storage key lives below the storage root: ``<2-char prefix>/<key>`` (ValueError if not a key)."""
+    if not _STORAGE_KEY.match(key):
+        raise ValueError("invalid storage key")
+    return f"{key[:2]}/{key}"
+
+
+def is_storage_key(key: str) -> bool:
+    """Tell whether ``key`` is one the attachment storage hands out."""
+    return bool(_STORAGE_KEY.match(key))

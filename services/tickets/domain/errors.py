@@ -14,3 +14,8 @@ from helpdesk_contracts.errors import (  # noqa: F401  (re-exported)
 )
 
 TicketsError = ServiceError
+
+
+def category_name_taken(name: str) -> Conflict:
+    """Build the 409 a category name another category already has answers."""
+    return Conflict(f"A category named {name!r} already exists.", {"name": ["Already taken."]})

@@ -6,23 +6,23 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-STATUSES = ("new", "open", "in_progress", "waiting", "resolved", "closed")
-PRIORITIES = ("low", "medium", "high", "urgent")
-LEVELS = ("low", "medium", "high", "critical")  # urgency and impact
-SOURCES = ("web", "email", "chat", "api")
-STAFF_ROLES = ("agent", "supervisor", "admin")
-MANAGER_ROLES = ("supervisor", "admin")
+# the service's names for the shared vocabulary (handlers and adapters import them from here)
+from helpdesk_contracts.vocabulary import (  # noqa: F401
+    INVERSE_LINK_KIND,
+    LEVELS,
+    LINK_KINDS,
+    MANAGER_ROLES,
+    MENTIONS_MAX,
+    PRIORITIES,
+    REOPEN_FROM,
+    SOURCES,
+    STAFF_ROLES,
+    TRANSITIONS,
+)
+from helpdesk_contracts.vocabulary import TICKET_STATUSES as STATUSES  # noqa: F401
 
-# new → open → in_progress ⇄ waiting → resolved → closed; resolved/closed → open is a reopen.
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "new": ("open", "in_progress", "waiting", "resolved", "closed"),
-    "open": ("in_progress", "waiting", "resolved", "closed"),
-    "in_progress": ("waiting", "resolved", "closed"),
-    "waiting": ("in_progress", "resolved", "closed"),
-    "resolved": ("closed", "open"),
-    "closed": ("open",),
-}
-REOPEN_FROM = ("resolved", "closed")
+SORTABLE_FIELDS = ("created_at", "updated_at", "priority", "status", "number", "title")
+"""What the ticket list sorts by (the repository maps each to its column)."""
 
 # ITIL: priority from urgency × impact (rows: urgency, columns: impact low → critical).
 _MATRIX = {
@@ -135,9 +135,8 @@ def other_side(side: str) -> str:
     return "agents" if side == "requester" else "requester"
 
 
-# links between tickets: stored once per pair, ``kind`` says what the linked ticket is to the other one
-LINK_KINDS = ("related", "parent", "child")
-_INVERSE_KIND = {"related": "related", "parent": "child", "child": "parent"}
+# links between tickets: stored once per pair, ``kind`` (LINK_KINDS) says what the linked ticket is to the other one
+_INVERSE_KIND = INVERSE_LINK_KIND
 
 
 def inverse_kind(kind: str) -> str:
@@ -168,7 +167,7 @@ def merge_resolution(target_number: str) -> str:
 
 # @mentions in comment bodies: ``@carlos`` (a handle: the e-mail's local part) or ``@carlos@example.com``.
 # Not preceded by a word character, so a plain address in the text (``write to ana@example.com``) is no mention.
-MAX_MENTIONS = 20
+MAX_MENTIONS = MENTIONS_MAX
 _MENTION = re.compile(
     r"(?<![\w.@])@([A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)?)"
 )

@@ -17,7 +17,7 @@ departments = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("name", String(200), nullable=False, unique=True),
-    Column("name_key", String(NAME_KEY_MAX_CHARS), nullable=False),  # helpdesk_contracts.names.name_key(name)
+    Column("name_key", String(NAME_KEY_MAX_CHARS), nullable=True),  # helpdesk_contracts.names.name_key(name), always set (migration 0002)
     Index("uq_departments_name_key", "name_key", unique=True),  # unique ignoring case, in the database
     Column("description", Text),
     Column("default_sla_hours", Float),
@@ -31,7 +31,7 @@ organizations = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("name", String(200), nullable=False, unique=True),
-    Column("name_key", String(NAME_KEY_MAX_CHARS), nullable=False),  # helpdesk_contracts.names.name_key(name)
+    Column("name_key", String(NAME_KEY_MAX_CHARS), nullable=True),  # helpdesk_contracts.names.name_key(name), always set (migration 0002)
     Index("uq_organizations_name_key", "name_key", unique=True),  # unique ignoring case, in the database
     Column("domain", String(253)),
     Column("shared_tickets", Boolean, nullable=False, default=False),

@@ -8,14 +8,15 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from helpdesk_contracts.names import fold_name
+from helpdesk_common.resources import SqlAlchemyNamedRepository
+from helpdesk_contracts.vocabulary import AGENT, SUPERVISOR
 from services.users.adapters.orm import departments, organizations, password_resets, refresh_tokens, users
 from services.users.domain.errors import DepartmentNotFound, OrganizationNotFound, UserNotFound
 from services.users.domain.model import Department, Organization, RefreshToken, User
 
 
 class SqlAlchemyUserRepository:
-    """Users, departments, organizations and session tokens in one SQL database."""
+    """Users (accounts, profiles, roles) in one SQL database."""
 
     def __init__(self, session: Session):
         self.session = session
@@ -58,7 +59,7 @@ class SqlAlchemyUserRepository:
 
     def available_agents(self, *, department_id: str | None, skill: str | None) -> list[User]:
         query = select(User).where(
-            users.c.role.in_(("agent", "supervisor")), users.c.status == "active", users.c.availability == "online"
+            users.c.role.in_((AGENT, SUPERVISOR)), users.c.status == "active", users.c.availability == "online"
         )
         if department_id:
             query = query.where(users.c.department_id == department_id)
@@ -75,45 +76,27 @@ class SqlAlchemyUserRepository:
             query = query.where(users.c.organization_id == organization_id)
         return int(self.session.scalar(query) or 0)
 
-    # departments and organizations
-    def get_department(self, department_id: str) -> Department:
-        department = self.find_department(department_id)
-        if department is None:
-            raise DepartmentNotFound()
-        return department
+    def flush(self) -> None:
+        self.session.flush()
 
-    def find_department(self, department_id: str) -> Department | None:
-        return self.session.get(Department, department_id)
+    def revocations_since(self, moment: datetime) -> list[tuple[str, datetime]]:
+        """Return ``(user id, tokens_valid_after)`` of the users whose tokens were revoked at or after ``moment``."""
+        rows = self.session.execute(
+            select(users.c.id, users.c.tokens_valid_after)
+            .where(users.c.tokens_valid_after >= moment)
+            .order_by(users.c.tokens_valid_after)
+        )
+        return [(row.id, row.tokens_valid_after) for row in rows]
 
-    def find_department_by_name(self, name: str) -> Department | None:
-        """Return the department of this name, ignoring case, width and spacing (``helpdesk_contracts.names``)."""
-        return self.session.scalars(select(Department).where(departments.c.name_key == fold_name(name))).first()
 
-    def list_departments(self, *, page: int, limit: int) -> tuple[list[Department], int]:
-        total = self.session.scalar(select(func.count()).select_from(Department))
-        rows = self.session.scalars(select(Department).order_by(Department.name).offset((page - 1) * limit).limit(limit))
-        return list(rows), int(total or 0)
+class SqlAlchemySessionRepository:
+    """Refresh-token families (sessions) and password-reset tokens."""
 
-    def get_organization(self, organization_id: str) -> Organization:
-        organization = self.find_organization(organization_id)
-        if organization is None:
-            raise OrganizationNotFound()
-        return organization
+    def __init__(self, session: Session):
+        self.session = session
 
-    def find_organization(self, organization_id: str) -> Organization | None:
-        return self.session.get(Organization, organization_id)
-
-    def find_organization_by_name(self, name: str) -> Organization | None:
-        """Return the organization of this name, ignoring case, width and spacing."""
-        return self.session.scalars(select(Organization).where(organizations.c.name_key == fold_name(name))).first()
-
-    def list_organizations(self, *, page: int, limit: int) -> tuple[list[Organization], int]:
-        total = self.session.scalar(select(func.count()).select_from(Organization))
-        rows = self.session.scalars(select(Organization).order_by(Organization.name).offset((page - 1) * limit).limit(limit))
-        return list(rows), int(total or 0)
-
-    def delete(self, entity: Any) -> None:
-        self.session.delete(entity)
+    def add(self, token: RefreshToken) -> None:
+        self.session.add(token)
 
     # refresh-token families
     def find_refresh_token(self, jti: str) -> RefreshToken | None:
@@ -125,15 +108,6 @@ class SqlAlchemyUserRepository:
             .where(refresh_tokens.c.family_id == family_id, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-
-    def revocations_since(self, moment: datetime) -> list[tuple[str, datetime]]:
-        """Return ``(user id, tokens_valid_after)`` of the users whose tokens were revoked at or after ``moment``."""
-        rows = self.session.execute(
-            select(users.c.id, users.c.tokens_valid_after)
-            .where(users.c.tokens_valid_after >= moment)
-            .order_by(users.c.tokens_valid_after)
-        )
-        return [(row.id, row.tokens_valid_after) for row in rows]
 
     def revoke_all_sessions(self, user_id: str, *, now: datetime) -> None:
         self.session.execute(
@@ -169,3 +143,13 @@ class SqlAlchemyUserRepository:
             update(password_resets).where(password_resets.c.token_hash == token_hash).values(used_at=now)
         )
         return row.user_id
+
+
+def department_repository(session: Session) -> SqlAlchemyNamedRepository:
+    """Return the departments, a named resource (``helpdesk_common.resources``)."""
+    return SqlAlchemyNamedRepository(session, entity=Department, table=departments, not_found=DepartmentNotFound)
+
+
+def organization_repository(session: Session) -> SqlAlchemyNamedRepository:
+    """Return the organizations, a named resource (``helpdesk_common.resources``)."""
+    return SqlAlchemyNamedRepository(session, entity=Organization, table=organizations, not_found=OrganizationNotFound)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-ROLES = ("customer", "agent", "supervisor", "admin")
-STAFF_ROLES = ("agent", "supervisor", "admin")
-STATUSES = ("active", "inactive", "on_leave")
-AVAILABILITIES = ("online", "away", "offline")
+# the service's names for the shared vocabulary (handlers and adapters import them from here)
+from helpdesk_contracts.vocabulary import (  # noqa: F401
+    AVAILABILITIES,
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    ROLES,
+    STAFF_ROLES,
+)
+from helpdesk_contracts.vocabulary import USER_STATUSES as STATUSES  # noqa: F401
 
 # What an access token says about its user that authorises requests (the gateway reads it, not us):
 # changing one makes the user's earlier access tokens stale, so they stop being honoured
 # (``User.revoke_tokens``); a deactivation, a role change and a password change do so too.
 TOKEN_CLAIM_FIELDS = ("role", "department_id", "organization_id")
-
-PASSWORD_MIN_LENGTH = 8
-PASSWORD_MAX_LENGTH = 128
 
 
 def normalize_email(email: str) -> str:

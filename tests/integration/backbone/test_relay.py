@@ -64,6 +64,26 @@ def test_relay_marks_event_without_subscribers_unroutable(engine, amqp_uri):
     assert "unroutable" in row.last_error
 
 
+def test_relay_says_once_per_type_that_no_queue_is_bound_and_each_event_at_debug(engine, amqp_uri, caplog):
+    # no consumer of department events here: the demo seed's situation, smaller
+    events = [_emit_department_event(engine, kind) for kind in ("department.deleted", "department.deleted",
+                                                                "department.created")]
+    relay = OutboxRelay(engine, amqp_uri=amqp_uri)
+    caplog.set_level("DEBUG", logger="helpdesk_common.relay")
+
+    assert relay.relay_batch() == 3
+    later = _emit_department_event(engine, "department.deleted")
+    assert relay.relay_batch() == 1
+
+    records = [r for r in caplog.records if r.name == "helpdesk_common.relay"]
+    infos = [r.getMessage() for r in records if r.levelname == "INFO"]
+    assert infos == ["no queue is bound for department.created, department.deleted yet: such events are marked "
+                     "unroutable in the outbox (said once per type; each event at DEBUG)"]
+    debug = [r.getMessage() for r in records if r.levelname == "DEBUG" and "is unroutable" in r.getMessage()]
+    assert len(debug) == 4 and all(any(e.id in line for line in debug) for e in [*events, later])
+    relay.stop()
+
+
 def test_relay_keeps_events_while_broker_is_down_and_sends_them_later(engine, amqp_uri, event_probe):
     probe = event_probe("users", "department.created")
     envelope = _emit_department_event(engine)

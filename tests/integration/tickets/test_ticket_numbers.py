@@ -12,9 +12,9 @@ from sqlalchemy.orm import sessionmaker
 from helpdesk_common.clock import SystemClock
 from helpdesk_common.db import make_engine, outbox_table
 from helpdesk_common.testing import backend
-from helpdesk_common.uow import UnitOfWork
 from services.tickets import handlers
 from services.tickets.adapters.orm import counters, start_mappers, tickets
+from services.tickets.adapters.uow import TicketsUnitOfWork
 from services.tickets.domain import rules
 
 pytestmark = pytest.mark.integration
@@ -51,7 +51,7 @@ class Creator:
         self.gauge = gauge
 
     def create(self, i: int) -> str:
-        with self.gauge, UnitOfWork(self.session_factory, producer="tickets", clock=self.clock) as uow:
+        with self.gauge, TicketsUnitOfWork(self.session_factory, producer="tickets", clock=self.clock) as uow:
             data = {"title": f"Ticket {i}", "description": "Concurrent create"}
             return handlers.open_ticket(data, REQUESTER, uow=uow)["number"]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.app import create_app
+from helpdesk_contracts import vocabulary
 
 
 def _load_fakes():
@@ -27,7 +28,7 @@ fakes = _load_fakes()
 
 JWT_SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
 PASSWORD = "Corr3ct-horse"
-ROLES = ("customer", "agent", "supervisor", "admin")
+ROLES = vocabulary.ROLES
 _ENVIRONMENT = ("AMQP_URI", "RATELIMIT_STORAGE_URI", "PROMETHEUS_MULTIPROC_DIR", "SENTRY_DSN")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -34,9 +33,18 @@ from helpdesk_contracts.errors import (
     ValidationFailed,
     WeakPassword,
 )
+from helpdesk_contracts.vocabulary import (
+    AVAILABILITIES,
+    INVERSE_LINK_KIND,
+    LINK_KINDS,
+    ROLES,
+    STAFF_ROLES,
+    TICKET_STATUSES,
+)
+from helpdesk_contracts.vocabulary import PRIORITIES as TICKET_PRIORITIES
+from services.tickets.domain import rules
+from services.users.domain import rules as user_rules
 
-ROLES = ("customer", "agent", "supervisor", "admin")
-AVAILABILITIES = ("online", "away", "offline")
 USER_FIELDS = (
     "email",
     "name",
@@ -143,7 +151,8 @@ class FakeUsersService:
     def get_user(self, user_id: str) -> dict[str, Any]:
         return _wire(self._user(user_id))
 
-    def list_users(self, filters: dict[str, Any], page: int, limit: int) -> dict[str, Any]:
+    def list_users(self, filters: dict[str, Any] | None = None, page: int = 1, limit: int = 20) -> dict[str, Any]:
+        filters = filters or {}
         self._reject_unknown(filters, ("role", "status", "availability", "department_id", "organization_id", "q"))
         found = []
         for user in self.users.values():
@@ -214,7 +223,7 @@ class FakeUsersService:
                 agents.append({**user, "open_slots": open_slots})
         return _wire(agents)
 
-    def create_department(self, data: dict[str, Any]) -> dict[str, Any]:
+    def create_department(self, data: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
         self._reject_unknown(data, ("name", "description", "default_sla_hours", "notification_email"))
         self._unique_name(self.departments, data["name"])
         now = _now()
@@ -231,7 +240,7 @@ class FakeUsersService:
         self.departments[department["id"]] = department
         return _wire(department)
 
-    def update_department(self, department_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    def update_department(self, department_id: str, changes: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
         department = self._department(department_id)
         if "name" in changes:
             self._unique_name(self.departments, changes["name"], exclude=department_id)
@@ -241,18 +250,18 @@ class FakeUsersService:
     def get_department(self, department_id: str) -> dict[str, Any]:
         return _wire(self._with_members(self._department(department_id), "department_id"))
 
-    def list_departments(self, page: int, limit: int) -> dict[str, Any]:
+    def list_departments(self, page: int = 1, limit: int = 20) -> dict[str, Any]:
         items = sorted(self.departments.values(), key=lambda d: d["name"])
         chosen = [self._with_members(d, "department_id") for d in items[(page - 1) * limit : page * limit]]
         return _wire({"items": chosen, "total": len(items)})
 
-    def delete_department(self, department_id: str) -> None:
+    def delete_department(self, department_id: str, actor: str | None = None) -> None:
         department = self._department(department_id)
         if self._with_members(department, "department_id")["member_count"]:
             raise DepartmentInUse()
         del self.departments[department_id]
 
-    def create_organization(self, data: dict[str, Any]) -> dict[str, Any]:
+    def create_organization(self, data: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
         self._reject_unknown(data, ("name", "domain", "shared_tickets"))
         self._unique_name(self.organizations, data["name"])
         now = _now()
@@ -268,7 +277,7 @@ class FakeUsersService:
         self.organizations[organization["id"]] = organization
         return _wire(organization)
 
-    def update_organization(self, organization_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    def update_organization(self, organization_id: str, changes: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
         organization = self._organization(organization_id)
         if "name" in changes:
             self._unique_name(self.organizations, changes["name"], exclude=organization_id)
@@ -278,12 +287,12 @@ class FakeUsersService:
     def get_organization(self, organization_id: str) -> dict[str, Any]:
         return _wire(self._with_members(self._organization(organization_id), "organization_id"))
 
-    def list_organizations(self, page: int, limit: int) -> dict[str, Any]:
+    def list_organizations(self, page: int = 1, limit: int = 20) -> dict[str, Any]:
         items = sorted(self.organizations.values(), key=lambda o: o["name"])
         chosen = [self._with_members(o, "organization_id") for o in items[(page - 1) * limit : page * limit]]
         return _wire({"items": chosen, "total": len(items)})
 
-    def delete_organization(self, organization_id: str) -> None:
+    def delete_organization(self, organization_id: str, actor: str | None = None) -> None:
         organization = self._organization(organization_id)
         if self._with_members(organization, "organization_id")["member_count"]:
             raise OrganizationInUse()
@@ -344,15 +353,9 @@ class FakeUsersService:
 
     @staticmethod
     def _check_password(password: str, email: str) -> None:
-        if (
-            len(password) < 8
-            or len(password) > 128
-            or not re.search(r"[A-Za-z]", password)
-            or not re.search(r"\d", password)
-            or password.lower() == email.lower()
-        ):
-            message = "At least 8 characters with a letter and a digit."
-            raise WeakPassword("The password is too weak.", {"password": [message]})
+        problems = user_rules.password_problems(password, email=email)  # the service's own rule
+        if problems:
+            raise WeakPassword(problems[0], {"password": problems})
 
     @staticmethod
     def _reject_unknown(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
@@ -401,18 +404,6 @@ class FakeUsersService:
     def _revoke_all(self, user_id: str) -> None:
         self.revoked_families |= self.active_families(user_id)
 
-TICKET_STATUSES = ("new", "open", "in_progress", "waiting", "resolved", "closed")
-TICKET_PRIORITIES = ("low", "medium", "high", "urgent")
-STAFF_ROLES = ("agent", "supervisor", "admin")
-# services/tickets/domain/rules.py, restated: the fake must not follow the service when it drifts
-TRANSITIONS = {
-    "new": ("open", "in_progress", "waiting", "resolved", "closed"),
-    "open": ("in_progress", "waiting", "resolved", "closed"),
-    "in_progress": ("waiting", "resolved", "closed"),
-    "waiting": ("in_progress", "resolved", "closed"),
-    "resolved": ("closed", "open"),
-    "closed": ("open",),
-}
 ACTOR_KEYS = {"id", "role", "department_id", "organization_id", "via"}
 TICKET_FIELDS = (
     "title", "description", "priority", "urgency", "impact", "category", "tags", "department_id", "source",
@@ -425,7 +416,6 @@ LIST_FILTERS = (
 )
 SORTABLE = ("created_at", "updated_at", "priority", "status", "number", "title")
 CATEGORY_FIELDS = ("name", "description", "default_department_id")
-LINK_KINDS = ("related", "parent", "child")
 
 
 class FakeTicketsService:
@@ -540,10 +530,10 @@ class FakeTicketsService:
         ticket = self._visible(ticket_id, actor)
         self._check_version(ticket, expected_version)
         if actor["role"] not in STAFF_ROLES:
-            reopening = status == "open" and ticket["status"] in ("resolved", "closed")
+            reopening = status == "open" and ticket["status"] in rules.REOPEN_FROM
             if actor["id"] != ticket["requester_id"] or not (status == "closed" or reopening):
                 raise PermissionDenied("Customers can only close or reopen their own tickets.")
-        legal = TRANSITIONS[ticket["status"]]
+        legal = rules.legal_next(ticket["status"])
         if status not in legal:
             raise IllegalTransition(
                 f"Cannot move a ticket from {ticket['status']} to {status}; allowed: {', '.join(legal)}.",
@@ -636,9 +626,10 @@ class FakeTicketsService:
 
     def stats(self, actor, filters=None):
         self._check_actor(actor)
-        found = self._matching(actor, filters or {}, resolve_me=False)  # as the service: "me" taken literally
+        found = self._matching(actor, filters or {})  # as the service: "me" is the caller
         stats = {
             "total": len(found),
+            "total_exact": True,
             "by_status": {status: sum(t["status"] == status for t in found) for status in TICKET_STATUSES},
             "by_priority": {p: sum(t["priority"] == p for t in found) for p in TICKET_PRIORITIES},
             "unread_messages": sum(t["unread"] or 0 for t in found),
@@ -649,6 +640,10 @@ class FakeTicketsService:
             for ticket in found:
                 key = ticket["assignee_id"] or "unassigned"
                 stats["by_assignee"][key] = stats["by_assignee"].get(key, 0) + 1
+            stats["by_department"] = {}
+            for ticket in found:
+                key = ticket["department_id"] or "none"
+                stats["by_department"][key] = stats["by_department"].get(key, 0) + 1
         return stats
 
     def tags(self, actor):
@@ -723,7 +718,7 @@ class FakeTicketsService:
         if kind not in LINK_KINDS:
             raise ValidationFailed("Invalid input.", {"kind": ["Unknown kind."]})
         if ticket_id == other_id:
-            raise ValidationFailed("A ticket cannot be linked to itself.", {"other_id": ["Same ticket."]})
+            raise Conflict("A ticket cannot be linked to itself.", {"other_id": ["Same ticket."]})
         ticket, other = self._visible(ticket_id, actor), self._visible(other_id, actor)
         pair = frozenset((ticket["id"], other["id"]))
         if pair in self.link_rows:
@@ -766,7 +761,7 @@ class FakeTicketsService:
     def _link_view(self, ticket_id: str, link: dict[str, Any]) -> dict[str, Any]:
         mine = link["ticket_id"] == ticket_id
         other = self.tickets[link["linked_id"] if mine else link["ticket_id"]]
-        kind = link["kind"] if mine else {"related": "related", "parent": "child", "child": "parent"}[link["kind"]]
+        kind = link["kind"] if mine else INVERSE_LINK_KIND[link["kind"]]
         return {"ticket_id": ticket_id, "other_id": other["id"], "kind": kind, "number": other["number"],
                 "title": other["title"], "status": other["status"], "created_at": link["created_at"],
                 "created_by": link["created_by"]}
@@ -792,11 +787,12 @@ class FakeTicketsService:
 
     @staticmethod
     def _can_view(actor: dict[str, Any], ticket: dict[str, Any]) -> bool:
-        if actor["role"] in ("supervisor", "admin"):
-            return True
-        if actor["role"] == "agent":
-            return ticket["department_id"] in (None, actor["department_id"]) or ticket["assignee_id"] == actor["id"]
-        return ticket["requester_id"] == actor["id"]
+        # the service's own rule (organization sharing aside: the fake keeps no organizations projection)
+        return rules.can_view(
+            rules.Actor(id=actor["id"], role=actor["role"], department_id=actor["department_id"]),
+            requester_id=ticket["requester_id"], department_id=ticket["department_id"],
+            assignee_id=ticket["assignee_id"],
+        )
 
     def _visible(self, ticket_id: str, actor: dict[str, Any]) -> dict[str, Any]:
         ticket = self.tickets.get(ticket_id)
@@ -813,7 +809,7 @@ class FakeTicketsService:
                 {"version": [str(ticket["version"])]},
             )
 
-    def _matching(self, actor: dict[str, Any], filters: dict[str, Any], *, resolve_me: bool = True) -> list[dict]:
+    def _matching(self, actor: dict[str, Any], filters: dict[str, Any]) -> list[dict]:
         self._reject_unknown(filters, LIST_FILTERS)
         for key in ("created_from", "created_to"):
             if key in filters and datetime.fromisoformat(filters[key]).tzinfo is None:
@@ -822,13 +818,13 @@ class FakeTicketsService:
         for ticket in self.tickets.values():
             if ticket["id"] in self.deleted or not self._can_view(actor, ticket):
                 continue
-            if not self._passes(ticket, filters, actor, resolve_me=resolve_me):
+            if not self._passes(ticket, filters, actor):
                 continue
             found.append(ticket)
         return found
 
     @staticmethod
-    def _passes(ticket: dict[str, Any], filters: dict[str, Any], actor: dict[str, Any], *, resolve_me: bool) -> bool:
+    def _passes(ticket: dict[str, Any], filters: dict[str, Any], actor: dict[str, Any]) -> bool:
         for key in ("status", "priority"):
             wanted = filters.get(key)
             if isinstance(wanted, str):
@@ -839,7 +835,7 @@ class FakeTicketsService:
             if filters.get(key) and ticket[key] != filters[key]:
                 return False
         assignee = filters.get("assignee_id")
-        if assignee == "me" and resolve_me:
+        if assignee == "me":
             assignee = actor["id"]
         if assignee == "none" and ticket["assignee_id"] is not None:
             return False

@@ -188,3 +188,14 @@ def test_openapi_documents_the_multipart_upload(client):
         "description": "The file (see the limits above).",
     }
     assert "/api/v1/attachments/{attachment_id}/download" in spec["paths"]
+
+
+@pytest.mark.parametrize(("field", "value"), [("internal", "maybe"), ("comment_id", "not-a-uuid"), ("colour", "red")])
+def test_upload_form_fields_outside_the_document_answer_422_and_keep_nothing(
+    client, auth_headers, ticket, storage, field, value
+):
+    response = upload(client, auth_headers("agent"), ticket["id"], **{field: value})
+
+    assert response.status_code == 422
+    assert field in response.get_json()["errors"]
+    assert not any(path.is_file() for path in storage.rglob("*"))

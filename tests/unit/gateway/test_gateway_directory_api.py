@@ -127,3 +127,18 @@ def test_department_keeps_fractional_sla_hours(client, auth_headers):
 
     assert response.status_code == 201
     assert response.get_json()["data"]["default_sla_hours"] == 0.5
+
+
+@pytest.mark.parametrize("path", [DEPARTMENTS, ORGANIZATIONS])
+def test_writes_pass_the_caller_as_actor(client, auth_headers, accounts, fake_rpc, path):
+    kind = path.rsplit("/", 1)[-1][:-1]
+    headers = auth_headers("admin")
+
+    created = client.post(path, json={"name": "Hardware"}, headers=headers).get_json()["data"]
+    client.put(f"{path}/{created['id']}", json={"name": "Impresoras"}, headers=headers)
+    client.delete(f"{path}/{created['id']}", headers=headers)
+
+    admin_id = accounts["admin"]["id"]
+    for verb in ("create", "update", "delete"):
+        [call] = fake_rpc.calls_to("users", f"{verb}_{kind}")
+        assert call.kwargs == {"actor": admin_id}

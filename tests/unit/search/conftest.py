@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from helpdesk_common.clock import FakeClock
 from helpdesk_common.db import infrastructure, make_engine
 from helpdesk_common.testing import POSTGRES_ENV, REPO_ROOT, DatabaseFactory, empty_tables, migrate
-from helpdesk_common.uow import UnitOfWork
 from services.tickets.adapters.orm import counters, metadata, start_mappers
 from services.tickets.adapters.search import TicketSearchIndex, document_for, embedded_index
-from services.tickets.adapters.search.port import SearchResult
+from services.tickets.adapters.uow import TicketsUnitOfWork
 from services.tickets.domain import rules
 from services.tickets.domain.model import Comment, Ticket
+from services.tickets.domain.search.port import SearchResult
 from tests.unit.search.fake_elasticsearch import FakeCluster
 
 ALEMBIC_INI = REPO_ROOT / "services/tickets/alembic.ini"
@@ -230,7 +230,7 @@ def run(engine, clock):
     session_factory = sessionmaker(bind=engine, expire_on_commit=False)
 
     def call(handler, *args, **kwargs):
-        with UnitOfWork(session_factory, producer="tickets", clock=clock) as uow:
+        with TicketsUnitOfWork(session_factory, producer="tickets", clock=clock) as uow:
             if "directory" in inspect.signature(handler).parameters:
                 kwargs.setdefault("directory", None)
             return handler(*args, uow=uow, **kwargs)

@@ -15,9 +15,9 @@ from services.tickets.adapters.search.elastic import (
     sort_clause,
     visibility_filter,
 )
-from services.tickets.adapters.search.highlight import END, START
-from services.tickets.adapters.search.port import SearchDocument
 from services.tickets.domain.errors import SearchUnavailable
+from services.tickets.domain.search.highlight import END, START
+from services.tickets.domain.search.port import SearchDocument
 from tests.unit.search.conftest import admin, agent, customer, new_id
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -1,8 +1,8 @@
 """Snippets: markers to escaped HTML, the choice among fields, accents restored on PostgreSQL headlines."""
 
 from services.tickets.adapters.search.embedded import restore_accents
-from services.tickets.adapters.search.highlight import END, START, best, clean, render
-from services.tickets.adapters.search.query import unaccent
+from services.tickets.domain.search.highlight import END, START, best, clean, render
+from services.tickets.domain.search.query import unaccent
 
 
 def test_render_escapes_text_and_turns_markers_into_mark_tags():

@@ -3,7 +3,7 @@
 import pytest
 
 from services.tickets.adapters.search.embedded import fts5_expression, tsquery_expression, tsvector_literal
-from services.tickets.adapters.search.query import MAX_TERMS, MAX_WORD_CHARS, SearchQuery, Term, parse, unaccent, words
+from services.tickets.domain.search.query import MAX_TERMS, MAX_WORD_CHARS, SearchQuery, Term, parse, unaccent, words
 
 
 def terms(raw):

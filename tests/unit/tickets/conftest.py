@@ -13,6 +13,7 @@ from helpdesk_common.db import infrastructure, make_engine
 from helpdesk_common.testing import REPO_ROOT, DatabaseFactory, HandlerRunner, empty_tables, migrate, read_outbox
 from services.tickets import handlers
 from services.tickets.adapters.orm import counters, metadata, start_mappers
+from services.tickets.adapters.uow import TicketsUnitOfWork
 from services.tickets.domain import rules
 from services.tickets.domain.model import Ticket
 from tests.unit.tickets.factories import DEPT_A, DEPT_B, ORG, FakeDirectory, actor, new_id
@@ -140,7 +141,8 @@ def engine(shared_engine):
 
 @pytest.fixture
 def handler_runner(engine, clock, directory):
-    runner = HandlerRunner(engine, producer="tickets", clock=clock, collaborators={"directory": directory})
+    runner = HandlerRunner(engine, producer="tickets", clock=clock, collaborators={"directory": directory},
+                           uow_class=TicketsUnitOfWork)
     yield runner
     runner.close()
 

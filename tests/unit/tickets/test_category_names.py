@@ -8,6 +8,7 @@ from helpdesk_common.testing import run_together, separate_runners
 from helpdesk_contracts.errors import Conflict
 from services.tickets import handlers
 from services.tickets.adapters.categories import SqlAlchemyCategoryRepository
+from services.tickets.adapters.uow import TicketsUnitOfWork
 
 
 @pytest.mark.parametrize(("first", "second"), [("Éclairage", "éclairage"), ("Éclairage", "Éclairage"),
@@ -43,7 +44,7 @@ def test_a_lost_race_on_update_is_a_conflict(run, admin, monkeypatch):
 
 def test_two_concurrent_creates_of_one_name_give_one_category_and_one_conflict(tickets_unit_db_url, run, engine, admin,
                                                                                monkeypatch):
-    with separate_runners(tickets_unit_db_url, producer="tickets", clock=FakeClock()) as runners:
+    with separate_runners(tickets_unit_db_url, producer="tickets", clock=FakeClock(), uow_class=TicketsUnitOfWork) as runners:
         outcomes = run_together(
             [lambda r=r, n=n: r(handlers.create_category, {"name": n}, admin)
              for r, n in zip(runners, ["Impresoras", "IMPRESORAS"], strict=True)],

@@ -46,11 +46,18 @@ def test_link_the_same_pair_again_from_either_side_is_a_conflict(run, two, agent
     assert len(run(handlers.list_links, a["id"], agent)) == 1
 
 
-def test_link_to_itself_is_invalid(run, two, agent):
+def test_link_to_itself_is_a_conflict(run, two, agent):
     a, _ = two
 
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Conflict, match="itself"):
         run(handlers.link_tickets, a["id"], a["id"], "related", agent)
+
+
+def test_unlink_from_itself_is_not_found(run, two, agent):
+    a, _ = two
+
+    with pytest.raises(NotFound, match="itself"):
+        run(handlers.unlink_tickets, a["id"], a["id"], agent)
 
 
 def test_link_with_an_unknown_kind_is_invalid(run, two, agent):

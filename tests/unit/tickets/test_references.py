@@ -9,8 +9,9 @@ import pytest
 
 from helpdesk_contracts.envelope import Envelope
 from helpdesk_contracts.errors import Unavailable
-from services.tickets import handlers, references
+from services.tickets import handlers
 from services.tickets.adapters.departments import SqlAlchemyDepartmentRepository
+from services.tickets.adapters.uow import TicketsUnitOfWork
 from services.tickets.domain.errors import ValidationFailed
 from tests.unit.tickets.factories import DEPT_A, DEPT_B, new_id
 
@@ -28,7 +29,7 @@ def department_event(kind="created", *, department_id=DEPT_A, updated_at=T0, occ
 
 @pytest.fixture
 def project(run):
-    return lambda envelope: run(references.project_department, envelope)
+    return lambda envelope: run(handlers.project_department, envelope)
 
 
 def exists(new_uow, department_id=DEPT_A):
@@ -78,7 +79,7 @@ def listed(department_id=DEPT_A, *, updated_at=T0):
 @pytest.fixture
 def sync(run):
     def apply(listing, *, listed_since=T0 + timedelta(days=1), complete=True):
-        return run(references.sync_departments, listing, listed_since=listed_since, complete=complete)
+        return run(handlers.sync_departments, listing, listed_since=listed_since, complete=complete)
 
     return apply
 
@@ -242,7 +243,7 @@ def test_two_creates_confirming_one_new_department_at_once_both_succeed(tickets_
     from helpdesk_common.clock import FakeClock
     from helpdesk_common.testing import run_together, separate_runners
 
-    with separate_runners(tickets_unit_db_url, producer="tickets", clock=FakeClock(),
+    with separate_runners(tickets_unit_db_url, producer="tickets", clock=FakeClock(), uow_class=TicketsUnitOfWork,
                           collaborators={"directory": directory}) as runners:
         outcomes = run_together(
             [lambda r=r: r(handlers.open_ticket, {"title": "Switch", "description": "Down", "department_id": DEPT_B},

@@ -12,6 +12,7 @@ from helpdesk_common.testing import REPO_ROOT, DatabaseFactory, HandlerRunner, e
 from services.users import handlers
 from services.users.adapters.orm import metadata, start_mappers
 from services.users.adapters.passwords import Argon2PasswordHasher
+from services.users.adapters.uow import UsersUnitOfWork
 from services.users.domain.model import Department, Organization, RefreshToken, User
 
 ALEMBIC_INI = REPO_ROOT / "services/users/alembic.ini"
@@ -110,7 +111,8 @@ def engine(users_unit_db_url):
 
 @pytest.fixture
 def handler_runner(engine, clock, passwords):
-    runner = HandlerRunner(engine, producer="users", clock=clock, collaborators={"passwords": passwords})
+    runner = HandlerRunner(engine, producer="users", clock=clock, collaborators={"passwords": passwords},
+                           uow_class=UsersUnitOfWork)
     yield runner
     runner.close()
 

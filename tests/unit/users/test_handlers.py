@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from helpdesk_common.resources import SqlAlchemyNamedRepository
 from helpdesk_contracts.events import validate_envelope
 from services.users import handlers
 from services.users.adapters.passwords import Argon2PasswordHasher
@@ -881,6 +882,20 @@ def test_create_department_records_department_created(run, outbox, clock):
     validate_envelope(event)
 
 
+@pytest.mark.parametrize("kind", ["department", "organization"])
+def test_department_and_organization_events_carry_the_actor_of_each_write(run, outbox, kind):
+    actor = str(uuid.uuid4())
+    created = run(getattr(handlers, f"create_{kind}"), {"name": "Acme"}, actor=actor)
+    run(getattr(handlers, f"update_{kind}"), created["id"], {"name": "Acme Corp"}, actor=actor)
+    run(getattr(handlers, f"delete_{kind}"), created["id"], actor=actor)
+
+    events = outbox()
+    assert types(events) == [f"{kind}.created", f"{kind}.updated", f"{kind}.deleted"]
+    assert [e["data"]["actor_id"] for e in events] == [actor] * 3
+    for event in events:
+        validate_envelope(event)
+
+
 @pytest.mark.parametrize("name", ["Support", "support", "  SUPPORT ", "ＳＵＰＰＯＲＴ"])
 def test_create_department_rejects_a_taken_name_in_any_case(create_department, run, outbox, name):
     create_department(name="Support")
@@ -902,7 +917,7 @@ def test_create_department_rejects_invalid_input(run, outbox, data):
 
 def test_create_department_raises_conflict_when_a_concurrent_create_wins(create_department, monkeypatch):
     create_department(name="Support")
-    monkeypatch.setattr(SqlAlchemyUserRepository, "find_department_by_name", lambda self, name: None)
+    monkeypatch.setattr(SqlAlchemyNamedRepository, "find_by_name", lambda self, name: None)
     with pytest.raises(Conflict):
         create_department(name="Support")
 

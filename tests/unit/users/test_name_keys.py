@@ -4,13 +4,14 @@ two concurrent creates of one name give one department and one Conflict, on SQLi
 import pytest
 
 from helpdesk_common.clock import FakeClock
+from helpdesk_common.resources import SqlAlchemyNamedRepository
 from helpdesk_common.testing import HandlerRunner, run_together, separate_runners
 from services.users import handlers
-from services.users.adapters.repository import SqlAlchemyUserRepository
+from services.users.adapters.uow import UsersUnitOfWork
 from services.users.domain.errors import Conflict, ValidationFailed
 
-KINDS = [("department", handlers.create_department, handlers.update_department, "find_department_by_name"),
-         ("organization", handlers.create_organization, handlers.update_organization, "find_organization_by_name")]
+KINDS = [("department", handlers.create_department, handlers.update_department, "find_by_name"),
+         ("organization", handlers.create_organization, handlers.update_organization, "find_by_name")]
 
 
 @pytest.mark.parametrize(("kind", "create", "update", "finder"), KINDS)
@@ -50,15 +51,15 @@ def test_a_name_too_long_once_folded_is_refused(run, kind, create, update, finde
 @pytest.mark.parametrize(("kind", "create", "update", "finder"), KINDS)
 def test_two_concurrent_creates_of_one_name_give_one_row_and_one_conflict(users_unit_db_url, engine, monkeypatch,
                                                                           kind, create, update, finder):
-    with separate_runners(users_unit_db_url, producer="users", clock=FakeClock()) as runners:
+    with separate_runners(users_unit_db_url, producer="users", clock=FakeClock(), uow_class=UsersUnitOfWork) as runners:
         outcomes = run_together(
             [lambda r=r, n=n: r(create, {"name": n}) for r, n in zip(runners, ["Ventas", "VENTAS"], strict=True)],
-            meet_after=(SqlAlchemyUserRepository, finder), monkeypatch=monkeypatch)
+            meet_after=(SqlAlchemyNamedRepository, finder), monkeypatch=monkeypatch)
 
     [created] = [o for o in outcomes if isinstance(o, dict)]
     [refused] = [o for o in outcomes if isinstance(o, Conflict)]
     assert refused.errors == {"name": ["Already taken."]}
-    runner = HandlerRunner(engine, producer="users", clock=FakeClock())
+    runner = HandlerRunner(engine, producer="users", clock=FakeClock(), uow_class=UsersUnitOfWork)
     listed = runner(getattr(handlers, f"list_{kind}s"), 1, 100)
     runner.close()
     assert [item["name"] for item in listed["items"]] == [created["name"]]

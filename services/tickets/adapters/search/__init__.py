@@ -7,7 +7,7 @@ the embedded default needs no Elasticsearch client).
 
 from services.tickets.adapters.search.embedded import embedded_index
 from services.tickets.adapters.search.feed import documents, sync_ticket
-from services.tickets.adapters.search.port import (
+from services.tickets.domain.search.port import (
     INDEXED_FIELDS,
     MAX_RESULT_WINDOW,
     SearchDocument,
@@ -15,7 +15,7 @@ from services.tickets.adapters.search.port import (
     TicketSearchIndex,
     document_for,
 )
-from services.tickets.adapters.search.query import MAX_QUERY_CHARS, SearchQuery, parse
+from services.tickets.domain.search.query import MAX_QUERY_CHARS, SearchQuery, parse
 
 __all__ = [
     "INDEXED_FIELDS",

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from services.tickets.adapters.orm import comments, tickets
-from services.tickets.adapters.search.port import SearchDocument, TicketSearchIndex, document_for
+from services.tickets.domain.search.port import SearchDocument, TicketSearchIndex, document_for
 
 # the columns a document needs, named: migration 0002 runs this on the tickets table as revision 0001 left it
 _COLUMNS = [tickets.c[name] for name in (

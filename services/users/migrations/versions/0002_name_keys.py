@@ -28,16 +28,17 @@ TABLES = ("departments", "organizations")
 def upgrade() -> None:
     bind = op.get_bind()
     for name in TABLES:
-        with op.batch_alter_table(name) as batch_op:
-            batch_op.add_column(sa.Column("name_key", sa.String(length=NAME_KEY_MAX_CHARS), nullable=True))
+        # plain ADD COLUMN and CREATE INDEX, no batch: on SQLite a batch rebuilds the table, and dropping
+        # ``departments`` while users reference it fails with the foreign keys on (an existing database).
+        # So the column stays nullable (SQLite cannot add NOT NULL without that rebuild); the code always
+        # sets it, and the unique index is what holds the names apart.
+        op.add_column(name, sa.Column("name_key", sa.String(length=NAME_KEY_MAX_CHARS), nullable=True))
         table = sa.table(name, sa.column("id", sa.String), sa.column("name", sa.String),
                          sa.column("name_key", sa.String), sa.column("created_at", sa.DateTime))
         rows = bind.execute(sa.select(table.c.id, table.c.name).order_by(table.c.created_at, table.c.id)).all()
         for row_id, (new_name, key) in unique_names([(r.id, r.name) for r in rows], max_chars=NAME_MAX).items():
             bind.execute(table.update().where(table.c.id == row_id).values(name=new_name, name_key=key))
-        with op.batch_alter_table(name) as batch_op:
-            batch_op.alter_column("name_key", existing_type=sa.String(length=NAME_KEY_MAX_CHARS), nullable=False)
-            batch_op.create_index(f"uq_{name}_name_key", ["name_key"], unique=True)
+        op.create_index(f"uq_{name}_name_key", name, ["name_key"], unique=True)
 
 
 def downgrade() -> None:

@@ -16,7 +16,9 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-MAX_QUERY_CHARS = 500
+from helpdesk_contracts.vocabulary import SEARCH_MAX
+
+MAX_QUERY_CHARS = SEARCH_MAX
 """The longest query accepted (the list's ``q`` filter has the same limit)."""
 
 MAX_TERMS = 32

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from services.tickets.adapters.search.highlight import clean
-from services.tickets.adapters.search.query import SearchQuery
 from services.tickets.domain.rules import Actor
+from services.tickets.domain.search.highlight import clean
+from services.tickets.domain.search.query import SearchQuery
 
 MAX_THREAD_CHARS = 100_000
 """Replies (and notes) beyond this much text are not indexed: it bounds a busy ticket's index row."""

@@ -1,0 +1,63 @@
+"""The closed sets of values and the field lengths the API and the services share: one definition, used by all.
+
+The services' domain rules and RPC schemas check them, the gateway's schemas check them again before any
+RPC and document them in the OpenAPI (enums, maxLength), the event schemas state them, and the gateway's
+test fakes follow them; a value added here is added everywhere at once. ``tests/unit/contracts/test_vocabulary.py``
+fails when one of these sets is written out again somewhere else. Page sizes are in ``limits``.
+"""
+
+from __future__ import annotations
+
+# -- users ----------------------------------------------------------------------------------------
+CUSTOMER, AGENT, SUPERVISOR, ADMIN = "customer", "agent", "supervisor", "admin"
+ROLES = (CUSTOMER, AGENT, SUPERVISOR, ADMIN)
+STAFF_ROLES = (AGENT, SUPERVISOR, ADMIN)
+MANAGER_ROLES = (SUPERVISOR, ADMIN)
+USER_STATUSES = ("active", "inactive", "on_leave")
+AVAILABILITIES = ("online", "away", "offline")
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 128
+
+NAME_MAX = 200  # a user's, a department's or an organization's name
+EMAIL_MAX = 254
+PHONE_MAX = 40
+SKILL_MAX = 60
+SKILLS_MAX = 50
+CONCURRENT_TICKETS_MAX = 1000  # an agent's max_concurrent_tickets
+CONCURRENT_CHATS_MAX = 100  # an agent's max_concurrent_chats
+DEPARTMENT_DESCRIPTION_MAX = 2000
+SLA_HOURS_MAX = 24 * 365  # a department's default_sla_hours
+DOMAIN_MAX = 253  # an organization's e-mail domain
+USER_SEARCH_MAX = 200  # the users list's ``q``
+
+# -- tickets --------------------------------------------------------------------------------------
+TICKET_STATUSES = ("new", "open", "in_progress", "waiting", "resolved", "closed")
+# new → open → in_progress ⇄ waiting → resolved → closed; resolved/closed → open is a reopen.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "new": ("open", "in_progress", "waiting", "resolved", "closed"),
+    "open": ("in_progress", "waiting", "resolved", "closed"),
+    "in_progress": ("waiting", "resolved", "closed"),
+    "waiting": ("in_progress", "resolved", "closed"),
+    "resolved": ("closed", "open"),
+    "closed": ("open",),
+}
+REOPEN_FROM = ("resolved", "closed")
+PRIORITIES = ("low", "medium", "high", "urgent")
+LEVELS = ("low", "medium", "high", "critical")  # urgency and impact
+SOURCES = ("web", "email", "chat", "api")
+# a link seen from the other ticket: A is the parent of B when B is the child of A
+INVERSE_LINK_KIND = {"related": "related", "parent": "child", "child": "parent"}
+LINK_KINDS = tuple(INVERSE_LINK_KIND)
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 20000
+COMMENT_MAX = 20000
+CATEGORY_NAME_MAX = 100  # a category's name, and a ticket's category
+CATEGORY_DESCRIPTION_MAX = 2000
+TAG_MAX = 50
+TAGS_MAX = 20
+MENTIONS_MAX = 20
+METADATA_KEY_MAX = 100
+SEARCH_MAX = 500  # characters of a search query
+BULK_MAX = 100  # tickets one bulk request names
+FILENAME_MAX = 200  # an attachment's stored file name (a longer one is shortened, keeping its extension)

@@ -1,0 +1,83 @@
+"""Every service's RPC queue has exactly one consumer per process.
+
+nameko gives each distinct RPC consumer extension a consumer of ``rpc-<service>``: a service that mixes
+nameko's own ``@rpc`` with ``helpdesk_common.nameko_ext.rpc`` gets two, and the broker hands about half
+the calls to the one whose replies skip ours. The services are found from ``services/*/service.py``, so
+a new one is checked without editing this file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+from kombu import Connection
+from nameko.rpc import rpc as nameko_rpc
+
+from helpdesk_common.nameko_ext import rpc
+from helpdesk_common.testing import REPO_ROOT, amqp_uri_for_tests, migrate, private_vhost
+
+pytestmark = pytest.mark.integration
+
+SERVICES = sorted(path.parent.name for path in (REPO_ROOT / "services").glob("*/service.py"))
+
+
+@pytest.fixture(scope="module")
+def amqp_uri():
+    """A virtual host of this module's own: the services declare durable event queues (tickets binds
+    ``department.*``), which would route events that later tests of the session expect to be unroutable."""
+    with private_vhost(amqp_uri_for_tests()) as uri:
+        yield uri
+
+
+def service_class(service: str) -> type:
+    """Return the nameko service class that ``services/<service>/service.py`` defines."""
+    module = importlib.import_module(f"services.{service}.service")
+    classes = [cls for _, cls in inspect.getmembers(module, inspect.isclass)
+               if cls.__module__ == module.__name__ and getattr(cls, "name", None) == service]
+    assert len(classes) == 1, f"services/{service}/service.py must define one class with name = {service!r}"
+    return classes[0]
+
+
+def rpc_consumers(amqp_uri: str, service: str) -> int:
+    """Return how many consumers the broker counts on ``rpc-<service>`` (a passive declare reports it)."""
+    with Connection(amqp_uri) as conn:
+        _, _, consumers = conn.default_channel.queue_declare(f"rpc-{service}", passive=True)
+    return consumers
+
+
+class MixedEntrypointsService:
+    """What the lint rule forbids: one entrypoint of ours and one of nameko's own on one service."""
+
+    name = "kit_mixed_entrypoints"
+
+    @rpc
+    def ours(self):
+        """Answer through helpdesk_common's RPC consumer."""
+        return "ours"
+
+    @nameko_rpc
+    def theirs(self):
+        """Answer through nameko's RPC consumer."""
+        return "theirs"
+
+
+def test_services_are_discovered():
+    assert {"users", "tickets"} <= set(SERVICES)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_rpc_queue_has_one_consumer(service, container_factory, database_factory, amqp_uri):
+    config = {}
+    alembic_ini = REPO_ROOT / "services" / service / "alembic.ini"
+    if alembic_ini.exists():
+        config["DATABASE_URL"] = url = database_factory.create(service)
+        migrate(alembic_ini, url)
+    container_factory(service_class(service), config)
+    assert rpc_consumers(amqp_uri, service) == 1
+
+
+def test_mixing_nameko_rpc_gives_a_second_consumer(container_factory, amqp_uri):
+    container_factory(MixedEntrypointsService)
+    assert rpc_consumers(amqp_uri, MixedEntrypointsService.name) == 2
