@@ -24,7 +24,6 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
 import amqp
-import kombu
 from flask import current_app
 from kombu.utils.json import dumps as json_dumps
 from kombu.utils.json import loads as json_loads
@@ -42,7 +41,7 @@ from gateway import idempotency
 from gateway.errors import ServiceTimeout, ServiceUnavailable, UnexpectedServiceError
 from gateway.idempotency import Command
 from helpdesk_common.amqp import BROKER_ERRORS as AMQP_BROKER_ERRORS
-from helpdesk_common.amqp import skip_librabbitmq_probe
+from helpdesk_common.amqp import BrokerChannel, skip_librabbitmq_probe
 from helpdesk_common.context import (
     COMMAND_ID_KEY,
     FINGERPRINT_KEY,
@@ -96,8 +95,8 @@ class AmqpProxy:
         self.amqp_uri = amqp_uri
         self.exchange = exchange
         self.connect_timeout = connect_timeout
-        self._connection: kombu.Connection | None = None
-        self._channel = None
+        self._broker = BrokerChannel(amqp_uri, heartbeat=0, connect_timeout=connect_timeout, on_open=self._declare,
+                                     name="gateway RPC")
         self._reply_to = str(uuid.uuid4())
         self._waiting_for: str | None = None
         self._reply: dict[str, Any] | None = None
@@ -109,21 +108,16 @@ class AmqpProxy:
 
     def start(self) -> None:
         """Connect and declare the reply queue."""
-        connection = kombu.Connection(self.amqp_uri, heartbeat=0, connect_timeout=self.connect_timeout)
-        try:
-            connection.ensure_connection(max_retries=1)
-            channel = connection.connection.channel()  # the py-amqp channel itself: no kombu layer per call
-            channel.exchange_declare(self.exchange, "topic", durable=True, auto_delete=False)
-            queue = f"rpc.reply-gateway-{self._reply_to}"
-            channel.queue_declare(queue, exclusive=True, auto_delete=True)
-            channel.queue_bind(queue, self.exchange, routing_key=self._reply_to)
-            channel.basic_consume(queue, no_ack=True, callback=self._on_reply)
-            channel.events["basic_return"].add(self._on_return)
-        except BaseException:
-            connection.release()
-            raise
-        self._connection, self._channel = connection, channel
+        self._broker.open()
         self._last_used = time.monotonic()
+
+    def _declare(self, channel) -> None:
+        channel.exchange_declare(self.exchange, "topic", durable=True, auto_delete=False)
+        queue = f"rpc.reply-gateway-{self._reply_to}"
+        channel.queue_declare(queue, exclusive=True, auto_delete=True)
+        channel.queue_bind(queue, self.exchange, routing_key=self._reply_to)
+        channel.basic_consume(queue, no_ack=True, callback=self._on_reply)
+        channel.events["basic_return"].add(self._on_return)
 
     def is_healthy(self) -> bool:
         """Return whether the connection is still open (without blocking).
@@ -131,12 +125,12 @@ class AmqpProxy:
         A proxy used within the last second is taken as alive; an older one reads its socket once, which
         finds a connection the broker closed meanwhile (e.g. across a broker restart).
         """
-        if self._connection is None or not self._connection.connected:
+        if not self._broker.connected:
             return False
         if time.monotonic() - self._last_used < self.HEALTH_CHECK_AFTER_IDLE_SECONDS:
             return True
         try:
-            self._connection.connection.drain_events(timeout=0)
+            self._broker.connection.connection.drain_events(timeout=0)
         except TimeoutError:  # socket.timeout: no data, the connection is alive
             return True
         except BROKER_ERRORS as exc:
@@ -149,7 +143,8 @@ class AmqpProxy:
         command: Command | None = None,
     ) -> Any:
         """Call ``service.method`` and wait at most ``timeout`` seconds for the reply."""
-        if self._channel is None:
+        channel = self._broker.channel  # py-amqp's own: no kombu layer per call
+        if channel is None:
             raise RuntimeError("the RPC proxy is not started")
         self.bind_context(correlation_id, command)
         self.replayed = False
@@ -164,9 +159,9 @@ class AmqpProxy:
             application_headers=self.context_headers(),
         )
         self._waiting_for, self._reply, self._returned = request_id, None, False
-        self._channel.basic_publish(message, exchange=self.exchange, routing_key=f"{service}.{method}", mandatory=True)
+        channel.basic_publish(message, exchange=self.exchange, routing_key=f"{service}.{method}", mandatory=True)
         deadline = time.monotonic() + timeout
-        connection = self._connection.connection
+        connection = self._broker.connection.connection
         try:
             while self._reply is None and not self._returned:
                 remaining = deadline - time.monotonic()
@@ -212,9 +207,7 @@ class AmqpProxy:
 
     def stop(self) -> None:
         """Close the connection (the broker drops the reply queue with it)."""
-        connection, self._connection, self._channel = self._connection, None, None
-        if connection is not None:
-            connection.release()
+        self._broker.close()
 
 
 def register_remote_errors() -> None:

@@ -226,21 +226,11 @@ class CommandLog:
 
     @staticmethod
     def _lookup(session: Session, command_id: str) -> tuple[str, str, str] | None:
+        # outside the transaction when it can be (see ``writebehind.read_before_begin``): no BEGIN round trip
+        rows = writebehind.read_before_begin(session, _LOOKUP_SQL, (command_id,))
+        if rows is not None:
+            return rows[0] if rows else None
         connection = session.connection()
-        if connection.dialect.driver == "psycopg":
-            driver = connection.connection.driver_connection
-            if writebehind.idle(driver) and not driver.autocommit:
-                # outside the transaction, as one simple query: no BEGIN round trip, and the handler's
-                # transaction still opens inside its first script (see ``writebehind``)
-                import psycopg
-
-                with psycopg.ClientCursor(driver) as cursor:
-                    sql = cursor.mogrify(_LOOKUP_SQL, (command_id,))
-                found = writebehind.run_script(driver, sql)[0]
-                if not found.ntuples:
-                    return None
-                encoding = driver.info.encoding
-                return tuple(found.get_value(0, i).decode(encoding) for i in range(3))
         row = connection.execute(_LOOKUP, {"id": command_id}).first()
         return (row.method, row.fingerprint, row.result) if row is not None else None
 

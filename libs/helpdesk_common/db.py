@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Sequence,
     String,
     Table,
     Text,
@@ -93,6 +94,11 @@ commands_table = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_commands_created_at", "created_at"),
 )
+
+
+def sequences_of(metadata: MetaData) -> list[Sequence]:
+    """Return the sequences declared in ``metadata`` (SQLAlchemy keeps them in a private registry)."""
+    return list(metadata._sequences.values())
 
 
 def _ping_when_idle(engine: Engine, after_seconds: float) -> None:

@@ -4,8 +4,13 @@ event handlers (inbox-friendly, retried with backoff, then dead-lettered) and ob
 Delivery semantics, in one place:
 - an event is recorded in the outbox in the transaction of its state and relayed after commit with
   publisher confirms, so it is published at least once, never for a rolled-back change;
-- a handler runs at least once per event; consumers claim the event id in their inbox inside their
-  own transaction (``UnitOfWork.claim``) so redeliveries have no second effect;
+- a handler runs at least once per event, and acts once: the first unit of work a reliable handler's
+  worker opens claims the event id in the service's inbox, in that transaction, under the consumer
+  name ``<service>.<method>``. A delivery of an event that consumer handled before (a redelivery, or a
+  twin on another replica that committed first: it waits on the inbox's primary key) is skipped there
+  (``inbox.EventAlreadyHandled`` out of ``db()``) and acked as done, neither retried nor dead-lettered.
+  Handlers never claim by hand; a handler that opens no unit of work (or never commits one) records
+  nothing, so it must be harmless to repeat;
 - an RPC command (a request with a command id) acts once: its answer is recorded in its own transaction
   and a redelivery, or a client's retry, is answered from the record (``commands``);
 - a handler that raises is not acked-and-dropped (nameko's default): the message is republished to a
@@ -49,10 +54,11 @@ from sqlalchemy.orm import sessionmaker
 
 from helpdesk_common import commands, metrics
 from helpdesk_common import config as cfg
-from helpdesk_common.amqp import BROKER_ERRORS, skip_librabbitmq_probe
+from helpdesk_common.amqp import BrokerChannel, skip_librabbitmq_probe
 from helpdesk_common.clock import SystemClock
 from helpdesk_common.context import NAMEKO_CONTEXT_KEY, new_correlation_id, set_correlation_id
 from helpdesk_common.db import make_engine
+from helpdesk_common.inbox import EventAlreadyHandled, consumer_name, quiet_duplicates
 from helpdesk_common.logging import init_sentry
 from helpdesk_common.relay import OutboxRelay
 from helpdesk_common.uow import UnitOfWork
@@ -150,18 +156,21 @@ class Database(DependencyProvider):
         self.stop()
 
     def _watch_backlog(self) -> None:
-        while not self.relay._stopped.is_set():
+        while not self.relay.wait_stopped(0):
             try:
                 count, age = self.relay.backlog()
                 metrics.OUTBOX_BACKLOG.set(count)
                 metrics.OUTBOX_OLDEST_AGE.set(age)
             except Exception as exc:  # the database may be briefly away; the gauge just goes stale
                 log.debug("could not read the outbox backlog: %r", exc)
-            self.relay._stopped.wait(5.0)
+            self.relay.wait_stopped(5.0)
 
     def get_dependency(self, worker_ctx):
         opened: list[UnitOfWork] = []
         self._open[worker_ctx] = opened
+        entrypoint = worker_ctx.entrypoint
+        # a reliable handler's first unit of work claims its event (see the module docstring)
+        claim = [entrypoint.consumer_name] if isinstance(entrypoint, ReliableEventHandler) else []
 
         def unit_of_work() -> UnitOfWork:
             # read at call time: dependencies are injected before worker_setup mints a missing id
@@ -176,6 +185,12 @@ class Database(DependencyProvider):
                 session=command.take_session() if command is not None else None,
             )
             opened.append(uow)
+            if claim:
+                consumer = claim.pop()
+                envelope = worker_ctx.args[0]
+                if not uow.claim(envelope, consumer=consumer):
+                    uow.close()
+                    raise EventAlreadyHandled(f"{consumer} handled event {envelope.id} before")
             return uow
 
         return unit_of_work
@@ -275,7 +290,8 @@ def _serve_metrics(port: int, addr: str) -> int:
 class ReliableEventHandler(EventHandler):
     """An event handler that retries with backoff and dead-letters instead of dropping.
 
-    The decorated method receives an ``Envelope``. Config: ``EVENT_RETRY_DELAYS_MS`` (comma-separated,
+    The decorated method receives an ``Envelope``; the first ``db()`` it opens claims the event in the
+    inbox as ``<service>.<method>`` (a duplicate is skipped there and acked). Config: ``EVENT_RETRY_DELAYS_MS`` (comma-separated,
     one delay per retry; default ``500,2000,10000,30000``).
 
     ``enabled_by="SETTING"`` makes the handler exist only when that setting (service config, else the
@@ -288,6 +304,13 @@ class ReliableEventHandler(EventHandler):
         super().__init__(*args, **kwargs)
         self.enabled_by = enabled_by
         self.enabled = True
+        expected = self.expected_exceptions
+        self.expected_exceptions = (*(expected if isinstance(expected, tuple) else (expected,)), EventAlreadyHandled)
+
+    @property
+    def consumer_name(self) -> str:
+        """The name this handler's events are claimed under in the service's inbox."""
+        return consumer_name(self.container.service_name, self.method_name)
 
     def setup(self) -> None:
         if self.enabled_by is not None:
@@ -296,6 +319,7 @@ class ReliableEventHandler(EventHandler):
         if not self.enabled:
             return
         super().setup()
+        quiet_duplicates()
         raw = str(self.container.config.get("EVENT_RETRY_DELAYS_MS", "500,2000,10000,30000"))
         self.retry_delays = [int(x) for x in raw.split(",") if x.strip()]
         self.dead_letter_queue = Queue(f"{self.queue.name}.dlq", durable=True)
@@ -349,6 +373,10 @@ class ReliableEventHandler(EventHandler):
             metrics.EVENTS_HANDLED.labels(event_type=self.event_type, handler=handler, outcome="ok").inc()
             self.queue_consumer.ack_message(message)
             return result, exc_info
+        if isinstance(exc_info[1], EventAlreadyHandled):  # done before: ack it, as a success would be
+            metrics.EVENTS_HANDLED.labels(event_type=self.event_type, handler=handler, outcome="duplicate").inc()
+            self.queue_consumer.ack_message(message)
+            return None, None
         attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
         error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()[:2000]
         try:
@@ -414,42 +442,23 @@ class _ReplyChannel:
     checkout from kombu's producer pool, and, by default, a wait for the broker's confirm. Replies go
     to the caller's own non-durable reply queue: nothing to persist, nothing a confirm would save (a
     reply the broker loses ends as the caller's timeout either way). So they are sent transient,
-    unconfirmed, on one producer that workers take turns on. A broken connection is reopened once per
-    reply before giving up.
+    unconfirmed, on one ``BrokerChannel`` that workers take turns on (it reopens a broken connection
+    once per reply before giving up).
     """
 
     def __init__(self, amqp_uri: str, *, ssl=None, login_method=None):
-        self._connect = partial(Connection, amqp_uri, ssl=ssl, login_method=login_method, connect_timeout=5)
         self._lock = threading.Lock()
-        self._connection: Connection | None = None
-        self._channel = None  # py-amqp's channel of ``_connection``
+        self._broker = BrokerChannel(amqp_uri, ssl=ssl, login_method=login_method, name="RPC reply")
 
     def publish(self, body: bytes | str, *, content_type: str, content_encoding: str, exchange: Exchange,
                 routing_key: str, correlation_id: str | None) -> None:
         message = amqp.Message(body, content_type=content_type, content_encoding=content_encoding,
                                correlation_id=correlation_id, delivery_mode=NON_PERSISTENT)
         with self._lock:
-            for attempt in (1, 2):
-                try:
-                    if self._channel is None:
-                        self._connection = self._connect()
-                        self._channel = self._connection.default_channel
-                    # straight onto py-amqp's channel: kombu's Producer.publish cost more than the write
-                    self._channel.basic_publish(message, exchange=exchange.name, routing_key=routing_key)
-                    return
-                except BROKER_ERRORS as exc:
-                    self.close()
-                    if attempt == 2:
-                        raise
-                    log.info("reopening the RPC reply connection: %r", exc)
+            self._broker.publish(message, exchange=exchange.name, routing_key=routing_key)
 
     def close(self) -> None:
-        connection, self._connection, self._channel = self._connection, None, None
-        if connection is not None:
-            try:
-                connection.release()
-            except Exception as exc:  # already dead: nothing to close
-                log.debug("closing the RPC reply connection: %r", exc)
+        self._broker.close()
 
 
 class _RpcConsumer(RpcConsumer):

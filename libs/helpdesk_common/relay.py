@@ -28,13 +28,14 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import amqp
-from kombu import Connection, Exchange
+from kombu import Exchange
 from kombu.entity import PERSISTENT_DELIVERY_MODE
 from kombu.utils.json import dumps as json_dumps
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Engine
 
 from helpdesk_common import metrics
+from helpdesk_common.amqp import BrokerChannel
 from helpdesk_common.clock import Clock, SystemClock
 from helpdesk_common.context import NAMEKO_CONTEXT_KEY
 from helpdesk_common.db import outbox_table
@@ -76,30 +77,22 @@ class ConfirmedChannel:
 
     def __init__(self, amqp_uri: str):
         self.amqp_uri = amqp_uri
-        self._connection: Connection | None = None
-        self._channel = None  # py-amqp's channel of ``_connection``, in confirm mode
+        self._broker = BrokerChannel(amqp_uri, confirms=True, connect_timeout=CONFIRM_TIMEOUT_SECONDS,
+                                     on_open=self._on_open, name="relay's broker")
         self._declared: set[str] = set()
         self._returned: set[str] = set()
         self._published = 0  # delivery tags the broker has given to our messages so far
         self._confirmed = 0
 
+    def _on_open(self, channel) -> None:
+        channel.events["basic_return"].add(self._on_return)
+        channel.events["basic_ack"].add(self._on_ack)
+        channel.events["basic_nack"].add(self._on_nack)
+        self._declared.clear()
+        self._published = self._confirmed = 0
+
     def _open(self):
-        if self._channel is None:
-            connection = Connection(self.amqp_uri, connect_timeout=CONFIRM_TIMEOUT_SECONDS)
-            try:
-                connection.ensure_connection(max_retries=1)  # a broker that is away: kombu's OperationalError
-                channel = connection.channel()
-                channel.confirm_select()
-                channel.events["basic_return"].add(self._on_return)
-                channel.events["basic_ack"].add(self._on_ack)
-                channel.events["basic_nack"].add(self._on_nack)
-            except BaseException:
-                connection.release()
-                raise
-            self._connection, self._channel = connection, channel
-            self._declared.clear()
-            self._published = self._confirmed = 0
-        return self._channel
+        return self._broker.open()
 
     def _on_return(self, exc, exchange, routing_key, message) -> None:
         self._returned.add(message.properties.get("message_id"))
@@ -135,7 +128,7 @@ class ConfirmedChannel:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError(f"the broker confirmed {self._confirmed} of {self._published} messages")
-                self._connection.drain_events(timeout=remaining)
+                self._broker.connection.drain_events(timeout=remaining)
             return set(self._returned)
         except BaseException:
             self.close()
@@ -143,12 +136,7 @@ class ConfirmedChannel:
 
     def close(self) -> None:
         """Drop the connection (quietly: it may be dead already)."""
-        connection, self._connection, self._channel = self._connection, None, None
-        if connection is not None:
-            try:
-                connection.release()
-            except Exception as exc:  # closing a dead connection: nothing left to do
-                log.debug("closing the relay's broker connection: %r", exc)
+        self._broker.close()
 
 
 class OutboxRelay:
@@ -327,6 +315,10 @@ class OutboxRelay:
     def wake(self) -> None:
         """Ask the relay loop to look at the outbox now rather than at its next poll."""
         self._wake.set()
+
+    def wait_stopped(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the relay to be stopped; return whether it is."""
+        return self._stopped.wait(timeout)
 
     def stop(self, *, timeout: float = 5.0) -> None:
         """Make ``run`` return (waiting up to ``timeout`` for it to mark what it published) and close the

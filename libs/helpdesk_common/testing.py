@@ -102,13 +102,15 @@ def migrate(alembic_ini: Path, url: str) -> None:
 
 def empty_tables(engine, *metadatas) -> None:
     """Delete every row of the given tables (children first) and restart their sequences: a fast reset."""
+    from helpdesk_common.db import sequences_of
+
     tables = [t for metadata in metadatas for t in metadata.sorted_tables]
     with engine.begin() as conn:
         for table in reversed(tables):
             conn.execute(table.delete())
         if conn.dialect.name == "postgresql":
             for metadata in metadatas:
-                for sequence in metadata._sequences.values():
+                for sequence in sequences_of(metadata):
                     conn.execute(text(f'ALTER SEQUENCE "{sequence.name}" RESTART'))
 
 

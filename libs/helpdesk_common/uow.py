@@ -1,5 +1,5 @@
 """Unit of work: one database transaction, the events it records, and the inbox claim of the event
-that caused it. Handlers receive one and call ``commit()`` once their change is complete.
+that caused it (made for a reliable event handler by the first unit of work its worker opens). Handlers receive one and call ``commit()`` once their change is complete.
 
 Inside an RPC command (a request with a command id, see ``commands``) ``commit()`` is held: the
 transaction commits once the entrypoint has the handler's answer, together with the command's record.
@@ -76,7 +76,10 @@ class UnitOfWork:
         return envelope
 
     def claim(self, envelope: Envelope, *, consumer: str) -> bool:
-        """Mark an incoming event as handled by ``consumer``; False means it was handled before."""
+        """Mark an incoming event as handled by ``consumer``; False means it was handled before.
+
+        Reliable event handlers need not call it: their first unit of work is claimed for them (see
+        ``nameko_ext``); it is for code that consumes events some other way."""
         return claim_event(
             self.session, event_id=envelope.id, event_type=envelope.type, consumer=consumer, now=self.clock.now()
         )

@@ -19,6 +19,13 @@ events (``before_cursor_execute`` does not see deferred statements there: a psyc
 binds their parameters and ``run_script`` sends the script). A statement a plan cannot hold still goes
 through ``Connection.execute``.
 
+``HELPDESK_WRITE_BEHIND=off`` (read at each call) sends every statement at once instead, through the
+session: the same results, one round trip each, for telling a write-behind fault from any other.
+
+A new entity whose INSERT is deferred (``defer_new``) is rendered from the entity when the queue is
+sent, and joins the session then, so a change made to it after it was added, in the same transaction,
+is stored either way (in the INSERT, or by the ORM's UPDATE).
+
 A deferred statement must not need its result: no ``RETURNING`` (an insert into a table with a
 generated key is built with ``.inline()``, or SQLAlchemy fetches the new key at once), and no
 constraint it could break in normal operation, because its error surfaces at the flush rather than at
@@ -27,33 +34,86 @@ the call.
 
 from __future__ import annotations
 
+import os
 import weakref
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from helpdesk_common import db  # noqa: F401  (sets PSYCOPG_WAIT_FUNC before psycopg is first imported)
 
 _QUEUE = "helpdesk.deferred"
 _RECORDING = "helpdesk.deferred.recording"
+_NEW = "helpdesk.deferred.new"
+
+Params = dict[str, Any] | list[dict[str, Any]]
 
 
-def defer(session: Session | Connection, statement: Any, params: dict[str, Any] | list[dict[str, Any]]) -> None:
+def enabled() -> bool:
+    """Tell whether statements are deferred (``HELPDESK_WRITE_BEHIND`` is not ``off``)."""
+    return os.environ.get("HELPDESK_WRITE_BEHIND", "on").strip().lower() not in ("off", "false", "0", "no")
+
+
+def defer(session: Session | Connection, statement: Any, params: Params | Callable[[], Params]) -> None:
     """Queue ``statement`` with ``params`` to be executed by the next ``flush``/``commit`` of ``session``.
 
-    Given a plain ``Connection`` (migrations, offline rebuilds) the statement simply runs now.
+    ``params`` may be a function, called when the queue is sent. Given a plain ``Connection``
+    (migrations, offline rebuilds), or with write-behind off, the statement simply runs now.
     """
-    if not isinstance(session, Session):
-        session.execute(statement, params)
+    if not isinstance(session, Session) or not enabled():
+        session.execute(statement, params() if callable(params) else params)
         return
     if session.new or session.dirty or session.deleted:
         session.flush()  # ORM changes made before this statement go first, as written
     elif session.get_transaction() is None:
         session.begin()  # the queue belongs to a transaction: its rollback drops the queue
     session.info.setdefault(_QUEUE, []).append((statement, params))
+
+
+def defer_new(session: Session, statement: Any, entity: Any, row: Callable[[], dict[str, Any]]) -> None:
+    """Queue the INSERT of the new mapped ``entity``, its values taken (``row()``) when the queue is sent;
+    from then on ``session`` tracks the entity, so later changes to it are stored as updates."""
+    defer(session, statement, row)
+    if enabled():
+        session.info.setdefault(_NEW, []).append(entity)
+    else:
+        _attach(session, [entity])
+
+
+def _attach(session: Session, entities: list[Any]) -> None:
+    for entity in entities:  # as if just loaded: the ORM sees what changes from here on
+        make_transient_to_detached(entity)
+        session.add(entity)
+
+
+def read_before_begin(session: Session, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[str | None, ...]] | None:
+    """Run the read ``sql`` (``%s`` placeholders) before ``session``'s transaction reaches the server, as one
+    simple query, and return its rows as text; None when that cannot be done (not psycopg, or the
+    transaction is under way): the caller runs it through the session instead.
+
+    No ``BEGIN`` round trip precedes it and the transaction still opens inside its first script. Only
+    for reads a transaction would not change (a committed record by its key, a sequence's ``nextval``).
+    """
+    flush(session)  # queued writes go first, and then the transaction is under way
+    connection = session.connection()
+    if connection.dialect.driver != "psycopg":
+        return None
+    driver = connection.connection.driver_connection
+    if not idle(driver) or driver.autocommit:
+        return None
+    if params:
+        import psycopg  # here, not at the top: see the db import
+
+        with psycopg.ClientCursor(driver) as cursor:
+            sql = cursor.mogrify(sql, params)
+    result = run_script(driver, sql)[0]
+    encoding = driver.info.encoding
+    return [tuple(None if (value := result.get_value(r, c)) is None else value.decode(encoding)
+                  for c in range(result.nfields)) for r in range(result.ntuples)]
 
 
 def pending(session: Session) -> int:
@@ -77,6 +137,14 @@ def _send(session: Session, *, commit: bool) -> None:
     queue = session.info.pop(_QUEUE, None)
     if not queue:
         return
+    queue = [(statement, params() if callable(params) else params) for statement, params in queue]
+    new = session.info.pop(_NEW, None)
+    _send_queue(session, queue, commit=commit)
+    if new:
+        _attach(session, new)
+
+
+def _send_queue(session: Session, queue: list[tuple[Any, Params]], *, commit: bool) -> None:
     connection = session.connection()
     if connection.dialect.driver != "psycopg":
         for statement, params in queue:
@@ -249,3 +317,4 @@ def _before_plain_commit(session) -> None:
 def _forget_on_end(session, transaction) -> None:
     if transaction.parent is None:  # the transaction is over (committed queues are empty): drop leftovers
         session.info.pop(_QUEUE, None)
+        session.info.pop(_NEW, None)

@@ -74,12 +74,11 @@ class SqlAlchemyTicketRepository:
         counter row (writers take turns there anyway).
         """
         if self.session.get_bind().dialect.name == "postgresql":
-            writebehind.flush(self.session)  # (nothing queued on the create path: this keeps the order anyway)
-            driver = self.session.connection().connection.driver_connection
-            if writebehind.idle(driver):
-                # the transaction's first statement: take the number before it starts (a sequence is not
-                # transactional), so no BEGIN round trip precedes it; the writes bring their own BEGIN
-                return int(writebehind.run_script(driver, _NEXT_NUMBER_SQL)[0].get_value(0, 0))
+            # the transaction's first statement: take the number before it starts (a sequence is not
+            # transactional), so no BEGIN round trip precedes it; the writes bring their own BEGIN
+            rows = writebehind.read_before_begin(self.session, _NEXT_NUMBER_SQL)
+            if rows is not None:
+                return int(rows[0][0])
             return int(self.session.scalar(_NEXT_NUMBER))
         value = self.session.execute(
             update(counters).where(counters.c.name == "ticket").values(value=counters.c.value + 1)
@@ -109,9 +108,11 @@ class SqlAlchemyTicketRepository:
         """Write a ticket that does not exist yet with one plain INSERT (the create path skips the ORM flush).
 
         Deferred (``writebehind``): it goes out with the history, search row and event of the create, and
-        before any later query of this transaction.
+        before any later query of this transaction, with the ticket as it is then (a change made after
+        this call is stored too).
         """
-        defer(self.session, _INSERT_TICKET, {key: getattr(ticket, attribute) for key, attribute in _TICKET_COLUMNS})
+        writebehind.defer_new(self.session, _INSERT_TICKET, ticket,
+                              lambda: {key: getattr(ticket, attribute) for key, attribute in _TICKET_COLUMNS})
 
     def get(self, ticket_id: str, *, for_update: bool = False) -> Ticket:
         query = select(Ticket).where(tickets.c.id == ticket_id, tickets.c.deleted_at.is_(None))

@@ -1,7 +1,7 @@
 """What the tickets service knows of the users service's organizations and departments.
 
-Local copies fed by ``organization.*`` / ``department.*`` events (once per event id, through the inbox,
-never over a newer fact) and reconciled with the users service's listings, their safety net."""
+Local copies fed by ``organization.*`` / ``department.*`` events (once per event id, through the inbox
+claim their reliable handlers make, never over a newer fact) and reconciled with the users service's listings, their safety net."""
 
 from __future__ import annotations
 
@@ -19,12 +19,10 @@ log = logging.getLogger(__name__)
 def project_organization(envelope: Envelope, *, uow: TicketsUnitOfWork) -> bool:
     """Keep the local copy of whether an organization shares tickets, from ``organization.*`` events.
 
-    Once per event id (the inbox), and never over a newer fact: events are ordered by the organization's
+    Once per event id (its reliable handler claims it in the inbox), and never over a newer fact: events are ordered by the organization's
     ``updated_at`` (a deletion by when it happened, and it stops the sharing). Answers whether it changed
     anything.
     """
-    if not uow.claim(envelope, consumer="tickets.project_organization"):
-        return False
     organization = envelope.data.get("organization") or {}
     deleted = envelope.type == "organization.deleted"
     stamp = envelope.occurred_at if deleted else organization.get("updated_at") or envelope.occurred_at
@@ -83,12 +81,10 @@ def sync_organizations(listing: list[dict[str, Any]], *, uow: TicketsUnitOfWork,
 def project_department(envelope: Envelope, *, uow: TicketsUnitOfWork) -> bool:
     """Keep the local copy of which departments exist, from ``department.*`` events.
 
-    Once per event id (the inbox), never over a newer fact (events are ordered by the department's
+    Once per event id (its reliable handler claims it in the inbox), never over a newer fact (events are ordered by the department's
     ``updated_at``, a deletion by when it happened), and a deletion is final. Answers whether it changed
     anything.
     """
-    if not uow.claim(envelope, consumer="tickets.project_department"):
-        return False
     department = envelope.data.get("department") or {}
     deleted = envelope.type == "department.deleted"
     stamp = envelope.occurred_at if deleted else department.get("updated_at") or envelope.occurred_at

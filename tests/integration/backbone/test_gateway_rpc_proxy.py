@@ -163,11 +163,11 @@ def test_a_result_that_cannot_be_serialized_comes_back_as_an_error_and_the_servi
 def test_the_service_reopens_its_reply_connection_when_the_broker_dropped_it(proxy, container, service):
     assert call(proxy, service, "echo", "before") == "before"
     replies = next(ext for ext in container.extensions if hasattr(ext, "_replies"))._replies
-    dropped = replies._connection
+    dropped = replies._broker.connection
     dropped.connection.sock.close()  # as if the broker had gone away and come back
 
     assert call(proxy, service, "echo", "after") == "after"
-    assert replies._connection is not dropped
+    assert replies._broker.connection is not dropped
 
 
 def test_a_call_that_does_not_fit_the_method_is_refused_as_incorrect_signature(proxy, service):

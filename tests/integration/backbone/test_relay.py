@@ -113,13 +113,13 @@ def test_relay_keeps_publishing_on_one_connection_after_an_unroutable_event(engi
     relay = OutboxRelay(engine, amqp_uri=amqp_uri)
 
     assert relay.relay_batch() == 2
-    connection = relay._channel._connection
+    connection = relay._channel._broker.connection
     again = _emit_department_event(engine)
     assert relay.relay_batch() == 1
 
     assert (_row(engine, lost.id).unroutable, _row(engine, kept.id).unroutable, _row(engine, again.id).unroutable) == (1, 0, 0)
     assert probe.wait("department.created", where=lambda e: e["id"] == again.id)["id"] == again.id
-    assert relay._channel._connection is connection  # the returned message did not cost a reconnection
+    assert relay._channel._broker.connection is connection  # the returned message did not cost a reconnection
     relay.stop()
 
 
@@ -230,7 +230,7 @@ def test_a_hand_off_that_fails_while_the_broker_is_away_is_published_once_it_is_
     envelope = _emit_handed(engine, relay)
     _wait_for(lambda: _row(engine, envelope.id).last_error is not None)  # the failure is on record
     assert _row(engine, envelope.id).published_at is None
-    relay._channel.amqp_uri = amqp_uri  # the broker is back
+    relay._channel._broker.amqp_uri = amqp_uri  # the broker is back
 
     probe.wait("department.created", where=lambda e: e["id"] == envelope.id)  # from memory: no sweep for an hour
     _wait_for(lambda: _row(engine, envelope.id).published_at is not None)
