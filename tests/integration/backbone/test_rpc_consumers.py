@@ -14,7 +14,7 @@ from nameko.rpc import rpc as nameko_rpc
 
 from helpdesk_common.nameko_ext import rpc
 from helpdesk_common.services import discover
-from helpdesk_common.testing import amqp_uri_for_tests, private_vhost
+from helpdesk_common.testing import amqp_uri_for_tests, private_vhost, service_test_config
 
 pytestmark = pytest.mark.integration
 
@@ -58,7 +58,9 @@ def test_services_are_discovered():
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_service_rpc_queue_has_one_consumer(service, service_container, amqp_uri):
-    service_container(service)
+    container = service_container(service)
+    # started as every service's tests start it: with the settings of its own services/<name>/testing.py
+    assert service_test_config(service).items() <= container.config.items()
     assert rpc_consumers(amqp_uri, service) == 1
 
 
