@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-SERVICES := users tickets
+# every services/<name>/service.py is a service (the rule of helpdesk_common.services.discover)
+SERVICES ?= $(sort $(patsubst services/%/service.py,%,$(wildcard services/*/service.py)))
 TEST_PG_URL ?= postgresql+psycopg://helpdesk:helpdesk@127.0.0.1:5432/helpdesk
 export HELPDESK_TEST_AMQP_URI ?= amqp://guest:guest@127.0.0.1:5672/helpdesk_test
 

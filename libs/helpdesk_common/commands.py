@@ -37,7 +37,7 @@ request is answered from it.
 - Only the first unit of work of a command that commits is held (entrypoints open one); work that must
   follow the commit (deleting a file) goes in ``uow.after_commit``.
 - Rows are kept ``COMMAND_RETENTION_HOURS`` (default 48, at least 24), then pruned by the service.
-- Test-only fault: ``HELPDESK_FAULT_EXIT_AFTER_COMMIT=tickets.create`` (comma-separated) makes the process
+- Test-only fault: ``HELPDESK_FAULT_EXIT_AFTER_COMMIT=<service>.<method>`` (comma-separated) makes the process
   exit right after committing such a command, before replying. Off unless set.
 """
 

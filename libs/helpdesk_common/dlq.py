@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpdesk_common.dlq", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["show", "replay"])
-    parser.add_argument("queue", help="the dead-letter queue, e.g. evt-users-user.created--tickets.on_user_created.dlq")
+    parser.add_argument("queue", help="the dead-letter queue, evt-<producer>-<event type>--<service>.<method>.dlq")
     parser.add_argument("--limit", type=int, default=100)
     args = parser.parse_args(argv)
     if args.action == "show":

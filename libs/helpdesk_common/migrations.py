@@ -1,5 +1,5 @@
-"""The body of every service's Alembic ``env.py``: same database URL as the service, plus the outbox
-and inbox tables."""
+"""The body of every service's Alembic ``env.py`` (same database URL as the service, plus the outbox
+and inbox tables) and the helpers that create the infrastructure tables every service owns."""
 
 from __future__ import annotations
 
@@ -65,3 +65,48 @@ def drop_command_log(op) -> None:
     """Drop the ``commands`` table (the downgrade of ``create_command_log``)."""
     op.drop_index("ix_commands_created_at", table_name="commands")
     op.drop_table("commands")
+
+
+def create_outbox_and_inbox(op) -> None:
+    """Create the ``inbox`` and ``outbox`` tables (``helpdesk_common.db``); call it from a service's first migration.
+
+    Spelled out, as ``create_command_log`` is: the DDL the first migrations of the existing services ran,
+    so switching them to this helper changed no migrated database.
+    """
+    import sqlalchemy as sa
+
+    from helpdesk_common.db import UtcDateTime
+
+    op.create_table(
+        "inbox",
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("consumer", sa.String(length=200), nullable=False),
+        sa.Column("event_type", sa.String(length=100), nullable=False),
+        sa.Column("processed_at", UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("event_id", "consumer"),
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("event_id", sa.String(length=36), nullable=False),
+        sa.Column("event_type", sa.String(length=100), nullable=False),
+        sa.Column("producer", sa.String(length=50), nullable=False),
+        sa.Column("envelope", sa.JSON(), nullable=False),
+        sa.Column("created_at", UtcDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", UtcDateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("unroutable", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("event_id"),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_pending", ["published_at", "id"], unique=False)
+
+
+def drop_outbox_and_inbox(op) -> None:
+    """Drop the ``outbox`` and ``inbox`` tables (the downgrade of ``create_outbox_and_inbox``)."""
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_pending")
+    op.drop_table("outbox")
+    op.drop_table("inbox")

@@ -212,7 +212,7 @@ class Observability(DependencyProvider):
     """Bind the correlation id to each worker, count and time RPCs and events, serve /metrics.
 
     /metrics is served on ``METRICS_PORT``; when several processes of a service share a host (``honcho
-    start -c tickets=2``), each next one takes the next free port after it (logged at start).
+    start -c <service>=2``), each next one takes the next free port after it (logged at start).
     """
 
     _metrics_port_started: int | None = None

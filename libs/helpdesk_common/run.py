@@ -1,6 +1,6 @@
 """Run a nameko service as ``nameko run`` does, minus eventlet's deprecation banner (the Procfile's command).
 
-``python -m helpdesk_common.run --config services/users/config.yml services.users.service``
+``python -m helpdesk_common.run --config services/<service>/config.yml services.<service>.service``
 
 eventlet prints its banner with ``warnings.warn`` when it is first imported, which ``nameko run`` does
 before any code of ours runs. ``PYTHONWARNINGS=ignore::DeprecationWarning`` cannot stop it: its category,

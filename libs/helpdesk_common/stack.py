@@ -16,8 +16,9 @@ from pathlib import Path
 
 import requests
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ["users", "tickets"]
+from helpdesk_common.services import REPO_ROOT, discover
+
+SERVICES = discover()  # the services/*/service.py that exist (helpdesk_common.services)
 # As `make run`: the gateway's workers share rate-limit counters in the Redis of `make redis`.
 DEFAULT_RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
 
@@ -52,7 +53,7 @@ class Stack:
         return f"http://127.0.0.1:{self.gateway_port}"
 
     def start(self, name: str, extra_env: dict[str, str] | None = None) -> None:
-        """Start the Procfile's process ``name``; ``tickets.2`` is a second process of ``tickets``.
+        """Start the Procfile's process ``name``; ``<service>.2`` is a second process of ``<service>``.
 
         ``extra_env`` is added to this process's environment only (e.g. a test fault for one replica).
         """
@@ -99,7 +100,8 @@ class Stack:
             except requests.RequestException as exc:
                 last = repr(exc)
             threading.Event().wait(0.2)
-        raise RuntimeError(f"stack not ready in {timeout} s: {last}\n{self.logs('users')}\n{self.logs('gateway')}")
+        logs = "\n".join(f"--- {name}:\n{self.logs(name)}" for name in self.processes)
+        raise RuntimeError(f"stack not ready in {timeout} s: {last}\n{logs}")
 
 
 def make_env(*, amqp_uri: str, database_urls: dict[str, str], var_dir: Path, gateway_port: int,
@@ -116,8 +118,8 @@ def make_env(*, amqp_uri: str, database_urls: dict[str, str], var_dir: Path, gat
             "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or DEFAULT_RATELIMIT_STORAGE_URI,
             # Stacks share one Redis (tests run in parallel, on one address): each counts apart.
             "GATEWAY_RATELIMIT_KEY_PREFIX": f"stack-{secrets.token_hex(6)}",
-            "USERS_METRICS_PORT": str(free_port()),
-            "TICKETS_METRICS_PORT": str(free_port()),
+            # every service serves /metrics: a free port each, so parallel stacks never collide
+            **{f"{service.upper()}_METRICS_PORT": str(free_port()) for service in SERVICES},
             "PSYCOPG_WAIT_FUNC": "wait_select",
             "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
             "PYTHONPATH": f"{REPO_ROOT / 'libs'}:{REPO_ROOT}",
@@ -149,7 +151,7 @@ def launch(*, var_dir: Path, amqp_uri: str, database_urls: dict[str, str], extra
            ready_timeout: float = 60.0, processes: dict[str, int] | None = None) -> Stack:
     """Start every service and the gateway on prepared databases; return once the gateway is ready.
 
-    ``processes`` runs several processes of a service (``{"tickets": 2}``), as ``honcho start -c`` does.
+    ``processes`` runs several processes of a service (``{"<service>": 2}``), as ``honcho start -c`` does.
     """
     port = free_port()
     stack = Stack(env=make_env(amqp_uri=amqp_uri, database_urls=database_urls, var_dir=var_dir, gateway_port=port,

@@ -4,9 +4,10 @@ import pytest
 from alembic import command
 from alembic.config import Config
 
+from helpdesk_common.services import discover
 from helpdesk_common.testing import REPO_ROOT
 
-SERVICES = ["users", "tickets"]
+SERVICES = discover()
 
 
 def _config(service, url):
@@ -93,4 +94,30 @@ def test_users_migrations_upgrade_a_database_whose_users_reference_departments(d
     with engine.connect() as conn:
         assert conn.execute(text("SELECT name_key FROM departments")).scalar_one() == "redes"
         assert conn.execute(text("SELECT department_id FROM users")).scalar_one() == "d1"
+    engine.dispose()
+
+
+def test_the_outbox_and_inbox_helper_builds_exactly_the_mapped_tables(database_factory):
+    """A new service's first migration gets the relay's and the reliable handler's tables from one helper."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+    from sqlalchemy import MetaData, inspect
+
+    from helpdesk_common.db import inbox_table, make_engine, outbox_table
+    from helpdesk_common.migrations import create_outbox_and_inbox, drop_outbox_and_inbox
+
+    expected = MetaData()
+    for table in (outbox_table, inbox_table):
+        table.to_metadata(expected)
+    engine = make_engine(database_factory.create("helper"))
+    with engine.begin() as conn:
+        create_outbox_and_inbox(Operations(MigrationContext.configure(conn, opts={"render_as_batch": True})))
+    with engine.connect() as conn:
+        assert set(inspect(conn).get_table_names()) == {"outbox", "inbox"}
+        assert compare_metadata(MigrationContext.configure(conn), expected) == []
+    with engine.begin() as conn:
+        drop_outbox_and_inbox(Operations(MigrationContext.configure(conn, opts={"render_as_batch": True})))
+    with engine.connect() as conn:
+        assert inspect(conn).get_table_names() == []
     engine.dispose()

@@ -241,8 +241,79 @@ def test_service_is_named_in_every_place(service, place):
     assert not problems, f"service {service!r} is missing from {place}:\n  " + "\n  ".join(problems)
 
 
-@pytest.mark.parametrize("place", sorted(CHECKS))
+# places that name no service: they cover every one by a wildcard (import-linter's ``services.*``)
+BY_WILDCARD = {"import_contracts"}
+
+
+@pytest.mark.parametrize("place", sorted(set(CHECKS) - BY_WILDCARD))
 def test_a_service_named_nowhere_fails_every_check(place, tmp_path):
     # a service directory that exists but was added to none of the places: each check must say so
     problems = CHECKS[place]("zz_probe")
     assert problems, f"{place} did not notice a service missing from it"
+
+
+def test_the_import_contracts_cover_any_service_by_wildcard():
+    assert not check_import_contracts("zz_probe"), "an import contract lists services by name again"
+
+
+def test_the_makefile_launcher_and_migration_checks_use_the_one_discovered_list():
+    from helpdesk_common import stack
+    from helpdesk_common.services import discover
+    from tests.unit import test_migrations
+
+    done = subprocess.run(
+        ["make", "-s", "--no-print-directory", "-f", "Makefile", "-f", "-", "print-registry-services"],
+        input="print-registry-services:\n\t@echo $(SERVICES)\n", cwd=ROOT, capture_output=True, text=True,
+        timeout=60,
+    )
+    assert discover() == SERVICES
+    assert done.stdout.split() == SERVICES
+    assert stack.SERVICES == SERVICES
+    assert test_migrations.SERVICES == SERVICES
+
+
+def test_shared_code_names_no_service():
+    # helpdesk_common is what every service copies from: a service's name in it is a list to edit by hand
+    named = []
+    for path in sorted((ROOT / "libs" / "helpdesk_common").rglob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(rf"\b({'|'.join(SERVICES)})\b", line, re.I):
+                named.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not named, "helpdesk_common names a service:\n  " + "\n  ".join(named)
+
+
+# the test code every service's tests share: it sets no service's own setting and names no service
+SHARED_TEST_CODE = [ROOT / "libs" / "helpdesk_common" / "testing.py", ROOT / "tests" / "conftest.py",
+                    *sorted((ROOT / "tests").glob("*/conftest.py"))]
+
+
+def _own_settings(service: str) -> set[str]:
+    """The settings only ``service``'s config.yml has (the others' are the kit's, e.g. ``OUTBOX_RELAY``)."""
+    def keys(name: str) -> set[str]:
+        text = (ROOT / "services" / name / "config.yml").read_text()
+        return set(re.findall(r"^([A-Z][A-Z0-9_]+):", text, re.M))
+
+    return keys(service) - set().union(*(keys(other) for other in SERVICES if other != service))
+
+
+def test_shared_test_code_sets_no_service_setting():
+    found = []
+    for service in SERVICES:
+        words = _own_settings(service) | {service}
+        for path in SHARED_TEST_CODE:
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                hits = [word for word in words if re.search(rf"\b{word}\b", line, re.I if word == service else 0)]
+                if hits:
+                    found.append(f"{path.relative_to(ROOT)}:{number}: {hits}")
+    assert not found, "shared test code names a service or sets its setting:\n  " + "\n  ".join(found)
+
+
+def test_a_services_test_settings_come_from_its_own_testing_module():
+    from helpdesk_common.testing import service_class, service_test_config
+
+    assert service_test_config("tickets")["ORGANIZATION_SYNC_SECONDS"] == 0
+    assert service_test_config("zz_probe") == {}
+    for service in SERVICES:
+        assert service_class(service).name == service
+    with pytest.raises(LookupError):
+        service_class("zz_probe")

@@ -8,19 +8,17 @@ a new one is checked without editing this file.
 
 from __future__ import annotations
 
-import importlib
-import inspect
-
 import pytest
 from kombu import Connection
 from nameko.rpc import rpc as nameko_rpc
 
 from helpdesk_common.nameko_ext import rpc
-from helpdesk_common.testing import REPO_ROOT, amqp_uri_for_tests, migrate, private_vhost
+from helpdesk_common.services import discover
+from helpdesk_common.testing import amqp_uri_for_tests, private_vhost, service_test_config
 
 pytestmark = pytest.mark.integration
 
-SERVICES = sorted(path.parent.name for path in (REPO_ROOT / "services").glob("*/service.py"))
+SERVICES = discover()
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +27,6 @@ def amqp_uri():
     ``department.*``), which would route events that later tests of the session expect to be unroutable."""
     with private_vhost(amqp_uri_for_tests()) as uri:
         yield uri
-
-
-def service_class(service: str) -> type:
-    """Return the nameko service class that ``services/<service>/service.py`` defines."""
-    module = importlib.import_module(f"services.{service}.service")
-    classes = [cls for _, cls in inspect.getmembers(module, inspect.isclass)
-               if cls.__module__ == module.__name__ and getattr(cls, "name", None) == service]
-    assert len(classes) == 1, f"services/{service}/service.py must define one class with name = {service!r}"
-    return classes[0]
 
 
 def rpc_consumers(amqp_uri: str, service: str) -> int:
@@ -68,13 +57,10 @@ def test_services_are_discovered():
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_service_rpc_queue_has_one_consumer(service, container_factory, database_factory, amqp_uri):
-    config = {}
-    alembic_ini = REPO_ROOT / "services" / service / "alembic.ini"
-    if alembic_ini.exists():
-        config["DATABASE_URL"] = url = database_factory.create(service)
-        migrate(alembic_ini, url)
-    container_factory(service_class(service), config)
+def test_service_rpc_queue_has_one_consumer(service, service_container, amqp_uri):
+    container = service_container(service)
+    # started as every service's tests start it: with the settings of its own services/<name>/testing.py
+    assert service_test_config(service).items() <= container.config.items()
     assert rpc_consumers(amqp_uri, service) == 1
 
 

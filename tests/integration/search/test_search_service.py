@@ -14,28 +14,21 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
 
 from helpdesk_common.nameko_ext import ReliableEventHandler
-from helpdesk_common.testing import REPO_ROOT, migrate
 
 pytestmark = pytest.mark.integration
 
-TICKETS_INI = REPO_ROOT / "services/tickets/alembic.ini"
+
+@pytest.fixture
+def tickets_db_url(service_database):
+    return service_database("tickets")
 
 
 @pytest.fixture
-def tickets_db_url(database_factory):
-    url = database_factory.create("tickets_search")
-    migrate(TICKETS_INI, url)
-    return url
-
-
-@pytest.fixture
-def start_tickets(container_factory, tickets_db_url, monkeypatch):
-    from services.tickets.service import TicketsService
-
+def start_tickets(service_container, tickets_db_url, monkeypatch):
     def start(**config):
         if "ELASTICSEARCH_URL" not in config:
             monkeypatch.delenv("ELASTICSEARCH_URL", raising=False)  # the embedded default, whatever the shell has
-        return container_factory(TicketsService, {"DATABASE_URL": tickets_db_url, **config})
+        return service_container("tickets", **{"DATABASE_URL": tickets_db_url, **config})
 
     return start
 

@@ -6,35 +6,23 @@ import uuid
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from helpdesk_common.testing import REPO_ROOT, migrate
 
-TICKETS_INI = REPO_ROOT / "services/tickets/alembic.ini"
-USERS_INI = REPO_ROOT / "services/users/alembic.ini"
+@pytest.fixture
+def tickets_db_url(service_database):
+    return service_database("tickets")
 
 
 @pytest.fixture
-def tickets_db_url(database_factory):
-    url = database_factory.create("tickets")
-    migrate(TICKETS_INI, url)
-    return url
+def users_db_url(service_database):
+    return service_database("users")
 
 
 @pytest.fixture
-def users_db_url(database_factory):
-    url = database_factory.create("users")
-    migrate(USERS_INI, url)
-    return url
-
-
-@pytest.fixture
-def services(container_factory, users_db_url, tickets_db_url):
+def services(service_container, users_db_url, tickets_db_url):
     """The users and tickets services, each on its own database (the tickets one asks users about people)."""
-    from services.tickets.service import TicketsService
-    from services.users.service import UsersService
-
     return (
-        container_factory(UsersService, {"DATABASE_URL": users_db_url}),
-        container_factory(TicketsService, {"DATABASE_URL": tickets_db_url}),
+        service_container("users", DATABASE_URL=users_db_url),
+        service_container("tickets", DATABASE_URL=tickets_db_url),
     )
 
 

@@ -10,15 +10,13 @@ from sqlalchemy import inspect as inspect_db
 
 from helpdesk_common.clock import FakeClock
 from helpdesk_common.db import infrastructure, make_engine
-from helpdesk_common.testing import REPO_ROOT, DatabaseFactory, HandlerRunner, empty_tables, migrate, read_outbox
+from helpdesk_common.testing import HandlerRunner, empty_tables, read_outbox
 from services.tickets import handlers
 from services.tickets.adapters.orm import counters, metadata, start_mappers
 from services.tickets.adapters.uow import TicketsUnitOfWork
 from services.tickets.domain import rules
 from services.tickets.domain.model import Ticket
 from tests.unit.tickets.factories import DEPT_A, DEPT_B, ORG, FakeDirectory, actor, new_id
-
-ALEMBIC_INI = REPO_ROOT / "services/tickets/alembic.ini"
 
 
 @pytest.fixture
@@ -109,13 +107,9 @@ def actor_factory():
 
 
 @pytest.fixture(scope="session")
-def tickets_unit_db_url(tmp_path_factory):
+def tickets_unit_db_url(session_database):
     """One migrated database for the whole session (creating one per test costs 0.4 s on PostgreSQL)."""
-    factory = DatabaseFactory(tmp_path_factory.mktemp("tickets-unit"))
-    url = factory.create("tickets_unit")
-    migrate(ALEMBIC_INI, url)
-    yield url
-    factory.drop_all()
+    return session_database("tickets")
 
 
 @pytest.fixture(scope="session")

@@ -8,14 +8,13 @@ import pytest
 
 from helpdesk_common.clock import FakeClock
 from helpdesk_common.db import infrastructure, make_engine
-from helpdesk_common.testing import REPO_ROOT, DatabaseFactory, HandlerRunner, empty_tables, migrate, read_outbox
+from helpdesk_common.testing import HandlerRunner, empty_tables, read_outbox
 from services.users import handlers
 from services.users.adapters.orm import metadata, start_mappers
 from services.users.adapters.passwords import Argon2PasswordHasher
 from services.users.adapters.uow import UsersUnitOfWork
 from services.users.domain.model import Department, Organization, RefreshToken, User
 
-ALEMBIC_INI = REPO_ROOT / "services/users/alembic.ini"
 PASSWORD = "s3cret-pass"
 
 
@@ -91,13 +90,9 @@ def passwords():
 
 
 @pytest.fixture(scope="session")
-def users_unit_db_url(tmp_path_factory):
+def users_unit_db_url(session_database):
     """One migrated database for the whole session (creating one per test costs 0.4 s on PostgreSQL)."""
-    factory = DatabaseFactory(tmp_path_factory.mktemp("users-unit"))
-    url = factory.create("users_unit")
-    migrate(ALEMBIC_INI, url)
-    yield url
-    factory.drop_all()
+    return session_database("users")
 
 
 @pytest.fixture

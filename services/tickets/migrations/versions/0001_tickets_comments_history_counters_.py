@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import helpdesk_common.db
+from helpdesk_common.migrations import create_outbox_and_inbox, drop_outbox_and_inbox
 
 revision = '0001'
 down_revision = None
@@ -93,38 +94,13 @@ def upgrade() -> None:
     with op.batch_alter_table('ticket_history', schema=None) as batch_op:
         batch_op.create_index('ix_ticket_history_ticket', ['ticket_id', 'id'], unique=False)
 
-    op.create_table('inbox',
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('consumer', sa.String(length=200), nullable=False),
-    sa.Column('event_type', sa.String(length=100), nullable=False),
-    sa.Column('processed_at', helpdesk_common.db.UtcDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('event_id', 'consumer')
-    )
-    op.create_table('outbox',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('event_id', sa.String(length=36), nullable=False),
-    sa.Column('event_type', sa.String(length=100), nullable=False),
-    sa.Column('producer', sa.String(length=50), nullable=False),
-    sa.Column('envelope', sa.JSON(), nullable=False),
-    sa.Column('created_at', helpdesk_common.db.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('published_at', helpdesk_common.db.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('unroutable', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('event_id')
-    )
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.create_index('ix_outbox_pending', ['published_at', 'id'], unique=False)
+    # the infrastructure tables every service owns, as one helper creates them (the same DDL as before)
+    create_outbox_and_inbox(op)
 
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_pending')
-
-    op.drop_table('outbox')
-    op.drop_table('inbox')
+    drop_outbox_and_inbox(op)
     with op.batch_alter_table('ticket_history', schema=None) as batch_op:
         batch_op.drop_index('ix_ticket_history_ticket')
 
