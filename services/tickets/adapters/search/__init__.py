@@ -7,27 +7,7 @@ the embedded default needs no Elasticsearch client).
 
 from services.tickets.adapters.search.embedded import embedded_index
 from services.tickets.adapters.search.feed import documents, sync_ticket
-from services.tickets.domain.search.port import (
-    INDEXED_FIELDS,
-    MAX_RESULT_WINDOW,
-    SearchDocument,
-    SearchResult,
-    TicketSearchIndex,
-    document_for,
-)
-from services.tickets.domain.search.query import MAX_QUERY_CHARS, SearchQuery, parse
+from services.tickets.domain import search as _domain
+from services.tickets.domain.search import *  # noqa: F403  (the port and query syntax, under their old address)
 
-__all__ = [
-    "INDEXED_FIELDS",
-    "MAX_QUERY_CHARS",
-    "MAX_RESULT_WINDOW",
-    "SearchDocument",
-    "SearchQuery",
-    "SearchResult",
-    "TicketSearchIndex",
-    "document_for",
-    "documents",
-    "embedded_index",
-    "parse",
-    "sync_ticket",
-]
+__all__ = [*_domain.__all__, "documents", "embedded_index", "sync_ticket"]
