@@ -23,16 +23,7 @@ def project_organization(envelope: Envelope, *, uow: TicketsUnitOfWork) -> bool:
     ``updated_at`` (a deletion by when it happened, and it stops the sharing). Answers whether it changed
     anything.
     """
-    organization = envelope.data.get("organization") or {}
-    deleted = envelope.type == "organization.deleted"
-    stamp = envelope.occurred_at if deleted else organization.get("updated_at") or envelope.occurred_at
-    try:
-        as_of = datetime.fromisoformat(stamp)
-        organization_id = str(organization["id"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValidationFailed(f"Unreadable {envelope.type} event: {exc!r}") from None  # retried, then parked
-    if as_of.utcoffset() is None:
-        raise ValidationFailed(f"Unreadable {envelope.type} event: a time without an offset.")
+    organization, organization_id, deleted, as_of = _fact(envelope, "organization")
     applied = uow.organizations.apply(
         organization_id, shared_tickets=bool(organization.get("shared_tickets")) and not deleted, as_of=as_of)
     uow.commit()
@@ -85,16 +76,7 @@ def project_department(envelope: Envelope, *, uow: TicketsUnitOfWork) -> bool:
     ``updated_at``, a deletion by when it happened), and a deletion is final. Answers whether it changed
     anything.
     """
-    department = envelope.data.get("department") or {}
-    deleted = envelope.type == "department.deleted"
-    stamp = envelope.occurred_at if deleted else department.get("updated_at") or envelope.occurred_at
-    try:
-        as_of = datetime.fromisoformat(stamp)
-        department_id = str(department["id"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValidationFailed(f"Unreadable {envelope.type} event: {exc!r}") from None  # retried, then parked
-    if as_of.utcoffset() is None:
-        raise ValidationFailed(f"Unreadable {envelope.type} event: a time without an offset.")
+    _, department_id, deleted, as_of = _fact(envelope, "department")
     applied = uow.departments.apply(department_id, deleted=deleted, as_of=as_of)
     uow.commit()
     return applied
@@ -131,3 +113,19 @@ def sync_departments(listing: list[dict[str, Any]], *, uow: TicketsUnitOfWork, l
     if added or removed:
         log.info("departments reconciled with the users service: %s added, %s deleted", added, removed)
     return {"listed": len(listed), "added": added, "deleted": removed}
+
+
+def _fact(envelope: Envelope, name: str) -> tuple[dict[str, Any], str, bool, datetime]:
+    """Read a ``<name>.*`` event: the entity, its id, whether it was deleted, and the moment it is true as of
+    (the entity's ``updated_at``; a deletion's own time)."""
+    entity = envelope.data.get(name) or {}
+    deleted = envelope.type == f"{name}.deleted"
+    stamp = envelope.occurred_at if deleted else entity.get("updated_at") or envelope.occurred_at
+    try:
+        as_of = datetime.fromisoformat(stamp)
+        entity_id = str(entity["id"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationFailed(f"Unreadable {envelope.type} event: {exc!r}") from None  # retried, then parked
+    if as_of.utcoffset() is None:
+        raise ValidationFailed(f"Unreadable {envelope.type} event: a time without an offset.")
+    return entity, entity_id, deleted, as_of
