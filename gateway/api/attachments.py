@@ -21,7 +21,7 @@ from flask import Response, current_app, request, url_for
 from marshmallow import ValidationError
 from werkzeug.wsgi import wrap_file
 
-from gateway.api.blueprint import Blueprint
+from gateway.api.blueprint import Blueprint, repeated_once_only
 from gateway.auth import current_actor, require_auth
 from gateway.envelope import success, whole_list
 from gateway.errors import error_response
@@ -121,6 +121,8 @@ _UPLOAD_FIELDS = UploadFieldsSchema()
 
 
 def _upload(ticket_id) -> Any:
+    if repeated := repeated_once_only(request.form):
+        raise ValidationFailed("Validation failed.", repeated)
     try:  # an empty field is an absent one, as a form leaves it
         form = _UPLOAD_FIELDS.load({name: value for name, value in request.form.items() if value != ""})
     except ValidationError as error:

@@ -6,6 +6,7 @@ from typing import Any
 
 import flask
 import flask_smorest
+from marshmallow import ValidationError
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import UnsupportedMediaType
@@ -13,12 +14,28 @@ from werkzeug.exceptions import UnsupportedMediaType
 from gateway.guard import guarded_body
 from gateway.schemas.common import ErrorEnvelopeSchema
 
+ONCE = "Give this parameter once."
+
+
+def repeated_once_only(multidict: Any, multiple: set[str] | frozenset[str] = frozenset()) -> dict[str, list[str]]:
+    """The errors of the keys sent more than once that take one value (werkzeug would keep the first)."""
+    return {key: [ONCE] for key in multidict.keys() if key not in multiple and len(multidict.getlist(key)) > 1}
+
 
 class JsonBodyParser(FlaskParser):
     """Read JSON bodies; answer 415 for a body in another format instead of ignoring it.
 
     The body is the one ``gateway.guard`` parsed and checked before the view: it is not parsed twice.
+    A query parameter that takes one value and is sent twice (``?q=a&q=b``) is a 422, not its first value
+    (the OpenAPI's `form` style makes a repeated parameter an array, which only the list parameters are).
     """
+
+    def pre_load(self, location_data: Any, *, schema: Any, req: flask.Request, location: str) -> Any:
+        if location in ("query", "querystring", "form") and hasattr(location_data, "multiple_keys"):
+            errors = repeated_once_only(location_data.data, location_data.multiple_keys)
+            if errors:
+                raise ValidationError(errors)
+        return location_data
 
     def _raw_load_json(self, req: flask.Request) -> Any:
         if not is_json_request(req):

@@ -10,6 +10,7 @@ import uuid
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from werkzeug.datastructures import MultiDict
 
 from helpdesk_contracts import limits
 
@@ -181,6 +182,50 @@ def test_nul_in_a_form_field_is_422(client, auth_headers, fake_rpc, ticket):
 
 
 # pages ------------------------------------------------------------------------------------------------
+
+def _single_valued_query_parameters(client):
+    """Every (path, parameter) of a GET whose OpenAPI query parameter is not an array."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    found = []
+    for path, item in spec["paths"].items():
+        operation = item.get("get")
+        if not operation or "{" in path:
+            continue
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query" and parameter["schema"].get("type") != "array":
+                found.append((path, parameter["name"]))
+    return found
+
+
+def test_a_single_valued_query_parameter_sent_twice_is_422_on_every_list(client, auth_headers, fake_rpc):
+    # werkzeug keeps the first of ?q=a&q=b; the OpenAPI's form style makes it an array the schema refuses
+    cases = _single_valued_query_parameters(client)
+    assert len(cases) > 20 and (f"{TICKETS}/export", "q") in cases and ("/api/v1/users", "page") in cases
+
+    for path, name in cases:
+        response = client.get(f"{path}?{name}=1&{name}=2", headers=auth_headers("admin"))
+
+        assert response.status_code == 422, (path, name, response.get_json())
+        assert response.get_json()["errors"][name] == ["Give this parameter once."], (path, name)
+    assert [call for call in fake_rpc.calls if call.method != "ping"] == []
+
+
+def test_list_parameters_may_repeat(client, auth_headers, fake_rpc):
+    response = client.get(f"{TICKETS}/export?status=new&status=open&priority=high", headers=auth_headers("agent"))
+
+    assert response.status_code == 200
+
+
+def test_a_form_field_sent_twice_is_422(client, auth_headers, fake_rpc, ticket):
+    response = client.post(
+        f"{TICKETS}/{ticket['id']}/attachments",
+        headers=auth_headers("customer"),
+        data=MultiDict([("file", (io.BytesIO(b"x"), "a.txt")), ("internal", "false"), ("internal", "true")]),
+        content_type="multipart/form-data",
+    )
+
+    assert_refused(response, 422, fake_rpc, "internal")
+
 
 @pytest.mark.parametrize("path", [TICKETS, f"{TICKETS}/search?q=vpn&", "/api/v1/users", "/api/v1/departments",
                                   "/api/v1/organizations"])
