@@ -55,6 +55,19 @@ class UnitOfWork:
             self._session = self._session_factory()
         return self._session
 
+    def repository(self, name: str, build: Callable[[Session], Any]) -> Any:
+        """Return the repository ``name`` of this transaction, built by ``build(session)`` on first use.
+
+        A service's unit of work exposes its repositories as properties calling this. They are kept per
+        session: after ``close()`` the next use opens a new session, and new repositories with it.
+        """
+        cache = self.__dict__.setdefault("_repositories", {})
+        session = self.session
+        held = cache.get(name)
+        if held is None or held[0] is not session:
+            held = cache[name] = (session, build(session))
+        return held[1]
+
     def __enter__(self) -> UnitOfWork:
         return self
 

@@ -6,7 +6,6 @@ so their domain rules can be tested on the in-memory fakes of ``tests/unit/ticke
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from helpdesk_common.uow import UnitOfWork
@@ -59,47 +58,38 @@ class CommentRepository:
 class TicketsUnitOfWork(UnitOfWork):
     """A tickets transaction with its repositories, each built on first use from the session."""
 
-    def _built(self, name: str, build: Callable[[Any], Any]) -> Any:
-        # kept per session: after close() the next use opens a new session, and its repositories with it
-        session = self.session
-        cache = self.__dict__.setdefault("_repositories", {})
-        known = cache.get(name)
-        if known is None or known[0] is not session:
-            known = cache[name] = (session, build(session))
-        return known[1]
-
     @property
     def tickets(self) -> SqlAlchemyTicketRepository:
-        return self._built("tickets", SqlAlchemyTicketRepository)
+        return self.repository("tickets", SqlAlchemyTicketRepository)
 
     @property
     def comments(self) -> CommentRepository:
-        return self._built("comments", lambda _: CommentRepository(self.tickets))
+        return self.repository("comments", lambda _: CommentRepository(self.tickets))
 
     @property
     def categories(self) -> SqlAlchemyCategoryRepository:
-        return self._built("categories", SqlAlchemyCategoryRepository)
+        return self.repository("categories", SqlAlchemyCategoryRepository)
 
     @property
     def links(self) -> SqlAlchemyLinkRepository:
-        return self._built("links", SqlAlchemyLinkRepository)
+        return self.repository("links", SqlAlchemyLinkRepository)
 
     @property
     def attachments(self) -> SqlAlchemyAttachmentRepository:
-        return self._built("attachments", SqlAlchemyAttachmentRepository)
+        return self.repository("attachments", SqlAlchemyAttachmentRepository)
 
     @property
     def organizations(self) -> SqlAlchemyOrganizationRepository:
-        return self._built("organizations", SqlAlchemyOrganizationRepository)
+        return self.repository("organizations", SqlAlchemyOrganizationRepository)
 
     @property
     def departments(self) -> SqlAlchemyDepartmentRepository:
-        return self._built("departments", SqlAlchemyDepartmentRepository)
+        return self.repository("departments", SqlAlchemyDepartmentRepository)
 
     @property
     def search(self) -> search.embedded.EmbeddedTicketSearchIndex:
         """The embedded search index, written in this transaction."""
-        return self._built("search", search.embedded_index)
+        return self.repository("search", search.embedded_index)
 
     def search_feed(self, index: search.TicketSearchIndex) -> SearchFeed:
         """Give the feed that copies tickets from this transaction's reads into ``index``."""

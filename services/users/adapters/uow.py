@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from helpdesk_common.uow import UnitOfWork
@@ -17,28 +16,19 @@ from services.users.adapters.repository import (
 class UsersUnitOfWork(UnitOfWork):
     """``uow.users``, ``uow.departments``, ``uow.organizations`` and ``uow.sessions`` on this transaction."""
 
-    def _repository(self, name: str, build: Callable[[Any], Any]) -> Any:
-        # built on first use and rebuilt if the session was replaced (close() drops it)
-        cache = self.__dict__.setdefault("_repositories", {})
-        session = self.session
-        held = cache.get(name)
-        if held is None or held[0] is not session:
-            held = cache[name] = (session, build(session))
-        return held[1]
-
     @property
     def users(self) -> SqlAlchemyUserRepository:
-        return self._repository("users", SqlAlchemyUserRepository)
+        return self.repository("users", SqlAlchemyUserRepository)
 
     @property
     def departments(self) -> Any:
-        return self._repository("departments", department_repository)
+        return self.repository("departments", department_repository)
 
     @property
     def organizations(self) -> Any:
-        return self._repository("organizations", organization_repository)
+        return self.repository("organizations", organization_repository)
 
     @property
     def sessions(self) -> SqlAlchemySessionRepository:
         """Refresh-token families and password-reset tokens."""
-        return self._repository("sessions", SqlAlchemySessionRepository)
+        return self.repository("sessions", SqlAlchemySessionRepository)
