@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway.api import attachments as attachments_api
 from gateway.api import auth as auth_api
+from gateway.api import automation as automation_api
 from gateway.api import categories as categories_api
 from gateway.api import departments as departments_api
 from gateway.api import organizations as organizations_api
@@ -36,7 +37,8 @@ from helpdesk_common.logging import configure_logging, init_sentry
 
 log = logging.getLogger(__name__)
 
-RESOURCES = (auth_api, users_api, departments_api, organizations_api, tickets_api, attachments_api, categories_api)
+RESOURCES = (auth_api, users_api, departments_api, organizations_api, tickets_api, attachments_api, categories_api,
+             automation_api)
 
 
 class GatewayApi(Api):

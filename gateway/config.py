@@ -38,7 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "AMQP_URI": DEFAULT_AMQP_URI,
     "RPC_POOL_SIZE": None,  # None: one proxy per server thread (GATEWAY_THREADS, default 8)
     "RPC_TIMEOUT": 10.0,
-    "SERVICES": "users,tickets",
+    "SERVICES": "users,tickets,automation",
     "READINESS_TIMEOUT": 1.5,
     # rate limits (flask-limiter; the table is in gateway/README.md)
     "LOGIN_RATE_LIMIT": "10/minute",  # failed sign-ins of one account from one address

@@ -1,14 +1,15 @@
-"""``/api/v1/users``: users, roles and agents' availability."""
+"""``/api/v1/users``: users, roles, agents' availability and workload (the latter as the router counts it)."""
 
 from __future__ import annotations
 
 from flask import url_for
 
 from gateway.api.blueprint import Blueprint
-from gateway.auth import ADMINS, AGENT, CUSTOMER, MANAGERS, STAFF, current_user, require_auth
+from gateway.auth import ADMINS, AGENT, CUSTOMER, MANAGERS, STAFF, current_actor, current_user, require_auth
 from gateway.envelope import page, success, whole_list
 from gateway.idempotency import idempotent
 from gateway.rpc import rpc
+from gateway.schemas.automation import WorkloadSchema
 from gateway.schemas.common import envelope, page_envelope
 from gateway.schemas.users import (
     AvailabilitySchema,
@@ -22,7 +23,8 @@ from gateway.schemas.users import (
 )
 from helpdesk_contracts.errors import Conflict, PermissionDenied, UserNotFound
 
-blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Users, roles and agents' availability.")
+blp = Blueprint("users", __name__, url_prefix="/api/v1/users",
+                description="Users, roles, agents' availability and workload.")
 
 _FILTERS = ("role", "status", "availability", "department_id", "organization_id", "q")
 
@@ -118,3 +120,14 @@ def set_availability(payload, user_id):
         raise PermissionDenied("Agents may only set their own availability.")
     user = rpc().call("users", "set_availability", str(user_id), payload["availability"])
     return success(user, "Availability updated.")
+
+
+@blp.route("/<uuid:user_id>/workload", methods=["GET"])
+@require_auth(roles=STAFF)
+@blp.response(200, envelope(WorkloadSchema))
+def get_workload(user_id):
+    """Return an agent's load as the ticket router counts it: agents their own, supervisors and admins anyone's.
+
+    Asked by an agent for someone else, or for a user the router does not follow (a customer), it is a 404.
+    """
+    return success(rpc().call("automation", "workload", str(user_id), actor=current_actor()))

@@ -61,3 +61,7 @@ METADATA_KEY_MAX = 100
 SEARCH_MAX = 500  # characters of a search query
 BULK_MAX = 100  # tickets one bulk request names
 FILENAME_MAX = 200  # an attachment's stored file name (a longer one is shortened, keeping its extension)
+
+# -- routing (the automation service) -------------------------------------------------------------
+ROUTING_STRATEGIES = ("least_loaded", "round_robin", "manual_only")  # a department's; least_loaded unless set
+ROUTING_OUTCOMES = ("assigned", "queued")  # what a routing decision came to: an agent, or the backlog

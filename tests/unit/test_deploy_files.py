@@ -47,6 +47,10 @@ USERS_COMMAND = ["python", "-m", "helpdesk_common.run", "--config", "services/us
 USERS_MIGRATE_COMMAND = ["alembic", "-c", "services/users/alembic.ini", "upgrade", "head"]
 TICKETS_COMMAND = ["python", "-m", "helpdesk_common.run", "--config", "services/tickets/config.yml", "services.tickets.service"]
 TICKETS_MIGRATE_COMMAND = ["alembic", "-c", "services/tickets/alembic.ini", "upgrade", "head"]
+AUTOMATION_COMMAND = [
+    "python", "-m", "helpdesk_common.run", "--config", "services/automation/config.yml", "services.automation.service",
+]
+AUTOMATION_MIGRATE_COMMAND = ["alembic", "-c", "services/automation/alembic.ini", "upgrade", "head"]
 GATEWAY_COMMAND = ["python", "-m", "gateway.serve"]
 USERS_ENV = {"AMQP_URI", "USERS_DATABASE_URL", "USERS_METRICS_PORT", "SENTRY_DSN", "PSYCOPG_WAIT_FUNC"}
 TICKETS_ENV = {
@@ -58,6 +62,7 @@ TICKETS_ENV = {
     "ELASTICSEARCH_URL",
     "HELPDESK_VAR_DIR",
 }
+AUTOMATION_ENV = {"AMQP_URI", "AUTOMATION_DATABASE_URL", "AUTOMATION_METRICS_PORT", "SENTRY_DSN", "PSYCOPG_WAIT_FUNC"}
 GATEWAY_ENV = {
     "GATEWAY_BIND",
     "AMQP_URI",
@@ -72,6 +77,7 @@ SECRET_ENV = {
     "AMQP_URI",
     "USERS_DATABASE_URL",
     "TICKETS_DATABASE_URL",
+    "AUTOMATION_DATABASE_URL",
     "JWT_SECRET",
     "SENTRY_DSN",
     "ELASTICSEARCH_URL",
@@ -115,6 +121,14 @@ DEPLOYABLES = {
         migrate_command=TICKETS_MIGRATE_COMMAND,
         database="tickets",
         var_dir="/app/var",
+    ),
+    "automation": Deployable(
+        ROOT / "services" / "automation" / "Dockerfile",
+        AUTOMATION_COMMAND,
+        AUTOMATION_ENV,
+        9103,
+        migrate_command=AUTOMATION_MIGRATE_COMMAND,
+        database="automation",
     ),
     "gateway": Deployable(ROOT / "gateway" / "Dockerfile", GATEWAY_COMMAND, GATEWAY_ENV, 8000),
 }
@@ -508,7 +522,7 @@ def test_gateway_probes_use_health_live_and_ready():
 
 def test_gateway_readiness_pings_every_service():
     services = _config_value(_object("Deployment", "gateway"), "gateway", "GATEWAY_SERVICES")
-    assert sorted(_names(services)) == sorted(SERVICES) == ["tickets", "users"]
+    assert sorted(_names(services)) == sorted(SERVICES) == ["automation", "tickets", "users"]
 
 
 def test_gateway_metrics_directory_is_a_writable_volume():
@@ -810,7 +824,7 @@ def test_compose_var_directory_is_a_named_volume(name):
 
 def test_compose_gateway_readiness_pings_every_service_and_waits_for_them():
     gateway = _compose()["services"]["gateway"]
-    assert sorted(_names(gateway["environment"]["GATEWAY_SERVICES"])) == sorted(SERVICES) == ["tickets", "users"]
+    assert sorted(_names(gateway["environment"]["GATEWAY_SERVICES"])) == sorted(SERVICES) == ["automation", "tickets", "users"]
     for name in SERVICES:
         assert gateway["depends_on"][name] == {"condition": "service_healthy"}, name
 

@@ -25,6 +25,7 @@ SETS = {
     "LEVELS": vocabulary.LEVELS,
     "SOURCES": vocabulary.SOURCES,
     "LINK_KINDS": vocabulary.LINK_KINDS,
+    "ROUTING_STRATEGIES": vocabulary.ROUTING_STRATEGIES,
 }
 
 

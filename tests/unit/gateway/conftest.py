@@ -56,8 +56,14 @@ def tickets_service(users_service):
 
 
 @pytest.fixture
-def fake_rpc(users_service, tickets_service):
-    return fakes.FakeRpc(users=users_service, tickets=tickets_service)
+def automation_service(users_service):
+    """The fake automation service (nothing followed yet), its agents the fake users service's staff."""
+    return fakes.FakeAutomationService(users=users_service)
+
+
+@pytest.fixture
+def fake_rpc(users_service, tickets_service, automation_service):
+    return fakes.FakeRpc(users=users_service, tickets=tickets_service, automation=automation_service)
 
 
 @pytest.fixture
@@ -122,7 +128,8 @@ def login(client):
 
 @pytest.fixture(name="fakes")
 def fakes_module():
-    """The fakes module (ScriptedProxy, ProxyFactory, FakeRpc, FakeUsersService, FakeTicketsService)."""
+    """The fakes module (ScriptedProxy, ProxyFactory, FakeRpc, FakeUsersService, FakeTicketsService,
+    FakeAutomationService)."""
     return fakes
 
 

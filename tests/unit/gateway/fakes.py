@@ -1,5 +1,5 @@
-"""Fakes for the gateway's unit tests: the users and tickets services in memory behind a fake RPC pool,
-and a scripted proxy to drive ``gateway.rpc.RpcPool`` without a broker."""
+"""Fakes for the gateway's unit tests: the users, tickets and automation services in memory behind a fake RPC
+pool, and a scripted proxy to drive ``gateway.rpc.RpcPool`` without a broker."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 from gateway.errors import ServiceTimeout, ServiceUnavailable, UnexpectedServiceError
 from helpdesk_common.context import get_correlation_id
+from helpdesk_common.payloads import page_args
 from helpdesk_contracts.errors import (
     Conflict,
     DepartmentInUse,
@@ -38,10 +39,21 @@ from helpdesk_contracts.vocabulary import (
     INVERSE_LINK_KIND,
     LINK_KINDS,
     ROLES,
+    ROUTING_STRATEGIES,
     STAFF_ROLES,
     TICKET_STATUSES,
 )
 from helpdesk_contracts.vocabulary import PRIORITIES as TICKET_PRIORITIES
+from services.automation.domain.model import (
+    ASSIGNED,
+    DEFAULT_STRATEGY,
+    MANUAL_ONLY,
+    PRIORITY_RANK,
+    QUEUED,
+    WORKING_STATUSES,
+    TrackedTicket,
+)
+from services.automation.handlers import common as automation_rules
 from services.tickets.domain import rules
 from services.users.domain import rules as user_rules
 
@@ -1089,3 +1101,155 @@ class FakeTicketsServiceWithAttachments(FakeTicketsService):
     @staticmethod
     def _attachment_view(attachment):
         return _wire({k: v for k, v in attachment.items() if k != "storage_key"})
+
+
+class FakeAutomationService:
+    """The RPC contract of ``services/automation/service.py`` (its questions and the strategies), in memory.
+
+    The rules are the service's own: who may ask and what agents see (``services.automation.handlers.common``),
+    which statuses count against an agent's capacity (``domain.model``). Tests seed what the router would have
+    learnt from the events: the tickets it follows (``track_ticket``) and its decisions (``add_decision``);
+    its agents are the fake users service's staff.
+    """
+
+    def __init__(self, users: FakeUsersService | None = None) -> None:
+        self.users = users
+        self.tickets: dict[str, TrackedTicket] = {}
+        self.decisions: list[dict[str, Any]] = []
+        self.strategies: dict[str, dict[str, Any]] = {}
+        self.last_assigned: dict[str, datetime] = {}
+        self._sequence = 0
+        self._clock = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+    # -- test helpers -------------------------------------------------------------------------
+    def track_ticket(self, **fields: Any) -> TrackedTicket:
+        """Have the router follow a ticket: one new, open or in progress without ``assignee_id`` is in its backlog."""
+        self._sequence += 1
+        ticket = TrackedTicket(**{
+            "id": str(uuid.uuid4()), "number": f"TKT-{self._sequence:06d}", "title": "Printer on fire",
+            "status": "new", "priority": "medium", "department_id": None, "category": None, "assignee_id": None,
+            "requester_id": str(uuid.uuid4()), "created_at": self._tick(), "version": 1, **fields,
+        })
+        self.tickets[ticket.id] = ticket
+        return ticket
+
+    def add_decision(self, ticket: TrackedTicket, *, agent_id: str | None = None, strategy: str = DEFAULT_STRATEGY,
+                     trigger: str = "ticket.created", candidates: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Record a decision on a followed ticket: to ``agent_id``, or (without one) to the backlog."""
+        at = self._tick()
+        decision = {
+            "id": str(uuid.uuid4()), "ticket_id": ticket.id, "ticket_number": ticket.number,
+            "department_id": ticket.department_id, "at": at, "outcome": ASSIGNED if agent_id else QUEUED,
+            "agent_id": agent_id, "strategy": strategy, "trigger": trigger,
+            "reason": "least loaded in any department" if agent_id else "no agent in any department",
+            "candidates": candidates if candidates is not None else [],
+        }
+        self.decisions.append(decision)
+        if agent_id:
+            ticket.assignee_id = agent_id
+            self.last_assigned[agent_id] = at
+        elif ticket.queued_since is None:
+            ticket.queued_since = at
+        return _wire({**decision, "at": at.isoformat()})
+
+    # -- RPC methods --------------------------------------------------------------------------
+    def ping(self) -> str:
+        return "pong"
+
+    def list_decisions(self, actor, ticket_id=None, page=1, limit=20):
+        caller = self._staff(actor)
+        page, limit = page_args(page, limit)
+        if ticket_id is not None:
+            ticket = self.tickets.get(ticket_id)
+            if ticket is None or not automation_rules.may_see(caller, ticket):
+                raise TicketNotFound()
+            found = [d for d in self.decisions if d["ticket_id"] == ticket.id]
+        else:
+            seen = automation_rules.departments_seen(caller)
+            found = [d for d in self.decisions if seen is None or d["department_id"] in seen]
+        found.sort(key=lambda d: d["id"])
+        found.sort(key=lambda d: d["at"], reverse=True)
+        chosen = found[(page - 1) * limit : page * limit]
+        return _wire({"items": [{**d, "at": d["at"].isoformat()} for d in chosen], "total": len(found)})
+
+    def backlog(self, actor, department_id=None, page=1, limit=20):
+        caller = self._staff(actor)
+        page, limit = page_args(page, limit)
+        seen = automation_rules.departments_seen(caller)
+        if department_id is not None:
+            if seen is not None and department_id not in seen:
+                return {"items": [], "total": 0}
+            seen = [department_id]
+        manual = {d for d, row in self.strategies.items() if row["strategy"] == MANUAL_ONLY}
+        waiting = [t for t in self.tickets.values()
+                   if t.working and t.assignee_id is None and t.department_id not in manual
+                   and (seen is None or t.department_id in seen)]
+        # the service's order: SLA due time (none last), priority (urgent first), age (oldest first)
+        waiting.sort(key=lambda t: (t.sla_due_at is None, t.sla_due_at or self._clock, -PRIORITY_RANK[t.priority],
+                                    t.created_at, t.id))
+        offset = (page - 1) * limit
+        return _wire({"items": [{
+            "position": offset + number, "ticket_id": t.id, "number": t.number, "title": t.title,
+            "priority": t.priority, "status": t.status, "department_id": t.department_id, "category": t.category,
+            "created_at": t.created_at.isoformat(), "queued_since": _iso(t.queued_since),
+            "sla_due_at": _iso(t.sla_due_at),
+        } for number, t in enumerate(waiting[offset : offset + limit], start=1)], "total": len(waiting)})
+
+    def workload(self, user_id, actor):
+        caller = self._staff(actor)
+        if not caller.is_manager and caller.id != user_id:
+            raise UserNotFound("Agents see only their own workload.")
+        user = (self.users.users if self.users is not None else {}).get(user_id)
+        if user is None or user["role"] not in STAFF_ROLES:  # the router keeps no customers
+            raise UserNotFound()
+        by_status: dict[str, int] = {}
+        for ticket in self.tickets.values():
+            if ticket.assignee_id == user_id and not ticket.deleted:
+                by_status[ticket.status] = by_status.get(ticket.status, 0) + 1
+        working = sum(by_status.get(status, 0) for status in WORKING_STATUSES)
+        maximum = int(user["max_concurrent_tickets"] or 0)
+        return _wire({
+            "user_id": user["id"], "name": user["name"], "role": user["role"], "status": user["status"],
+            "availability": user["availability"] or "offline", "department_id": user["department_id"],
+            "skills": sorted(set(user["skills"])), "max_concurrent_tickets": maximum, "working_tickets": working,
+            "capacity_left": max(maximum - working, 0), "at_capacity": working >= maximum,
+            "by_status": dict(sorted(by_status.items())), "last_assigned_at": _iso(self.last_assigned.get(user_id)),
+        })
+
+    def list_strategies(self, actor):
+        self._staff(actor)
+        rows = [self._strategy_view(row) for _, row in sorted(self.strategies.items())]
+        return {"items": rows, "total": len(rows)}
+
+    def set_strategy(self, department_id, strategy, actor):
+        FakeTicketsService._check_actor(actor)
+        caller = automation_rules.actor_from(actor)
+        automation_rules.require_admin(caller)
+        if strategy not in ROUTING_STRATEGIES:
+            raise ValidationFailed(f"Unknown strategy {strategy!r}.",
+                                   {"strategy": [f"Must be one of: {', '.join(ROUTING_STRATEGIES)}."]})
+        if self.users is None or department_id not in self.users.departments:
+            raise DepartmentNotFound()
+        self.strategies[department_id] = {"department_id": department_id, "strategy": strategy,
+                                          "updated_at": self._tick(), "updated_by": caller.id}
+        return self._strategy_view(self.strategies[department_id])
+
+    # -- internals ----------------------------------------------------------------------------
+    @staticmethod
+    def _staff(actor: Any) -> automation_rules.Actor:
+        FakeTicketsService._check_actor(actor)  # the gateway's actor, as every service receives it
+        caller = automation_rules.actor_from(actor)
+        automation_rules.require_staff(caller)
+        return caller
+
+    @staticmethod
+    def _strategy_view(row: dict[str, Any]) -> dict[str, Any]:
+        return _wire({**row, "updated_at": row["updated_at"].isoformat()})
+
+    def _tick(self) -> datetime:
+        self._clock += timedelta(minutes=1)
+        return self._clock
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

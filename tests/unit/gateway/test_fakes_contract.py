@@ -4,7 +4,9 @@ Every public method of a fake is an ``@rpc`` method of the service it stands for
 parameters (names, order, defaults); every RPC method the gateway's code calls exists on the real
 service (and on the fake, unless listed with a reason), and each call's arguments bind to the real
 method's signature. The fakes' rules (transitions, visibility) are the service's own
-(``services.tickets.domain.rules``, ``helpdesk_contracts.vocabulary``), so they cannot disagree.
+(``services.tickets.domain.rules``, ``services.automation.handlers.common``, ``helpdesk_contracts.vocabulary``),
+so they cannot disagree. The services are the discovered ones (``helpdesk_common.services.discover``): a new one
+the gateway calls needs a fake, named in ``FAKES``.
 """
 
 from __future__ import annotations
@@ -16,13 +18,29 @@ from pathlib import Path
 import pytest
 from nameko.rpc import Rpc
 
-from services.tickets.service import TicketsService
-from services.users.service import UsersService
+from helpdesk_common.services import discover, service_module
 
 GATEWAY = Path(__file__).resolve().parents[3] / "gateway"
-REAL = {"users": UsersService, "tickets": TicketsService}
+
+
+def service_classes() -> dict[str, type]:
+    """Return each discovered service's Nameko class (the class of its ``service.py`` named as it), by name."""
+    found = {}
+    for name in discover():
+        module = service_module(name, "service")
+        classes = [cls for cls in vars(module).values()
+                   if isinstance(cls, type) and cls.__module__ == module.__name__ and getattr(cls, "name", None) == name]
+        assert len(classes) == 1, f"services/{name}/service.py should define one class whose name is {name!r}"
+        found[name] = classes[0]
+    return found
+
+
+REAL = service_classes()
+# the fake standing for each service the gateway calls (tests/unit/gateway/fakes.py)
+FAKES = {"users": "FakeUsersService", "tickets": "FakeTicketsServiceWithAttachments",
+         "automation": "FakeAutomationService"}
 # what a fake offers tests beyond the contract: seeding and inspecting its state
-HELPERS = {"add_user", "active_families", "add_ticket"}
+HELPERS = {"add_user", "active_families", "add_ticket", "track_ticket", "add_decision"}
 # RPC methods the gateway calls that the fakes leave out, and why
 NOT_FAKED = {
     ("users", "list_revocations"): "the revocation feed (a broker consumer) is off in unit tests",
@@ -75,8 +93,8 @@ def gateway_calls() -> list[tuple[str, str, int, frozenset[str], bool, str]]:
             service_name = (
                 service.value if isinstance(service, ast.Constant) else constants.get(getattr(service, "id", ""))
             )
-            if service_name not in REAL or not isinstance(method, ast.Constant):
-                continue
+            if not isinstance(service_name, str) or not isinstance(method, ast.Constant):
+                continue  # a service named at run time (readiness pings every configured one)
             rest = node.args[2:]
             splat = any(isinstance(arg, ast.Starred) for arg in rest) or any(k.arg is None for k in node.keywords)
             keywords = frozenset(k.arg for k in node.keywords if k.arg is not None and k.arg != "rpc_timeout")
@@ -88,11 +106,19 @@ def gateway_calls() -> list[tuple[str, str, int, frozenset[str], bool, str]]:
 def test_gateway_calls_are_found():
     calls = {(service, method) for service, method, *_ in gateway_calls()}
     # a sample the gateway surely makes: the scan must see calls through both spellings of the service
-    assert {("users", "authenticate"), ("tickets", "create"), ("tickets", "list_categories")} <= calls
+    assert {("users", "authenticate"), ("tickets", "create"), ("tickets", "list_categories"),
+            ("automation", "workload"), ("automation", "set_strategy")} <= calls
 
 
-@pytest.mark.parametrize(("fake_name", "service"), [("FakeUsersService", "users"),
-                                                    ("FakeTicketsServiceWithAttachments", "tickets")])
+def test_every_service_the_gateway_calls_exists_and_has_a_fake(fakes):
+    called = {service for service, *_ in gateway_calls()}
+
+    assert called <= set(REAL), f"the gateway calls services that do not exist: {sorted(called - set(REAL))}"
+    assert called <= set(FAKES), f"no fake stands for {sorted(called - set(FAKES))}: add one to fakes.py and FAKES"
+    assert set(FAKES) <= set(REAL) and all(hasattr(fakes, fake) for fake in FAKES.values())
+
+
+@pytest.mark.parametrize(("service", "fake_name"), sorted(FAKES.items()))
 def test_every_fake_method_has_the_real_rpc_signature(fakes, fake_name, service):
     real = rpc_methods(REAL[service])
     fake = _public_methods(getattr(fakes, fake_name))
@@ -105,17 +131,18 @@ def test_every_fake_method_has_the_real_rpc_signature(fakes, fake_name, service)
 @pytest.mark.parametrize(("service", "method", "positional", "keywords", "splat", "where"), gateway_calls(),
                          ids=lambda value: value if isinstance(value, str) else None)
 def test_every_gateway_call_binds_to_the_real_rpc(fakes, service, method, positional, keywords, splat, where):
+    assert service in REAL, f"{where} calls {service}.{method}, but there is no services/{service}/service.py"
     real = rpc_methods(REAL[service])
     assert method in real, f"{where} calls {service}.{method}, which is no @rpc method of the service"
     if not splat:
         real[method].bind(*range(positional), **dict.fromkeys(keywords))  # raises TypeError on a mismatch
-    faked = {"users": fakes.FakeUsersService, "tickets": fakes.FakeTicketsServiceWithAttachments}[service]
+    faked = getattr(fakes, FAKES[service])
     if (service, method) not in NOT_FAKED:
         assert hasattr(faked, method), f"{where} calls {service}.{method}, which the fake does not answer"
 
 
 def test_binding_refuses_a_call_the_service_cannot_take():
-    signature = rpc_methods(TicketsService)["get"]
+    signature = rpc_methods(REAL["tickets"])["get"]
     with pytest.raises(TypeError):
         signature.bind(1, 2, 3)
     with pytest.raises(TypeError):

@@ -1,0 +1,95 @@
+"""Tables of the automation database: its read model of agents and tickets, strategies, decisions."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, MetaData, String, Table, Text, text
+
+from helpdesk_common.db import UtcDateTime
+
+metadata = MetaData()
+
+# staff as the users service describes them (user.* and agent.availability_changed events, and listings)
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("availability", String(20), nullable=False),
+    Column("department_id", String(36)),
+    Column("skills", JSON, nullable=False),
+    Column("max_concurrent_tickets", Integer, nullable=False),
+    Column("version", Integer, nullable=False),  # the user's version: an older snapshot changes nothing
+    Column("availability_as_of", UtcDateTime, nullable=False),  # availability changes carry no version
+    Column("last_assigned_at", UtcDateTime),  # round robin, and ties of least_loaded
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_agents_department", "department_id"),
+)
+
+# tickets as the tickets service describes them (ticket.* events by per-ticket version, and listings)
+tickets = Table(
+    "tracked_tickets",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("number", String(20), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("priority", String(10), nullable=False),
+    Column("priority_rank", Integer, nullable=False),
+    Column("department_id", String(36)),
+    Column("category", String(100)),
+    Column("assignee_id", String(36)),
+    Column("requester_id", String(36)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("working", Boolean, nullable=False),  # status new/open/in_progress and not deleted
+    Column("sla_due_at", UtcDateTime),
+    Column("queued_since", UtcDateTime),  # when the router first found nobody for it
+    Column("updated_at", UtcDateTime, nullable=False),
+    # an agent's load: their working tickets
+    Index("ix_tracked_tickets_load", "assignee_id", postgresql_where=text("working"), sqlite_where=text("working")),
+    # the backlog: working and unassigned
+    Index("ix_tracked_tickets_backlog", "department_id", "priority_rank", "created_at",
+          postgresql_where=text("working AND assignee_id IS NULL"),
+          sqlite_where=text("working AND assignee_id IS NULL")),
+)
+
+# how each department's tickets are routed (absent: least_loaded)
+strategies = Table(
+    "department_strategies",
+    metadata,
+    Column("department_id", String(36), primary_key=True),
+    Column("strategy", String(20), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(36)),
+)
+
+# every routing decision, with the agents looked at
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("ticket_id", String(36), nullable=False),
+    Column("ticket_number", String(20), nullable=False),
+    Column("department_id", String(36)),
+    Column("at", UtcDateTime, nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("agent_id", String(36)),
+    Column("strategy", String(20), nullable=False),
+    Column("trigger", String(60), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("candidates", JSON, nullable=False),
+    Index("ix_decisions_ticket", "ticket_id", "at"),
+    Index("ix_decisions_at", "at"),
+)
+
+# one row per routing scope: a routing decision updates it first, so decisions take turns (two replicas
+# deciding at once never both see the same free capacity)
+routing_locks = Table(
+    "routing_locks",
+    metadata,
+    Column("scope", String(40), primary_key=True),
+    Column("taken_at", UtcDateTime),
+)

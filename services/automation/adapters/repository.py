@@ -1,0 +1,274 @@
+"""The automation database behind the handlers' ports (``handlers.ports``): SQLAlchemy Core statements."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from helpdesk_contracts.vocabulary import STAFF_ROLES
+from services.automation.adapters.orm import agents, decisions, routing_locks, strategies, tickets
+from services.automation.domain.model import (
+    ASSIGNABLE_ROLES,
+    DEFAULT_STRATEGY,
+    MANUAL_ONLY,
+    PRIORITY_RANK,
+    Agent,
+    TrackedTicket,
+)
+
+
+def _agent(row: Any) -> Agent:
+    return Agent(id=row.id, name=row.name, role=row.role, status=row.status, availability=row.availability,
+                 department_id=row.department_id, skills=list(row.skills or []),
+                 max_concurrent_tickets=row.max_concurrent_tickets, last_assigned_at=row.last_assigned_at)
+
+
+def _ticket(row: Any) -> TrackedTicket:
+    return TrackedTicket(id=row.id, number=row.number, title=row.title, status=row.status, priority=row.priority,
+                         department_id=row.department_id, category=row.category, assignee_id=row.assignee_id,
+                         requester_id=row.requester_id, created_at=row.created_at, version=row.version,
+                         deleted=row.deleted, sla_due_at=row.sla_due_at, queued_since=row.queued_since)
+
+
+class SqlAlchemyAgentRepository:
+    """Staff rows, newest fact wins (a user's ``version``; availability by when it changed)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, agent_id: str) -> Agent | None:
+        row = self.session.execute(select(agents).where(agents.c.id == agent_id)).first()
+        return _agent(row) if row is not None else None
+
+    def apply_user(self, user: dict[str, Any], *, as_of: datetime, now: datetime) -> bool:
+        """Store a user snapshot unless an equal or newer version is held; tell whether it was applied.
+
+        Customers are not kept (a member of staff who becomes a customer is kept, as not assignable).
+        """
+        current = self.session.execute(
+            select(agents.c.version, agents.c.availability_as_of).where(agents.c.id == user["id"]).with_for_update()
+        ).first()
+        if current is None and user["role"] not in STAFF_ROLES:
+            return False
+        values = {
+            "name": user.get("name") or "", "role": user["role"], "status": user["status"],
+            "department_id": user.get("department_id"), "skills": sorted(set(user.get("skills") or [])),
+            "max_concurrent_tickets": int(user.get("max_concurrent_tickets") or 0),
+            "version": int(user.get("version") or 1), "updated_at": now,
+        }
+        if current is None:
+            self.session.execute(insert(agents).values(
+                id=user["id"], availability=user.get("availability") or "offline", availability_as_of=as_of,
+                last_assigned_at=None, **values))
+            return True
+        if values["version"] <= current.version:
+            return False
+        if as_of >= current.availability_as_of and user.get("availability"):
+            values.update(availability=user["availability"], availability_as_of=as_of)
+        self.session.execute(update(agents).where(agents.c.id == user["id"]).values(**values))
+        return True
+
+    def apply_availability(self, agent_id: str, availability: str, *, as_of: datetime, now: datetime) -> bool:
+        """Store an availability change unless a later one is held; tell whether it was applied."""
+        result = self.session.execute(
+            update(agents).where(agents.c.id == agent_id, agents.c.availability_as_of <= as_of)
+            .values(availability=availability, availability_as_of=as_of, updated_at=now))
+        return bool(result.rowcount)
+
+    def in_scope(self, department_id: str | None) -> list[Agent]:
+        """The assignable staff of a department, or of every department when ``department_id`` is None."""
+        query = select(agents).where(agents.c.role.in_(ASSIGNABLE_ROLES))
+        if department_id is not None:
+            query = query.where(agents.c.department_id == department_id)
+        return [_agent(row) for row in self.session.execute(query.order_by(agents.c.id))]
+
+    def able_departments(self) -> tuple[set[str | None], bool]:
+        """Departments with an active, online, assignable agent; and whether there is any at all."""
+        rows = self.session.execute(select(agents.c.department_id).distinct().where(
+            agents.c.role.in_(ASSIGNABLE_ROLES), agents.c.status == "active", agents.c.availability == "online"))
+        found = {row.department_id for row in rows}
+        return found, bool(found)
+
+    def mark_assigned(self, agent_id: str, *, now: datetime) -> None:
+        self.session.execute(update(agents).where(agents.c.id == agent_id).values(last_assigned_at=now))
+
+    def versions(self) -> dict[str, int]:
+        return {row.id: row.version for row in self.session.execute(select(agents.c.id, agents.c.version))}
+
+
+class SqlAlchemyTicketRepository:
+    """The tickets the router follows, newest version wins."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, ticket_id: str) -> TrackedTicket | None:
+        row = self.session.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
+        return _ticket(row) if row is not None else None
+
+    def apply(self, ticket: TrackedTicket, *, now: datetime) -> TrackedTicket | None | bool:
+        """Store a ticket unless its version is already held or newer.
+
+        Answers False when nothing was stored, else the copy held before (None when it is new to us).
+        """
+        previous = self.session.execute(select(tickets).where(tickets.c.id == ticket.id).with_for_update()).first()
+        values = {
+            "number": ticket.number, "title": ticket.title[:200], "status": ticket.status, "priority": ticket.priority,
+            "priority_rank": PRIORITY_RANK.get(ticket.priority, 0), "department_id": ticket.department_id,
+            "category": ticket.category, "assignee_id": ticket.assignee_id, "requester_id": ticket.requester_id,
+            "created_at": ticket.created_at, "version": ticket.version, "deleted": ticket.deleted,
+            "working": ticket.working, "updated_at": now,
+        }
+        if previous is None:
+            self.session.execute(insert(tickets).values(id=ticket.id, sla_due_at=None, queued_since=None, **values))
+            return None
+        if ticket.version <= previous.version:
+            return False
+        if not ticket.wants_agent:
+            values["queued_since"] = None
+        self.session.execute(update(tickets).where(tickets.c.id == ticket.id).values(**values))
+        return _ticket(previous)
+
+    def loads(self, agent_ids: list[str] | None = None) -> dict[str, int]:
+        """Working tickets per agent (only agents holding some are named)."""
+        query = (select(tickets.c.assignee_id, func.count()).where(tickets.c.working.is_(True),
+                                                                   tickets.c.assignee_id.is_not(None))
+                 .group_by(tickets.c.assignee_id))
+        if agent_ids is not None:
+            if not agent_ids:
+                return {}
+            query = query.where(tickets.c.assignee_id.in_(agent_ids))
+        return {row[0]: int(row[1]) for row in self.session.execute(query)}
+
+    def load_by_status(self, agent_id: str) -> dict[str, int]:
+        rows = self.session.execute(select(tickets.c.status, func.count()).where(
+            tickets.c.assignee_id == agent_id, tickets.c.deleted.is_(False)).group_by(tickets.c.status))
+        return {row[0]: int(row[1]) for row in rows}
+
+    def _backlog_condition(self, department_ids: list[str | None] | None):
+        manual = select(strategies.c.department_id).where(strategies.c.strategy == MANUAL_ONLY)
+        condition = and_(tickets.c.working.is_(True), tickets.c.assignee_id.is_(None),
+                         or_(tickets.c.department_id.is_(None), tickets.c.department_id.not_in(manual)))
+        if department_ids is not None:
+            named = [d for d in department_ids if d is not None]
+            parts = [tickets.c.department_id.in_(named)] if named else []
+            if None in department_ids:
+                parts.append(tickets.c.department_id.is_(None))
+            condition = and_(condition, or_(*parts)) if parts else and_(condition, False)
+        return condition
+
+    def backlog(self, *, department_ids: list[str | None] | None = None, offset: int = 0,
+                limit: int | None = None) -> tuple[list[TrackedTicket], int]:
+        """The unassigned working tickets the router owes an agent, in the order it serves them, and how many.
+
+        Order: SLA due time (soonest first, none last), priority (urgent first), age (oldest first).
+        """
+        condition = self._backlog_condition(department_ids)
+        total = int(self.session.scalar(select(func.count()).select_from(tickets).where(condition)) or 0)
+        query = (select(tickets).where(condition)
+                 .order_by(tickets.c.sla_due_at.is_(None), tickets.c.sla_due_at, tickets.c.priority_rank.desc(),
+                           tickets.c.created_at, tickets.c.id)
+                 .offset(offset))
+        if limit is not None:
+            query = query.limit(limit)
+        return [_ticket(row) for row in self.session.execute(query)], total
+
+    def mark_queued(self, ticket_id: str, *, now: datetime) -> bool:
+        """Note when the router first found nobody for the ticket; tell whether it was not queued before."""
+        result = self.session.execute(update(tickets).where(tickets.c.id == ticket_id, tickets.c.queued_since.is_(None))
+                                      .values(queued_since=now))
+        return bool(result.rowcount)
+
+    def mark_gone(self, ticket_id: str, *, now: datetime) -> bool:
+        """The tickets service no longer has the ticket (deleted): it is nobody's work any more."""
+        result = self.session.execute(update(tickets).where(tickets.c.id == ticket_id, tickets.c.deleted.is_(False))
+                                      .values(deleted=True, working=False, queued_since=None, updated_at=now))
+        return bool(result.rowcount)
+
+    def working_versions(self) -> dict[str, int]:
+        rows = self.session.execute(select(tickets.c.id, tickets.c.version).where(tickets.c.working.is_(True)))
+        return {row.id: row.version for row in rows}
+
+    def versions_of(self, ticket_ids: list[str]) -> dict[str, int]:
+        if not ticket_ids:
+            return {}
+        rows = self.session.execute(select(tickets.c.id, tickets.c.version).where(tickets.c.id.in_(ticket_ids)))
+        return {row.id: row.version for row in rows}
+
+
+class SqlAlchemyStrategyRepository:
+    """Each department's routing strategy (absent: the default)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def of(self, department_id: str | None) -> str:
+        if department_id is None:
+            return DEFAULT_STRATEGY
+        return self.session.scalar(select(strategies.c.strategy).where(strategies.c.department_id == department_id)) \
+            or DEFAULT_STRATEGY
+
+    def set(self, department_id: str, strategy: str, *, actor_id: str | None, now: datetime) -> str | None:
+        """Set a department's strategy; answer the one it had (None: the default, never set)."""
+        before = self.session.scalar(select(strategies.c.strategy).where(strategies.c.department_id == department_id)
+                                     .with_for_update())
+        if before is None:
+            self.session.execute(insert(strategies).values(department_id=department_id, strategy=strategy,
+                                                           updated_at=now, updated_by=actor_id))
+        else:
+            self.session.execute(update(strategies).where(strategies.c.department_id == department_id)
+                                 .values(strategy=strategy, updated_at=now, updated_by=actor_id))
+        return before
+
+    def all(self) -> list[dict[str, Any]]:
+        rows = self.session.execute(select(strategies).order_by(strategies.c.department_id))
+        return [dict(row._mapping) for row in rows]
+
+
+class SqlAlchemyDecisionRepository:
+    """The log of routing decisions."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, decision: dict[str, Any]) -> dict[str, Any]:
+        row = {"id": str(uuid.uuid4()), **decision}
+        self.session.execute(insert(decisions).values(**row))
+        return row
+
+    def page(self, *, ticket_ids: list[str] | None, department_ids: list[str | None] | None, offset: int,
+             limit: int) -> tuple[list[dict[str, Any]], int]:
+        """Newest first; ``ticket_ids``/``department_ids`` narrow it (None: no narrowing)."""
+        condition = []
+        if ticket_ids is not None:
+            condition.append(decisions.c.ticket_id.in_(ticket_ids))
+        if department_ids is not None:
+            named = [d for d in department_ids if d is not None]
+            parts = [decisions.c.department_id.in_(named)] if named else []
+            if None in department_ids:
+                parts.append(decisions.c.department_id.is_(None))
+            condition.append(or_(*parts) if parts else False)
+        total = int(self.session.scalar(select(func.count()).select_from(decisions).where(*condition)) or 0)
+        rows = self.session.execute(select(decisions).where(*condition)
+                                    .order_by(decisions.c.at.desc(), decisions.c.id).offset(offset).limit(limit))
+        return [dict(row._mapping) for row in rows], total
+
+
+class SqlAlchemyRoutingLock:
+    """Decisions take turns: the first statement of a routing transaction writes the lock's row.
+
+    On PostgreSQL the row stays locked until the transaction ends (other replicas wait on it); on SQLite
+    the write takes the database's one write lock.
+    """
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def take(self, *, now: datetime, scope: str = "global") -> None:
+        result = self.session.execute(update(routing_locks).where(routing_locks.c.scope == scope).values(taken_at=now))
+        if not result.rowcount:
+            self.session.execute(insert(routing_locks).values(scope=scope, taken_at=now))

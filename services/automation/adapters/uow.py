@@ -1,0 +1,36 @@
+"""The automation unit of work: one transaction and the repositories that work inside it."""
+
+from __future__ import annotations
+
+from helpdesk_common.uow import UnitOfWork
+from services.automation.adapters.repository import (
+    SqlAlchemyAgentRepository,
+    SqlAlchemyDecisionRepository,
+    SqlAlchemyRoutingLock,
+    SqlAlchemyStrategyRepository,
+    SqlAlchemyTicketRepository,
+)
+
+
+class AutomationUnitOfWork(UnitOfWork):
+    """``uow.agents``, ``uow.tickets``, ``uow.strategies``, ``uow.decisions`` and ``uow.routing`` on this transaction."""
+
+    @property
+    def agents(self) -> SqlAlchemyAgentRepository:
+        return self.repository("agents", SqlAlchemyAgentRepository)
+
+    @property
+    def tickets(self) -> SqlAlchemyTicketRepository:
+        return self.repository("tickets", SqlAlchemyTicketRepository)
+
+    @property
+    def strategies(self) -> SqlAlchemyStrategyRepository:
+        return self.repository("strategies", SqlAlchemyStrategyRepository)
+
+    @property
+    def decisions(self) -> SqlAlchemyDecisionRepository:
+        return self.repository("decisions", SqlAlchemyDecisionRepository)
+
+    @property
+    def routing(self) -> SqlAlchemyRoutingLock:
+        return self.repository("routing", SqlAlchemyRoutingLock)

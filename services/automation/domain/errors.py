@@ -1,0 +1,22 @@
+"""The errors of the automation service (the RPC contract's classes, re-exported for domain code)."""
+
+from helpdesk_contracts.errors import (  # noqa: F401  (re-exported)
+    DepartmentNotFound,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    TicketNotFound,
+    Unavailable,
+    UserNotFound,
+    ValidationFailed,
+)
+
+AutomationError = ServiceError
+
+
+class TicketChanged(Exception):
+    """The ticket changed since the router read it (the tickets service refused the expected version)."""
+
+
+class AssigneeRefused(Exception):
+    """The tickets service refused the agent (it knows them as inactive, or not as staff)."""

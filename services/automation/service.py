@@ -1,0 +1,134 @@
+"""The automation service: the one routing brain for tickets.
+
+It keeps its own copy of staff and of working tickets (``user.*``, ``agent.availability_changed``,
+``ticket.*`` events, reconciled with the users and tickets services' listings), gives every unassigned
+working ticket an agent - active, online, of the ticket's department, below their capacity, least loaded
+or round robin as the department says - or keeps it in the backlog until capacity frees up, and records
+every decision with its reason. It acts on tickets only through the tickets service, as the ``system``
+actor, so each assignment is in the ticket's history.
+
+Entrypoints parse, call one handler with a fresh unit of work and return plain dicts.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from helpdesk_common.nameko_ext import Database, Observability, configured_timer, reliable_event_handler, rpc
+from helpdesk_contracts.errors import ServiceError
+from services.automation import handlers
+from services.automation.adapters.uow import AutomationUnitOfWork
+from services.automation.dependencies import TicketsDesk, UsersDirectory
+
+expected = rpc(expected_exceptions=ServiceError)
+log = logging.getLogger(__name__)
+
+
+class AutomationService:
+    """Routes tickets to agents."""
+
+    name = "automation"
+
+    db = Database(uow_class=AutomationUnitOfWork)
+    desk = TicketsDesk()
+    directory = UsersDirectory()
+    observability = Observability()
+
+    @expected
+    def ping(self) -> str:
+        """Answer readiness probes."""
+        return "pong"
+
+    # -- questions ------------------------------------------------------------------------------------
+    @expected
+    def list_decisions(self, actor, ticket_id=None, page=1, limit=20):
+        """Return a page of routing decisions, newest first (of one ticket, or of those the caller sees)."""
+        with self.db() as uow:
+            return handlers.list_decisions(actor, uow=uow, ticket_id=ticket_id, page=page, limit=limit)
+
+    @expected
+    def backlog(self, actor, department_id=None, page=1, limit=20):
+        """Return a page of the unassigned backlog, in the order it is served, with positions."""
+        with self.db() as uow:
+            return handlers.backlog(actor, uow=uow, department_id=department_id, page=page, limit=limit)
+
+    @expected
+    def workload(self, user_id, actor):
+        """Return an agent's load as the router counts it."""
+        with self.db() as uow:
+            return handlers.workload(user_id, actor, uow=uow)
+
+    @expected
+    def list_strategies(self, actor):
+        """Return the departments' routing strategies (those set; the rest route least_loaded)."""
+        with self.db() as uow:
+            return handlers.list_strategies(actor, uow=uow)
+
+    @expected
+    def set_strategy(self, department_id, strategy, actor):
+        """Set how a department's tickets are routed; a department opened to the router drains the backlog."""
+        with self.db() as uow:
+            answer = handlers.set_strategy(department_id, strategy, actor, uow=uow, directory=self.directory)
+        self._drain("strategy changed")
+        return answer
+
+    # -- facts ----------------------------------------------------------------------------------------
+    @reliable_event_handler("tickets", "ticket.created")
+    @reliable_event_handler("tickets", "ticket.updated")
+    @reliable_event_handler("tickets", "ticket.status_changed")
+    @reliable_event_handler("tickets", "ticket.assigned")
+    @reliable_event_handler("tickets", "ticket.unassigned")
+    @reliable_event_handler("tickets", "ticket.merged")
+    @reliable_event_handler("tickets", "ticket.deleted")
+    def on_ticket(self, envelope):
+        """Follow a ticket; route it when it wants an agent, drain the backlog when it freed one."""
+        with self.db() as uow:
+            effect = handlers.track_ticket(envelope, uow=uow)
+        self._apply(effect, envelope.type)
+
+    @reliable_event_handler("users", "user.created")
+    @reliable_event_handler("users", "user.updated")
+    @reliable_event_handler("users", "user.deactivated")
+    def on_user(self, envelope):
+        """Follow a member of staff; one who may now take tickets drains the backlog."""
+        with self.db() as uow:
+            effect = handlers.track_user(envelope, uow=uow)
+        self._apply(effect, envelope.type)
+
+    @reliable_event_handler("users", "agent.availability_changed")
+    def on_availability(self, envelope):
+        """Follow an agent going online, away or offline; coming online drains the backlog."""
+        with self.db() as uow:
+            effect = handlers.track_availability(envelope, uow=uow)
+        self._apply(effect, envelope.type)
+
+    # -- safety nets ----------------------------------------------------------------------------------
+    @configured_timer("BACKLOG_SWEEP_SECONDS", default=30)
+    def sweep_backlog(self):
+        """Offer the backlog again (a decision interrupted by a crash, or a fact no event told)."""
+        self._drain("sweep")
+
+    @configured_timer("AUTOMATION_SYNC_SECONDS", default=600, eager=True)
+    def reconcile(self):
+        """Reconcile the copies of staff and working tickets with their services: at start, then every 10 min."""
+        started = datetime.now(UTC)
+        try:
+            with self.db() as uow:
+                handlers.sync_agents(self.directory, uow=uow, listed_since=started)
+            with self.db() as uow:
+                handlers.sync_tickets(self.desk, uow=uow)
+        except Exception as exc:  # a service away or slow: the events still flow; the next round tries again
+            log.warning("could not reconcile with the users and tickets services: %r", exc)
+            return
+        self._drain("reconciled")
+
+    def _apply(self, effect, trigger: str) -> None:
+        if effect.route is not None:
+            with self.db() as uow:
+                handlers.route_ticket(effect.route, uow=uow, desk=self.desk, directory=self.directory, trigger=trigger)
+        if effect.freed:
+            self._drain(trigger)
+
+    def _drain(self, trigger: str) -> None:
+        handlers.drain_backlog(self.db, desk=self.desk, directory=self.directory, trigger=trigger)

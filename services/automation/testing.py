@@ -1,0 +1,5 @@
+"""What the tests start the automation service with (read by ``helpdesk_common.testing``'s container fixtures)."""
+
+# the timers that ask the users and tickets services are off: most tests start this service alone; a
+# test that wants one passes its own value
+TEST_CONFIG = {"AUTOMATION_SYNC_SECONDS": 0, "BACKLOG_SWEEP_SECONDS": 0}

@@ -1,0 +1,339 @@
+"""In-memory fakes of the automation unit of work, its repositories and the services it asks
+(``handlers.ports``), for handler tests with no database and no broker.
+
+They answer what the SQL repositories answer for the same calls (``test_ports.py`` holds them to the same
+methods; ``test_repositories.py`` checks the SQL side of the key behaviours). One
+``FakeAutomationUnitOfWork`` is the whole database of a test: ``open_uow`` hands out the same one, as each
+SQL unit of work would see the same database. ``commit()`` keeps what was written; ``rollback()`` (and
+leaving the ``with`` block, as ``close()`` does) drops everything since the last commit.
+
+``FakeTicketDesk`` is the tickets service: it holds its own tickets, refuses an assignment whose
+``expected_version`` is not the ticket's (``TicketChanged``), and bumps the version of what it changes.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from helpdesk_common.clock import FakeClock
+from helpdesk_contracts.vocabulary import STAFF_ROLES
+from services.automation.domain.errors import AssigneeRefused, TicketChanged
+from services.automation.domain.model import (
+    ASSIGNABLE_ROLES,
+    DEFAULT_STRATEGY,
+    MANUAL_ONLY,
+    WORKING_STATUSES,
+    Agent,
+    TrackedTicket,
+)
+from services.automation.domain.routing import backlog_key
+from tests.unit.automation.factories import DEPT_A, DEPT_B
+
+
+def _moment(value: Any, name: str) -> datetime:
+    """What a UtcDateTime column accepts: an aware datetime (the SQL repositories refuse anything else)."""
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise TypeError(f"{name} must be a timezone-aware datetime, not {value!r}")
+    return value
+
+
+def _in_departments(department_id: str | None, department_ids: list[str | None] | None) -> bool:
+    return department_ids is None or department_id in department_ids
+
+
+class FakeAgentRepository:
+    """Staff, newest fact wins: a user's ``version``; availability by when it changed."""
+
+    def __init__(self):
+        self.rows: dict[str, Agent] = {}
+        self.meta: dict[str, dict[str, Any]] = {}  # id -> version, availability_as_of, updated_at
+
+    def get(self, agent_id: str) -> Agent | None:
+        row = self.rows.get(agent_id)
+        return copy.deepcopy(row) if row is not None else None
+
+    def apply_user(self, user: dict[str, Any], *, as_of: datetime, now: datetime) -> bool:
+        _moment(as_of, "as_of"), _moment(now, "now")
+        held = self.rows.get(user["id"])
+        if held is None and user["role"] not in STAFF_ROLES:
+            return False
+        version = int(user.get("version") or 1)
+        fields = {"name": user.get("name") or "", "role": user["role"], "status": user["status"],
+                  "department_id": user.get("department_id"), "skills": sorted(set(user.get("skills") or [])),
+                  "max_concurrent_tickets": int(user.get("max_concurrent_tickets") or 0)}
+        if held is None:
+            self.rows[user["id"]] = Agent(id=user["id"], availability=user.get("availability") or "offline",
+                                          last_assigned_at=None, **fields)
+            self.meta[user["id"]] = {"version": version, "availability_as_of": as_of, "updated_at": now}
+            return True
+        meta = self.meta[user["id"]]
+        if version <= meta["version"]:
+            return False
+        availability = held.availability
+        if as_of >= meta["availability_as_of"] and user.get("availability"):
+            availability = user["availability"]
+            meta["availability_as_of"] = as_of
+        self.rows[user["id"]] = replace(held, availability=availability, **fields)
+        meta.update(version=version, updated_at=now)
+        return True
+
+    def apply_availability(self, agent_id: str, availability: str, *, as_of: datetime, now: datetime) -> bool:
+        _moment(as_of, "as_of"), _moment(now, "now")
+        held = self.rows.get(agent_id)
+        if held is None or self.meta[agent_id]["availability_as_of"] > as_of:
+            return False
+        self.rows[agent_id] = replace(held, availability=availability)
+        self.meta[agent_id].update(availability_as_of=as_of, updated_at=now)
+        return True
+
+    def in_scope(self, department_id: str | None) -> list[Agent]:
+        return [copy.deepcopy(a) for _, a in sorted(self.rows.items()) if a.role in ASSIGNABLE_ROLES
+                and (department_id is None or a.department_id == department_id)]
+
+    def able_departments(self) -> tuple[set[str | None], bool]:
+        found = {a.department_id for a in self.rows.values()
+                 if a.role in ASSIGNABLE_ROLES and a.status == "active" and a.availability == "online"}
+        return found, bool(found)
+
+    def mark_assigned(self, agent_id: str, *, now: datetime) -> None:
+        if agent_id in self.rows:
+            self.rows[agent_id] = replace(self.rows[agent_id], last_assigned_at=_moment(now, "now"))
+
+    def versions(self) -> dict[str, int]:
+        return {agent_id: meta["version"] for agent_id, meta in self.meta.items()}
+
+
+class FakeTicketRepository:
+    """The tickets the router follows, newest version wins (``sla_due_at`` as the SQL copy: never from an
+    event; ``set_sla`` stands in for setting it)."""
+
+    def __init__(self, uow: FakeAutomationUnitOfWork):
+        self._uow = uow
+        self.rows: dict[str, TrackedTicket] = {}
+
+    def get(self, ticket_id: str) -> TrackedTicket | None:
+        row = self.rows.get(ticket_id)
+        return copy.deepcopy(row) if row is not None else None
+
+    def apply(self, ticket: TrackedTicket, *, now: datetime) -> TrackedTicket | None | bool:
+        _moment(now, "now")
+        previous = self.rows.get(ticket.id)
+        stored = replace(copy.deepcopy(ticket), title=ticket.title[:200], sla_due_at=None, queued_since=None)
+        if previous is None:
+            self.rows[ticket.id] = stored
+            return None
+        if ticket.version <= previous.version:
+            return False
+        queued_since = previous.queued_since if ticket.wants_agent else None
+        self.rows[ticket.id] = replace(stored, sla_due_at=previous.sla_due_at, queued_since=queued_since)
+        return copy.deepcopy(previous)
+
+    def loads(self, agent_ids: list[str] | None = None) -> dict[str, int]:
+        counted: dict[str, int] = {}
+        for t in self.rows.values():
+            if t.working and t.assignee_id is not None and (agent_ids is None or t.assignee_id in agent_ids):
+                counted[t.assignee_id] = counted.get(t.assignee_id, 0) + 1
+        return counted
+
+    def load_by_status(self, agent_id: str) -> dict[str, int]:
+        counted: dict[str, int] = {}
+        for t in self.rows.values():
+            if t.assignee_id == agent_id and not t.deleted:
+                counted[t.status] = counted.get(t.status, 0) + 1
+        return counted
+
+    def backlog(self, *, department_ids: list[str | None] | None = None, offset: int = 0,
+                limit: int | None = None) -> tuple[list[TrackedTicket], int]:
+        manual = {row["department_id"] for row in self._uow.strategies.rows.values() if row["strategy"] == MANUAL_ONLY}
+        waiting = sorted((t for t in self.rows.values() if t.wants_agent and t.department_id not in manual
+                          and _in_departments(t.department_id, department_ids)), key=backlog_key)
+        end = None if limit is None else offset + limit
+        return [copy.deepcopy(t) for t in waiting[offset:end]], len(waiting)
+
+    def mark_queued(self, ticket_id: str, *, now: datetime) -> bool:
+        held = self.rows.get(ticket_id)
+        if held is None or held.queued_since is not None:
+            return False
+        self.rows[ticket_id] = replace(held, queued_since=_moment(now, "now"))
+        return True
+
+    def mark_gone(self, ticket_id: str, *, now: datetime) -> bool:
+        _moment(now, "now")
+        held = self.rows.get(ticket_id)
+        if held is None or held.deleted:
+            return False
+        self.rows[ticket_id] = replace(held, deleted=True, queued_since=None)
+        return True
+
+    def working_versions(self) -> dict[str, int]:
+        return {t.id: t.version for t in self.rows.values() if t.working}
+
+    # -- test helpers (not in the port) --------------------------------------------------------------
+
+    def set_sla(self, ticket_id: str, due: datetime | None) -> None:
+        self.rows[ticket_id] = replace(self.rows[ticket_id], sla_due_at=due)
+
+
+class FakeStrategyRepository:
+    def __init__(self):
+        self.rows: dict[str, dict[str, Any]] = {}
+
+    def of(self, department_id: str | None) -> str:
+        row = self.rows.get(department_id) if department_id is not None else None
+        return row["strategy"] if row else DEFAULT_STRATEGY
+
+    def set(self, department_id: str, strategy: str, *, actor_id: str | None, now: datetime) -> str | None:
+        before = self.rows.get(department_id)
+        self.rows[department_id] = {"department_id": department_id, "strategy": strategy,
+                                    "updated_at": _moment(now, "now"), "updated_by": actor_id}
+        return before["strategy"] if before else None
+
+    def all(self) -> list[dict[str, Any]]:
+        return [dict(row) for _, row in sorted(self.rows.items())]
+
+
+class FakeDecisionRepository:
+    def __init__(self):
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, decision: dict[str, Any]) -> dict[str, Any]:
+        _moment(decision["at"], "at")
+        row = {"id": str(uuid.uuid4()), **copy.deepcopy(decision)}
+        self.rows.append(row)
+        return copy.deepcopy(row)
+
+    def page(self, *, ticket_ids: list[str] | None, department_ids: list[str | None] | None, offset: int,
+             limit: int) -> tuple[list[dict[str, Any]], int]:
+        found = [r for r in self.rows if (ticket_ids is None or r["ticket_id"] in ticket_ids)
+                 and _in_departments(r["department_id"], department_ids)]
+        found.sort(key=lambda r: r["id"])
+        found.sort(key=lambda r: r["at"], reverse=True)  # newest first, then by id (stable sorts)
+        return [copy.deepcopy(r) for r in found[offset:offset + limit]], len(found)
+
+
+class FakeRoutingLock:
+    def __init__(self):
+        self.taken: list[tuple[str, datetime]] = []  # every take() of committed transactions, and of the open one
+
+    def take(self, *, now: datetime, scope: str = "global") -> None:
+        self.taken.append((scope, _moment(now, "now")))
+
+
+class FakeAutomationUnitOfWork:
+    """The automation unit of work on in-memory repositories (``handlers.ports.AutomationUnitOfWork``)."""
+
+    _STATE = ("agents", "tickets", "strategies", "decisions", "routing")
+
+    def __init__(self, clock: FakeClock | None = None):
+        self.clock = clock or FakeClock()
+        self.agents = FakeAgentRepository()
+        self.tickets = FakeTicketRepository(self)
+        self.strategies = FakeStrategyRepository()
+        self.decisions = FakeDecisionRepository()
+        self.routing = FakeRoutingLock()
+        self.commits = 0
+        self.rollbacks = 0
+        self._committed = self._snapshot()
+
+    def _snapshot(self) -> dict[str, dict[str, Any]]:
+        return {name: copy.deepcopy({k: v for k, v in vars(getattr(self, name)).items() if k != "_uow"})
+                for name in self._STATE}
+
+    def _restore(self, state: dict[str, dict[str, Any]]) -> None:
+        for name, values in copy.deepcopy(state).items():
+            vars(getattr(self, name)).update(values)
+
+    def __enter__(self) -> FakeAutomationUnitOfWork:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._restore(self._committed)  # as close(): anything uncommitted is rolled back
+
+    def commit(self) -> None:
+        self.commits += 1
+        self._committed = self._snapshot()
+
+    def rollback(self) -> None:
+        self.rollbacks += 1
+        self._restore(self._committed)
+
+    def open(self) -> FakeAutomationUnitOfWork:
+        """``handlers.ports.OpenUnitOfWork``: the same database for each unit of work opened."""
+        return self
+
+
+class FakeTicketDesk:
+    """The tickets service as the router acts through it (``handlers.ports.TicketDesk``)."""
+
+    def __init__(self, page_size: int = 2):
+        self.tickets: dict[str, dict[str, Any]] = {}
+        self.page_size = page_size
+        self.refused: set[str] = set()  # agents it refuses as assignees (AssigneeRefused)
+        self.attempts: list[tuple[str, str, int]] = []  # every assign call: ticket, agent, expected version
+        self.assigned: list[tuple[str, str]] = []  # the assignments it made, in order
+        self.vias: list[str] = []
+
+    def add(self, snapshot: dict[str, Any]) -> dict[str, Any]:
+        self.tickets[snapshot["id"]] = copy.deepcopy(snapshot)
+        return copy.deepcopy(snapshot)
+
+    def change(self, ticket_id: str, **fields: Any) -> dict[str, Any]:
+        """Someone else changes the ticket (a new version the router may not have heard of yet)."""
+        ticket = self.tickets[ticket_id]
+        ticket.update(fields, version=ticket["version"] + 1)
+        return copy.deepcopy(ticket)
+
+    def assign(self, ticket_id: str, assignee_id: str, *, expected_version: int, via: str) -> dict[str, Any]:
+        self.attempts.append((ticket_id, assignee_id, expected_version))
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None:
+            raise TicketChanged(f"ticket {ticket_id} is gone")  # as the RPC adapter maps TicketNotFound
+        if ticket["version"] != expected_version:
+            raise TicketChanged(f"ticket {ticket_id} is at version {ticket['version']}, not {expected_version}")
+        if assignee_id in self.refused:
+            raise AssigneeRefused(f"{assignee_id} cannot be assigned")
+        self.assigned.append((ticket_id, assignee_id))
+        self.vias.append(via)
+        return self.change(ticket_id, assignee_id=assignee_id)
+
+    def get(self, ticket_id: str) -> dict[str, Any] | None:
+        ticket = self.tickets.get(ticket_id)
+        return copy.deepcopy(ticket) if ticket is not None else None
+
+    def working(self) -> Iterator[list[dict[str, Any]]]:
+        working = [copy.deepcopy(t) for t in self.tickets.values() if t["status"] in WORKING_STATUSES]
+        for start in range(0, len(working), self.page_size):
+            yield working[start:start + self.page_size]
+
+    def assignee_of(self, ticket_id: str) -> str | None:
+        return self.tickets[ticket_id]["assignee_id"]
+
+
+class FakeDirectory:
+    """The users service as the router reads it (``handlers.ports.Directory``): departments A and B exist."""
+
+    def __init__(self, page_size: int = 2):
+        self.users: dict[str, dict[str, Any]] = {}
+        self.departments: set[str] = {DEPT_A, DEPT_B}
+        self.page_size = page_size
+
+    def add(self, user: dict[str, Any]) -> dict[str, Any]:
+        self.users[user["id"]] = copy.deepcopy(user)
+        return copy.deepcopy(user)
+
+    def get_user(self, user_id: str) -> dict[str, Any] | None:
+        user = self.users.get(user_id)
+        return copy.deepcopy(user) if user is not None else None
+
+    def department_exists(self, department_id: str) -> bool:
+        return department_id in self.departments
+
+    def staff(self) -> Iterator[list[dict[str, Any]]]:
+        staff = [copy.deepcopy(u) for u in self.users.values() if u["role"] in STAFF_ROLES]
+        for start in range(0, len(staff), self.page_size):
+            yield staff[start:start + self.page_size]
