@@ -28,8 +28,9 @@ CANDIDATES_RECORDED = 50  # a decision keeps at most this many of the agents it 
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
 
-def passed_over(agent: Agent, load: int, required_skills: Iterable[str] = ()) -> str | None:
-    """Say why ``agent`` cannot take a ticket now, or None when they can."""
+def passed_over(agent: Agent, load: int, required_skills: Iterable[str] = (), refused: Iterable[str] = ()) -> str | None:
+    """Say why ``agent`` cannot take a ticket now, or None when they can (``refused``: agents the tickets
+    service would not take for this ticket a moment ago)."""
     if agent.role not in ASSIGNABLE_ROLES:
         return f"role {agent.role} is not assigned tickets automatically"
     if agent.status != "active":
@@ -41,21 +42,23 @@ def passed_over(agent: Agent, load: int, required_skills: Iterable[str] = ()) ->
         return "lacks skills: " + ", ".join(missing)
     if load >= agent.max_concurrent_tickets:
         return f"at capacity ({load} of {agent.max_concurrent_tickets})"
+    if agent.id in refused:
+        return "refused by the tickets service"
     return None
 
 
 def choose(ticket: TrackedTicket, agents: Iterable[Agent], loads: Mapping[str, int], *, strategy: str = LEAST_LOADED,
-           required_skills: Iterable[str] = ()) -> Choice:
+           required_skills: Iterable[str] = (), refused: Iterable[str] = ()) -> Choice:
     """Pick the agent for ``ticket`` among ``agents`` (its department's, or everyone when it has none).
 
     ``loads`` holds each agent's working tickets. The answer names the strategy, a reason a person can
     read, and every agent looked at with why each was passed over.
     """
-    required = tuple(required_skills)
+    required, refused = tuple(required_skills), frozenset(refused)
     considered: list[tuple[Agent, int, str | None]] = []
     for agent in agents:
         load = int(loads.get(agent.id, 0))
-        considered.append((agent, load, passed_over(agent, load, required)))
+        considered.append((agent, load, passed_over(agent, load, required, refused)))
     scope = "its department" if ticket.department_id else "any department"
     if strategy == MANUAL_ONLY:
         return Choice(None, strategy, "the department assigns by hand (manual_only)", _recorded(considered, None))

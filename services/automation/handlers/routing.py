@@ -42,6 +42,7 @@ SKIPPED = Routed("skipped")
 def route_ticket(ticket_id: str, *, uow: AutomationUnitOfWork, desk: TicketDesk, directory: Directory,
                  trigger: str) -> Routed:
     """Decide who gets one ticket, act on it through the tickets service, and record the decision."""
+    refused: set[str] = set()  # agents the tickets service would not take this time (their copy is refreshed)
     for _ in range(ATTEMPTS):
         started = time.perf_counter()
         now = uow.clock.now()
@@ -55,7 +56,8 @@ def route_ticket(ticket_id: str, *, uow: AutomationUnitOfWork, desk: TicketDesk,
             uow.commit()
             return SKIPPED
         agents = uow.agents.in_scope(ticket.department_id)
-        choice = routing.choose(ticket, agents, uow.tickets.loads([agent.id for agent in agents]), strategy=strategy)
+        choice = routing.choose(ticket, agents, uow.tickets.loads([agent.id for agent in agents]), strategy=strategy,
+                                refused=refused)
         DECISION_SECONDS.observe(time.perf_counter() - started)
         if choice.agent_id is None:
             first = uow.tickets.mark_queued(ticket.id, now=now)
@@ -73,6 +75,7 @@ def route_ticket(ticket_id: str, *, uow: AutomationUnitOfWork, desk: TicketDesk,
             continue
         except AssigneeRefused:
             uow.rollback()
+            refused.add(choice.agent_id)
             _refresh_agent(uow, directory, choice.agent_id)
             continue
         uow.tickets.apply(TrackedTicket.from_snapshot(answer), now=now)
