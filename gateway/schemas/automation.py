@@ -1,5 +1,6 @@
 """The router (the automation service) as it answers: its decisions, the backlog, an agent's workload and the
 departments' strategies; the one request that changes it (a department's strategy) and the lists' queries.
+And the response templates the service keeps: what they look like, creating, changing and rendering one.
 
 The strategies and outcomes are the shared vocabulary (``helpdesk_contracts.vocabulary``), as the service's.
 """
@@ -8,13 +9,16 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas.common import InputSchema, PageQuerySchema, UuidString
+from gateway.schemas.common import NAME_MAX, ChangesSchema, InputSchema, PageQuerySchema, Prose, UuidString, text
 from helpdesk_contracts.vocabulary import (
     AVAILABILITIES,
     PRIORITIES,
     ROLES,
     ROUTING_OUTCOMES,
     ROUTING_STRATEGIES,
+    TEMPLATE_BODY_MAX,
+    TEMPLATE_CATEGORY_MAX,
+    TEMPLATE_VARIABLES,
     TICKET_STATUSES,
     USER_STATUSES,
 )
@@ -128,3 +132,62 @@ class SetStrategySchema(InputSchema):
                                  "the able agent who waited longest for one; `manual_only`: people assign the "
                                  "department's tickets (the router leaves them out of its backlog)."},
     )
+
+
+# -- response templates -----------------------------------------------------------------------------
+_TEMPLATE_BODY = (
+    "The text, as written: plain text with `{{ variable.attribute }}` outputs (Jinja2 syntax) of "
+    f"{', '.join(f'`{name}`' for name in TEMPLATE_VARIABLES)}. Anything else (another variable, `{{% ... %}}` "
+    "statements, filters, calls, arithmetic) or a syntax error is a 422 naming `body`."
+)
+
+
+class TemplateSchema(Schema):
+    """A response template (a canned response staff insert into replies)."""
+
+    id = fields.String(required=True, metadata=_uuid)
+    name = fields.String(required=True, metadata={"description": "Unique ignoring case, width and spacing."})
+    category = fields.String(required=True, allow_none=True)
+    body = fields.String(required=True, metadata={"description": _TEMPLATE_BODY})
+    created_by = fields.String(
+        required=True, metadata={**_uuid, "description": "Who created it: they, supervisors and admins may change it."},
+    )
+    created_at = fields.String(required=True, metadata=_timestamp)
+    updated_at = fields.String(required=True, metadata=_timestamp)
+
+
+class CreateTemplateSchema(InputSchema):
+    """A new response template; its creator is the caller."""
+
+    name = text(NAME_MAX, required=True)
+    category = text(TEMPLATE_CATEGORY_MAX, allow_none=True)
+    body = Prose(required=True, validate=validate.Length(max=TEMPLATE_BODY_MAX), metadata={"description": _TEMPLATE_BODY})
+
+
+class UpdateTemplateSchema(ChangesSchema):
+    """Changes to a response template."""
+
+    name = text(NAME_MAX)
+    category = text(TEMPLATE_CATEGORY_MAX, allow_none=True)
+    body = Prose(validate=validate.Length(max=TEMPLATE_BODY_MAX), metadata={"description": _TEMPLATE_BODY})
+
+
+class RenderTemplateSchema(InputSchema):
+    """The values to render a template with."""
+
+    context = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.String(allow_none=True)),
+        required=True,
+        metadata={
+            "description": "`{variable: {attribute: value}}`, e.g. `{\"ticket\": {\"number\": \"TKT-000123\"}, "
+                           "\"requester\": {\"name\": \"Rita\"}}`. Every variable the template uses must be given "
+                           "(a 422 naming `context` otherwise); null renders as nothing; others are ignored.",
+        },
+    )
+
+
+class RenderedTemplateSchema(Schema):
+    """A template rendered."""
+
+    body = fields.String(required=True)

@@ -40,6 +40,7 @@ class NamedResource:
     # hooks for a resource's own rules
     decorate: Callable[[Any, Any, dict[str, Any]], dict[str, Any]] | None = None  # (uow, entity, view): answer
     before_delete: Callable[[Any, Any], None] | None = None  # (uow, entity): refuse, or tidy references
+    creator_field: str | None = None  # the entity's argument given the creating actor's id ("created_by")
     max_page_size: int = limits.PAGE_LIMIT_MAX
 
     def repo(self, uow: Any) -> Any:
@@ -86,7 +87,8 @@ def create_resource(spec: NamedResource, data: Any, *, uow: Any, actor: str | No
     payload = spec.load(data, partial=False)
     repo = spec.repo(uow)
     _check_name_free(spec, repo, payload["name"])
-    entity = spec.entity(id=str(uuid.uuid4()), now=uow.clock.now(), **payload)
+    creator = {spec.creator_field: actor} if spec.creator_field else {}
+    entity = spec.entity(id=str(uuid.uuid4()), now=uow.clock.now(), **payload, **creator)
     view = spec.view(entity)
     with unique_commit(uow, spec.name_taken()):
         repo.add(entity)

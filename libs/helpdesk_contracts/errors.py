@@ -112,6 +112,11 @@ class SearchUnavailable(Unavailable):
     """Search is unavailable right now; try again later."""
 
 
+# automation
+class TemplateNotFound(NotFound):
+    """Response template not found."""
+
+
 def all_error_types() -> list[type[ServiceError]]:
     """Return every ServiceError subclass, transitively."""
     found: list[type[ServiceError]] = []

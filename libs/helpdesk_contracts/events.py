@@ -107,6 +107,17 @@ ORGANIZATION_SNAPSHOT = _obj(
     },
     required=["id", "name", "domain", "shared_tickets"],
 )
+TEMPLATE_SNAPSHOT = _obj(
+    {
+        "id": _UUID,
+        "name": _STR,
+        "category": _STR_OR_NULL,
+        "body": {**_STR, "description": "The text, with `{{ ticket.number }}`-style variables (Jinja2 syntax)."},
+        "created_by": {**_UUID, "description": "The member of staff who created it (they and managers may change it)."},
+        "created_at": _TS,
+        "updated_at": {**_TS, "description": "When it last changed: drop events older than what you hold."},
+    }
+)
 CHANGES = {
     "type": "object",
     "description": "Changed fields: `{field: {before, after}}`.",
@@ -198,6 +209,7 @@ EVENT_TYPES: list[EventType] = [
     ),
     *named_resource_events("department", "users", "A department", DEPARTMENT_SNAPSHOT),
     *named_resource_events("organization", "users", "An organization", ORGANIZATION_SNAPSHOT),
+    *named_resource_events("template", "automation", "A response template", TEMPLATE_SNAPSHOT),
     EventType("ticket.created", 1, "tickets", "A ticket was opened (web, e-mail, chat or API).",
               _obj({"ticket": TICKET_SNAPSHOT, "actor": _ACTOR})),
     EventType("ticket.updated", 1, "tickets", "Ticket fields changed (title, description, priority, category, tags, ...).",

@@ -18,7 +18,7 @@ AVAILABILITIES = ("online", "away", "offline")
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
 
-NAME_MAX = 200  # a user's, a department's or an organization's name
+NAME_MAX = 200  # a user's, a department's, an organization's or a response template's name
 EMAIL_MAX = 254
 PHONE_MAX = 40
 SKILL_MAX = 60
@@ -65,3 +65,13 @@ FILENAME_MAX = 200  # an attachment's stored file name (a longer one is shortene
 # -- routing (the automation service) -------------------------------------------------------------
 ROUTING_STRATEGIES = ("least_loaded", "round_robin", "manual_only")  # a department's; least_loaded unless set
 ROUTING_OUTCOMES = ("assigned", "queued")  # what a routing decision came to: an agent, or the backlog
+
+# -- response templates (the automation service) --------------------------------------------------
+# what a template may print, as {{ variable.attribute }} (the service's domain.templates enforces it)
+TEMPLATE_VARIABLES = (
+    "ticket.number", "ticket.title", "ticket.status", "ticket.priority", "ticket.category", "ticket.created_at",
+    "requester.name", "requester.email",
+    "agent.name", "agent.email",
+)
+TEMPLATE_BODY_MAX = 20000  # a response template's text
+TEMPLATE_CATEGORY_MAX = 100  # a response template's category (free text grouping templates)

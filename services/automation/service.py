@@ -5,7 +5,8 @@ It keeps its own copy of staff and of working tickets (``user.*``, ``agent.avail
 working ticket an agent - active, online, of the ticket's department, below their capacity, least loaded
 or round robin as the department says - or keeps it in the backlog until capacity frees up, and records
 every decision with its reason. It acts on tickets only through the tickets service, as the ``system``
-actor, so each assignment is in the ticket's history.
+actor, so each assignment is in the ticket's history. It also keeps the response templates (canned
+responses) staff insert into replies.
 
 Entrypoints parse, call one handler with a fresh unit of work and return plain dicts.
 """
@@ -18,8 +19,11 @@ from datetime import UTC, datetime
 from helpdesk_common.nameko_ext import Database, Observability, configured_timer, reliable_event_handler, rpc
 from helpdesk_contracts.errors import ServiceError
 from services.automation import handlers
+from services.automation.adapters.orm import start_mappers
 from services.automation.adapters.uow import AutomationUnitOfWork
 from services.automation.dependencies import TicketsDesk, UsersDirectory
+
+start_mappers()
 
 expected = rpc(expected_exceptions=ServiceError)
 log = logging.getLogger(__name__)
@@ -72,6 +76,43 @@ class AutomationService:
             answer = handlers.set_strategy(department_id, strategy, actor, uow=uow, directory=self.directory)
         self._drain("strategy changed")
         return answer
+
+    # -- response templates ---------------------------------------------------------------------------
+    @expected
+    def create_template(self, data, actor):
+        """Create a response template (staff; the caller is its creator)."""
+        with self.db() as uow:
+            return handlers.create_template(data, actor, uow=uow)
+
+    @expected
+    def get_template(self, template_id, actor):
+        """Return a response template (staff)."""
+        with self.db() as uow:
+            return handlers.get_template(template_id, actor, uow=uow)
+
+    @expected
+    def list_templates(self, actor, page=1, limit=20):
+        """Return a page of response templates, by name (staff)."""
+        with self.db() as uow:
+            return handlers.list_templates(actor, page, limit, uow=uow)
+
+    @expected
+    def update_template(self, template_id, changes, actor):
+        """Change a response template (its creator, supervisors, admins)."""
+        with self.db() as uow:
+            return handlers.update_template(template_id, changes, actor, uow=uow)
+
+    @expected
+    def delete_template(self, template_id, actor):
+        """Delete a response template (its creator, supervisors, admins)."""
+        with self.db() as uow:
+            return handlers.delete_template(template_id, actor, uow=uow)
+
+    @expected
+    def render_template(self, template_id, context, actor):
+        """Render a response template with ``{ticket, requester, agent}`` values (staff): ``{"body": text}``."""
+        with self.db() as uow:
+            return handlers.render_template(template_id, context, actor, uow=uow)
 
     # -- facts ----------------------------------------------------------------------------------------
     @reliable_event_handler("tickets", "ticket.created")

@@ -1,12 +1,18 @@
-"""Tables of the automation database: its read model of agents and tickets, strategies, decisions."""
+"""Tables of the automation database: its read model of agents and tickets, strategies, decisions, and the
+response templates (the one table mapped onto a domain class, ``start_mappers``)."""
 
 from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, Index, Integer, MetaData, String, Table, Text, text
+from sqlalchemy.orm import registry
 
 from helpdesk_common.db import UtcDateTime
+from helpdesk_contracts.names import NAME_KEY_MAX_CHARS
+from helpdesk_contracts.vocabulary import NAME_MAX, TEMPLATE_CATEGORY_MAX
+from services.automation.domain.templates import ResponseTemplate
 
 metadata = MetaData()
+mapper_registry = registry(metadata=metadata)
 
 # staff as the users service describes them (user.* and agent.availability_changed events, and listings)
 agents = Table(
@@ -93,3 +99,29 @@ routing_locks = Table(
     Column("scope", String(40), primary_key=True),
     Column("taken_at", UtcDateTime),
 )
+
+# canned responses staff insert into replies (a named resource: helpdesk_common.resources)
+response_templates = Table(
+    "response_templates",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(NAME_MAX), nullable=False),
+    Column("name_key", String(NAME_KEY_MAX_CHARS), nullable=False),  # helpdesk_contracts.names.name_key(name)
+    Index("uq_response_templates_name_key", "name_key", unique=True),  # unique ignoring case, in the database
+    Column("category", String(TEMPLATE_CATEGORY_MAX)),
+    Column("body", Text, nullable=False),
+    Column("created_by", String(36), nullable=False),  # the actor who created it: they and managers may change it
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+_mapped = False
+
+
+def start_mappers() -> None:
+    """Map the domain classes onto the tables (once per process)."""
+    global _mapped
+    if _mapped:
+        return
+    mapper_registry.map_imperatively(ResponseTemplate, response_templates)
+    _mapped = True

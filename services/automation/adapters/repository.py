@@ -1,4 +1,5 @@
-"""The automation database behind the handlers' ports (``handlers.ports``): SQLAlchemy Core statements."""
+"""The automation database behind the handlers' ports (``handlers.ports``): SQLAlchemy Core statements, and
+the response templates, a named resource mapped onto its entity (``helpdesk_common.resources``)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,18 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from helpdesk_common.resources import SqlAlchemyNamedRepository
 from helpdesk_contracts.vocabulary import STAFF_ROLES
-from services.automation.adapters.orm import agents, decisions, routing_locks, strategies, tickets
+from services.automation.adapters.orm import (
+    agents,
+    decisions,
+    response_templates,
+    routing_locks,
+    start_mappers,
+    strategies,
+    tickets,
+)
+from services.automation.domain.errors import TemplateNotFound
 from services.automation.domain.model import (
     ASSIGNABLE_ROLES,
     DEFAULT_STRATEGY,
@@ -19,6 +30,7 @@ from services.automation.domain.model import (
     Agent,
     TrackedTicket,
 )
+from services.automation.domain.templates import ResponseTemplate
 
 
 def _agent(row: Any) -> Agent:
@@ -272,3 +284,10 @@ class SqlAlchemyRoutingLock:
         result = self.session.execute(update(routing_locks).where(routing_locks.c.scope == scope).values(taken_at=now))
         if not result.rowcount:
             self.session.execute(insert(routing_locks).values(scope=scope, taken_at=now))
+
+
+def template_repository(session: Session) -> SqlAlchemyNamedRepository:
+    """Return the response templates, a named resource (``helpdesk_common.resources``)."""
+    start_mappers()  # mapped once per process (the service maps at import; this covers scripts and tests)
+    return SqlAlchemyNamedRepository(session, entity=ResponseTemplate, table=response_templates,
+                                     not_found=TemplateNotFound)

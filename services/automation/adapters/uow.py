@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from helpdesk_common.resources import SqlAlchemyNamedRepository
 from helpdesk_common.uow import UnitOfWork
 from services.automation.adapters.repository import (
     SqlAlchemyAgentRepository,
@@ -9,11 +10,13 @@ from services.automation.adapters.repository import (
     SqlAlchemyRoutingLock,
     SqlAlchemyStrategyRepository,
     SqlAlchemyTicketRepository,
+    template_repository,
 )
 
 
 class AutomationUnitOfWork(UnitOfWork):
-    """``uow.agents``, ``uow.tickets``, ``uow.strategies``, ``uow.decisions`` and ``uow.routing`` on this transaction."""
+    """``uow.agents``, ``uow.tickets``, ``uow.strategies``, ``uow.decisions``, ``uow.routing`` and
+    ``uow.templates`` on this transaction."""
 
     @property
     def agents(self) -> SqlAlchemyAgentRepository:
@@ -34,3 +37,7 @@ class AutomationUnitOfWork(UnitOfWork):
     @property
     def routing(self) -> SqlAlchemyRoutingLock:
         return self.repository("routing", SqlAlchemyRoutingLock)
+
+    @property
+    def templates(self) -> SqlAlchemyNamedRepository:
+        return self.repository("templates", template_repository)

@@ -1,10 +1,12 @@
 """The errors of the automation service (the RPC contract's classes, re-exported for domain code)."""
 
 from helpdesk_contracts.errors import (  # noqa: F401  (re-exported)
+    Conflict,
     DepartmentNotFound,
     NotFound,
     PermissionDenied,
     ServiceError,
+    TemplateNotFound,
     TicketNotFound,
     Unavailable,
     UserNotFound,

@@ -36,9 +36,9 @@ def actor_from(raw: Any) -> Actor:
     return Actor(id=raw["id"], role=raw["role"], department_id=department if isinstance(department, str) else None)
 
 
-def require_staff(actor: Actor) -> None:
+def require_staff(actor: Actor, message: str = "Only staff can see how tickets are routed.") -> None:
     if not actor.is_staff:
-        raise PermissionDenied("Only staff can see how tickets are routed.")
+        raise PermissionDenied(message)
 
 
 def require_admin(actor: Actor) -> None:

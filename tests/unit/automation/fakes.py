@@ -20,9 +20,12 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from helpdesk_common.clock import FakeClock
+from helpdesk_contracts.names import fold_name
 from helpdesk_contracts.vocabulary import STAFF_ROLES
-from services.automation.domain.errors import AssigneeRefused, TicketChanged
+from services.automation.domain.errors import AssigneeRefused, TemplateNotFound, TicketChanged
 from services.automation.domain.model import (
     ASSIGNABLE_ROLES,
     DEFAULT_STRATEGY,
@@ -32,6 +35,7 @@ from services.automation.domain.model import (
     TrackedTicket,
 )
 from services.automation.domain.routing import backlog_key
+from services.automation.domain.templates import ResponseTemplate
 from tests.unit.automation.factories import DEPT_A, DEPT_B
 
 
@@ -224,10 +228,44 @@ class FakeRoutingLock:
         self.taken.append((scope, _moment(now, "now")))
 
 
+class FakeTemplateRepository:
+    """Response templates in a dict, unique by folded name as the real table is (its index: ``flush``)."""
+
+    def __init__(self):
+        self.rows: dict[str, ResponseTemplate] = {}
+
+    def get(self, resource_id: str) -> ResponseTemplate:
+        found = self.find(resource_id)
+        if found is None:
+            raise TemplateNotFound()
+        return found
+
+    def find(self, resource_id: str) -> ResponseTemplate | None:
+        return self.rows.get(resource_id)
+
+    def find_by_name(self, name: str) -> ResponseTemplate | None:
+        return next((r for r in self.rows.values() if r.name_key == fold_name(name)), None)
+
+    def list(self, *, page: int, limit: int) -> tuple[list[ResponseTemplate], int]:
+        ordered = sorted(self.rows.values(), key=lambda r: (r.name, r.id))
+        return ordered[(page - 1) * limit: page * limit], len(ordered)
+
+    def add(self, entity: ResponseTemplate) -> None:
+        self.rows[entity.id] = entity
+
+    def flush(self) -> None:
+        keys = [r.name_key for r in self.rows.values()]
+        if len(keys) != len(set(keys)):
+            raise IntegrityError("INSERT INTO response_templates", {}, Exception("uq_response_templates_name_key"))
+
+    def delete(self, entity: ResponseTemplate) -> None:
+        del self.rows[entity.id]
+
+
 class FakeAutomationUnitOfWork:
     """The automation unit of work on in-memory repositories (``handlers.ports.AutomationUnitOfWork``)."""
 
-    _STATE = ("agents", "tickets", "strategies", "decisions", "routing")
+    _STATE = ("agents", "tickets", "strategies", "decisions", "routing", "templates")
 
     def __init__(self, clock: FakeClock | None = None):
         self.clock = clock or FakeClock()
@@ -236,17 +274,26 @@ class FakeAutomationUnitOfWork:
         self.strategies = FakeStrategyRepository()
         self.decisions = FakeDecisionRepository()
         self.routing = FakeRoutingLock()
+        self.templates = FakeTemplateRepository()
+        self.emitted: list[tuple[str, dict[str, Any]]] = []  # the events of committed transactions, and of the open one
         self.commits = 0
         self.rollbacks = 0
         self._committed = self._snapshot()
 
-    def _snapshot(self) -> dict[str, dict[str, Any]]:
-        return {name: copy.deepcopy({k: v for k, v in vars(getattr(self, name)).items() if k != "_uow"})
-                for name in self._STATE}
+    def _snapshot(self) -> dict[str, Any]:
+        state: dict[str, Any] = {name: copy.deepcopy({k: v for k, v in vars(getattr(self, name)).items() if k != "_uow"})
+                                 for name in self._STATE}
+        state["emitted"] = list(self.emitted)
+        return state
 
-    def _restore(self, state: dict[str, dict[str, Any]]) -> None:
-        for name, values in copy.deepcopy(state).items():
+    def _restore(self, state: dict[str, Any]) -> None:
+        state = copy.deepcopy(state)
+        self.emitted = state.pop("emitted")
+        for name, values in state.items():
             vars(getattr(self, name)).update(values)
+
+    def emit(self, type: str, data: dict[str, Any]) -> None:
+        self.emitted.append((type, copy.deepcopy(data)))
 
     def __enter__(self) -> FakeAutomationUnitOfWork:
         return self

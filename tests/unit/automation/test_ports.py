@@ -7,6 +7,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
 
 from helpdesk_common.clock import FakeClock
+from helpdesk_common.resources import SqlAlchemyNamedRepository
 from services.automation import dependencies
 from services.automation.adapters import repository
 from services.automation.adapters.uow import AutomationUnitOfWork
@@ -19,6 +20,7 @@ PAIRS = [
     (ports.StrategyRepository, repository.SqlAlchemyStrategyRepository, fakes.FakeStrategyRepository),
     (ports.DecisionRepository, repository.SqlAlchemyDecisionRepository, fakes.FakeDecisionRepository),
     (ports.RoutingLock, repository.SqlAlchemyRoutingLock, fakes.FakeRoutingLock),
+    (ports.TemplateRepository, SqlAlchemyNamedRepository, fakes.FakeTemplateRepository),
     # the other services, as the Nameko dependencies give them to the handlers
     (ports.TicketDesk, dependencies._Desk, fakes.FakeTicketDesk),
     (ports.Directory, dependencies._Directory, fakes.FakeDirectory),
@@ -61,14 +63,15 @@ def test_the_adapter_and_the_fake_take_the_same_keyword_only_parameters_and_defa
 
 def test_both_units_of_work_offer_what_handlers_take_from_them():
     wanted = set(ports.AutomationUnitOfWork.__annotations__) | set(_methods(ports.AutomationUnitOfWork))
-    assert {"clock", "agents", "tickets", "strategies", "decisions", "routing", "commit", "rollback"} <= wanted
+    assert {"clock", "agents", "tickets", "strategies", "decisions", "routing", "templates", "emit", "commit",
+            "rollback"} <= wanted
     fake = fakes.FakeAutomationUnitOfWork()
     engine = create_engine("sqlite://")
     with AutomationUnitOfWork(sessionmaker(bind=engine), producer="automation", clock=FakeClock()) as real:
         for name in wanted:
             assert hasattr(real, name), f"AutomationUnitOfWork.{name}"
             assert hasattr(fake, name), f"FakeAutomationUnitOfWork.{name}"
-        for name in ("agents", "tickets", "strategies", "decisions", "routing"):
+        for name in ("agents", "tickets", "strategies", "decisions", "routing", "templates"):
             assert getattr(real, name).session is real.session  # built from the unit of work's own session
     engine.dispose()
 

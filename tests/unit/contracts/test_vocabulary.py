@@ -26,6 +26,7 @@ SETS = {
     "SOURCES": vocabulary.SOURCES,
     "LINK_KINDS": vocabulary.LINK_KINDS,
     "ROUTING_STRATEGIES": vocabulary.ROUTING_STRATEGIES,
+    "TEMPLATE_VARIABLES": vocabulary.TEMPLATE_VARIABLES,
 }
 
 
@@ -106,8 +107,10 @@ def _max_length(schema: type, name: str) -> int | None:
 
 
 def _length_cases():
+    from gateway.schemas import automation as gateway_automation
     from gateway.schemas import tickets as gateway_tickets
     from gateway.schemas import users as gateway_users
+    from services.automation import schemas as automation_schemas
     from services.tickets import schemas as tickets_schemas
     from services.users import schemas as users_schemas
 
@@ -118,6 +121,11 @@ def _length_cases():
         (gateway_tickets.CreateCategorySchema, tickets_schemas.CategoryInput, "name", vocabulary.CATEGORY_NAME_MAX),
         (gateway_users.CreateUserSchema, users_schemas.CreateUser, "name", vocabulary.NAME_MAX),
         (gateway_users.CreateUserSchema, users_schemas.CreateUser, "phone", vocabulary.PHONE_MAX),
+        (gateway_automation.CreateTemplateSchema, automation_schemas.TemplateInput, "name", vocabulary.NAME_MAX),
+        (gateway_automation.CreateTemplateSchema, automation_schemas.TemplateInput, "category",
+         vocabulary.TEMPLATE_CATEGORY_MAX),
+        (gateway_automation.CreateTemplateSchema, automation_schemas.TemplateInput, "body",
+         vocabulary.TEMPLATE_BODY_MAX),
     ]
 
 

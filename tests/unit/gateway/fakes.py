@@ -44,6 +44,7 @@ from helpdesk_contracts.vocabulary import (
     TICKET_STATUSES,
 )
 from helpdesk_contracts.vocabulary import PRIORITIES as TICKET_PRIORITIES
+from services.automation import handlers as automation_handlers
 from services.automation.domain.model import (
     ASSIGNED,
     DEFAULT_STRATEGY,
@@ -56,6 +57,7 @@ from services.automation.domain.model import (
 from services.automation.handlers import common as automation_rules
 from services.tickets.domain import rules
 from services.users.domain import rules as user_rules
+from tests.unit.automation.fakes import FakeAutomationUnitOfWork
 
 USER_FIELDS = (
     "email",
@@ -1109,11 +1111,13 @@ class FakeAutomationService:
     The rules are the service's own: who may ask and what agents see (``services.automation.handlers.common``),
     which statuses count against an agent's capacity (``domain.model``). Tests seed what the router would have
     learnt from the events: the tickets it follows (``track_ticket``) and its decisions (``add_decision``);
-    its agents are the fake users service's staff.
+    its agents are the fake users service's staff. Response templates are the service's own handlers on its
+    in-memory unit of work (``tests/unit/automation/fakes.py``): every rule is the real one.
     """
 
     def __init__(self, users: FakeUsersService | None = None) -> None:
         self.users = users
+        self.store = FakeAutomationUnitOfWork()  # the templates, and the events they emitted
         self.tickets: dict[str, TrackedTicket] = {}
         self.decisions: list[dict[str, Any]] = []
         self.strategies: dict[str, dict[str, Any]] = {}
@@ -1234,7 +1238,41 @@ class FakeAutomationService:
                                           "updated_at": self._tick(), "updated_by": caller.id}
         return self._strategy_view(self.strategies[department_id])
 
+    def create_template(self, data, actor):
+        self._check_actor(actor)
+        with self.store as uow:
+            return _wire(automation_handlers.create_template(data, actor, uow=uow))
+
+    def get_template(self, template_id, actor):
+        self._check_actor(actor)
+        with self.store as uow:
+            return _wire(automation_handlers.get_template(template_id, actor, uow=uow))
+
+    def list_templates(self, actor, page=1, limit=20):
+        self._check_actor(actor)
+        with self.store as uow:
+            return _wire(automation_handlers.list_templates(actor, page, limit, uow=uow))
+
+    def update_template(self, template_id, changes, actor):
+        self._check_actor(actor)
+        with self.store as uow:
+            return _wire(automation_handlers.update_template(template_id, changes, actor, uow=uow))
+
+    def delete_template(self, template_id, actor):
+        self._check_actor(actor)
+        with self.store as uow:
+            return automation_handlers.delete_template(template_id, actor, uow=uow)
+
+    def render_template(self, template_id, context, actor):
+        self._check_actor(actor)
+        with self.store as uow:
+            return _wire(automation_handlers.render_template(template_id, context, actor, uow=uow))
+
     # -- internals ----------------------------------------------------------------------------
+    @staticmethod
+    def _check_actor(actor: Any) -> None:
+        FakeTicketsService._check_actor(actor)  # the gateway's actor, as every service receives it
+
     @staticmethod
     def _staff(actor: Any) -> automation_rules.Actor:
         FakeTicketsService._check_actor(actor)  # the gateway's actor, as every service receives it
