@@ -31,6 +31,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from bench import automation as automation_bench
 from bench import tickets as tickets_bench
 from helpdesk_common.stack import SERVICES, launch, migrate_and_seed
 from helpdesk_common.testing import private_vhost
@@ -164,7 +165,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=1000, help="sequential /auth/me and bare RPC calls")
     parser.add_argument("--events", type=int, default=300, help="events for the outbox latency")
     parser.add_argument("--reads", type=int, default=200, help="requests per list/search case")
-    parser.add_argument("--only", choices=["foundation", "tickets"], help="run one part only")
+    parser.add_argument("--only", choices=["foundation", "tickets", "automation"], help="run one part only")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     parser.add_argument("--offered-rate", type=float, default=250.0,
                         help="creates per second the 64 paced clients offer together (the p99 target's load)")
@@ -193,6 +194,11 @@ def main() -> int:
                     figures.update(run(stack.base_url, amqp_uri, args))
                 if args.only in (None, "tickets"):
                     figures.update(tickets_bench.run(stack.base_url, urls["tickets"], args, stack))
+                if args.only in (None, "automation"):  # on a database of its own: the running router's is left alone
+                    url, drop = create_database(args.backend, var_dir, "automation_bench")
+                    drops.append(drop)
+                    migrate_and_seed("automation", url)
+                    figures.update(automation_bench.run(url))
             finally:
                 stack.stop_all()
         finally:

@@ -147,7 +147,7 @@ class SqlAlchemyTicketRepository:
 
     def loads(self, agent_ids: list[str] | None = None) -> dict[str, int]:
         """Working tickets per agent (only agents holding some are named)."""
-        query = (select(tickets.c.assignee_id, func.count()).where(tickets.c.working.is_(True),
+        query = (select(tickets.c.assignee_id, func.count()).where(tickets.c.working,
                                                                    tickets.c.assignee_id.is_not(None))
                  .group_by(tickets.c.assignee_id))
         if agent_ids is not None:
@@ -163,7 +163,7 @@ class SqlAlchemyTicketRepository:
 
     def _backlog_condition(self, department_ids: list[str | None] | None):
         manual = select(strategies.c.department_id).where(strategies.c.strategy == MANUAL_ONLY)
-        condition = and_(tickets.c.working.is_(True), tickets.c.assignee_id.is_(None),
+        condition = and_(tickets.c.working, tickets.c.assignee_id.is_(None),
                          or_(tickets.c.department_id.is_(None), tickets.c.department_id.not_in(manual)))
         if department_ids is not None:
             named = [d for d in department_ids if d is not None]
@@ -202,7 +202,7 @@ class SqlAlchemyTicketRepository:
         return bool(result.rowcount)
 
     def working_versions(self) -> dict[str, int]:
-        rows = self.session.execute(select(tickets.c.id, tickets.c.version).where(tickets.c.working.is_(True)))
+        rows = self.session.execute(select(tickets.c.id, tickets.c.version).where(tickets.c.working))
         return {row.id: row.version for row in rows}
 
     def versions_of(self, ticket_ids: list[str]) -> dict[str, int]:

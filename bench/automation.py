@@ -1,0 +1,139 @@
+"""Routing figures for ``make bench``: how long the router takes to decide, with 500 agents and 10 000
+working tickets in its read model, and to drain a 1 000-ticket backlog when 50 agents come online.
+
+Measured on a database of its own, in this process, through the service's own handlers and unit of work
+(``handlers.route_ticket``, ``handlers.drain_backlog``): the routing turn, the reads, the choice, the
+decision's row and the commit. The tickets service's ``assign`` is answered in process (the RPC round trip,
+about a bare RPC of the foundation figures, is not in these numbers)."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import sessionmaker
+
+from helpdesk_common.clock import SystemClock
+from helpdesk_common.db import make_engine
+from helpdesk_contracts.vocabulary import PRIORITIES
+from services.automation import handlers
+from services.automation.adapters.orm import agents, tickets
+from services.automation.adapters.uow import AutomationUnitOfWork
+from services.automation.domain.model import PRIORITY_RANK
+
+AGENTS, DEPARTMENTS, WORKING_TICKETS, DECISIONS, BACKLOG, NEWCOMERS = 500, 10, 10_000, 300, 1_000, 50
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+class _Desk:
+    """The tickets service's ``assign`` answered in process: the ticket, one version on, with its agent."""
+
+    def __init__(self, uow_factory):
+        self._open = uow_factory
+
+    def assign(self, ticket_id: str, assignee_id: str, *, expected_version: int, via: str) -> dict[str, Any]:
+        return {**self.snapshots[ticket_id], "assignee_id": assignee_id, "version": expected_version + 1,
+                "status": "open"}
+
+    def get(self, ticket_id):  # never asked: nothing changes behind the router's back here
+        return self.snapshots.get(ticket_id)
+
+    def working(self):
+        return iter(())
+
+    snapshots: dict[str, dict[str, Any]] = {}
+
+
+class _Directory:
+    def get_user(self, user_id):
+        return None
+
+    def department_exists(self, department_id):
+        return True
+
+    def staff(self):
+        return iter(())
+
+
+def _ticket_row(department: str, *, assignee: str | None, now: datetime, age: int) -> dict[str, Any]:
+    priority = random.choice(PRIORITIES)
+    return {"id": str(uuid.uuid4()), "number": f"TKT-{random.randint(1, 999999):06d}", "title": "bench",
+            "status": "open" if assignee else "new", "priority": priority, "priority_rank": PRIORITY_RANK[priority],
+            "department_id": department, "category": None, "assignee_id": assignee, "requester_id": str(uuid.uuid4()),
+            "created_at": now - timedelta(seconds=age), "version": 1, "deleted": False, "working": True,
+            "sla_due_at": None, "queued_since": None, "updated_at": now}
+
+
+def _snapshot(row: dict[str, Any]) -> dict[str, Any]:
+    return {**{k: row[k] for k in ("id", "number", "title", "status", "priority", "department_id", "category",
+                                    "assignee_id", "requester_id", "version")},
+            "created_at": row["created_at"].isoformat()}
+
+
+def run(url: str) -> dict[str, float]:
+    random.seed(11)
+    engine = make_engine(url)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+
+    def open_uow() -> AutomationUnitOfWork:
+        return AutomationUnitOfWork(factory, producer="automation", clock=SystemClock())
+
+    now = datetime.now(UTC)
+    departments = [str(uuid.uuid4()) for _ in range(DEPARTMENTS)]
+    staff = [{"id": str(uuid.uuid4()), "name": f"Agent {n}", "role": "agent", "status": "active",
+              "availability": "online", "department_id": departments[n % DEPARTMENTS], "skills": [],
+              "max_concurrent_tickets": 40, "version": 1, "availability_as_of": now, "last_assigned_at": None,
+              "updated_at": now} for n in range(AGENTS + NEWCOMERS)]
+    newcomers = staff[AGENTS:]
+    for agent in newcomers:  # the agents who come online for the drain: offline, in one department
+        agent.update(availability="offline", department_id=departments[0])
+    working = [_ticket_row(staff[n % AGENTS]["department_id"], assignee=staff[n % AGENTS]["id"], now=now, age=n)
+               for n in range(WORKING_TICKETS)]
+    with engine.begin() as conn:
+        conn.execute(insert(agents), staff)
+        conn.execute(insert(tickets), working)
+
+    desk, directory = _Desk(open_uow), _Directory()
+    fresh = [_ticket_row(random.choice(departments), assignee=None, now=now, age=0) for _ in range(DECISIONS)]
+    with engine.begin() as conn:
+        conn.execute(insert(tickets), fresh)
+    desk.snapshots = {row["id"]: _snapshot(row) for row in fresh}
+    decision_times = []
+    for row in fresh:
+        started = time.perf_counter()
+        with open_uow() as uow:
+            routed = handlers.route_ticket(row["id"], uow=uow, desk=desk, directory=directory, trigger="bench")
+        decision_times.append(time.perf_counter() - started)
+        assert routed.outcome == "assigned", routed
+    print(f"routing decision ({AGENTS} agents, {WORKING_TICKETS} working tickets, {DECISIONS} decisions, assign "
+          f"RPC answered in process): p50 {pct(decision_times, 50) * 1000:.2f} ms, "
+          f"p99 {pct(decision_times, 99) * 1000:.2f} ms   (target p99 ≤ 5 ms)")
+
+    # a backlog nobody can take: the department's own agents are made full, the newcomers are offline
+    with engine.begin() as conn:
+        conn.execute(agents.update().where(agents.c.department_id == departments[0],
+                                           agents.c.availability == "online").values(max_concurrent_tickets=0))
+    backlog = [_ticket_row(departments[0], assignee=None, now=now, age=n) for n in range(BACKLOG)]
+    with engine.begin() as conn:
+        conn.execute(insert(tickets), backlog)
+    desk.snapshots.update({row["id"]: _snapshot(row) for row in backlog})
+    with engine.begin() as conn:
+        conn.execute(agents.update().where(agents.c.id.in_([a["id"] for a in newcomers]))
+                     .values(availability="online"))
+    started = time.perf_counter()
+    assigned = handlers.drain_backlog(open_uow, desk=desk, directory=directory, trigger="bench")
+    drain = time.perf_counter() - started
+    print(f"backlog drain ({BACKLOG} tickets, {NEWCOMERS} agents coming online with room for 40 each): "
+          f"{assigned} assigned in {drain:.2f} s   (target ≤ 5 s; assign RPC answered in process)")
+    engine.dispose()
+    return {"routing_decision_p50_ms": pct(decision_times, 50) * 1000,
+            "routing_decision_p99_ms": pct(decision_times, 99) * 1000,
+            "backlog_drain_seconds": drain, "backlog_drained": assigned}
