@@ -70,6 +70,6 @@ def list_strategies():
 @blp.arguments(SetStrategySchema)
 @blp.response(200, envelope(StrategySchema))
 def set_strategy(payload, department_id):
-    """Set how a department's tickets are routed (admins); opening one to the router serves its backlog."""
+    """Set how a department's tickets are routed (admins); its waiting tickets are offered at the router's next sweep."""
     strategy = rpc().call(SERVICE, "set_strategy", str(department_id), payload["strategy"], actor=current_actor())
     return success(strategy, "Strategy updated.")

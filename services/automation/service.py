@@ -71,11 +71,13 @@ class AutomationService:
 
     @expected
     def set_strategy(self, department_id, strategy, actor):
-        """Set how a department's tickets are routed; a department opened to the router drains the backlog."""
+        """Set how a department's tickets are routed (its waiting tickets are offered at the next sweep).
+
+        A command opens one unit of work: its commit is held until the answer is recorded, so a drain here
+        would wait for a second connection the held one keeps (SQLite has one).
+        """
         with self.db() as uow:
-            answer = handlers.set_strategy(department_id, strategy, actor, uow=uow, directory=self.directory)
-        self._drain("strategy changed")
-        return answer
+            return handlers.set_strategy(department_id, strategy, actor, uow=uow, directory=self.directory)
 
     # -- response templates ---------------------------------------------------------------------------
     @expected
