@@ -175,6 +175,12 @@ class Database(DependencyProvider):
         def unit_of_work() -> UnitOfWork:
             # read at call time: dependencies are injected before worker_setup mints a missing id
             command = commands.run_of(worker_ctx)
+            if command is not None and command.held:
+                # its commit waits for the entrypoint's answer, holding its connection: a second unit of
+                # work would commit on its own (not once with the answer), and waits forever on SQLite's one
+                raise RuntimeError(f"{worker_ctx.entrypoint.method_name} opened a second unit of work while its "
+                                   "command's commit is held: an RPC command opens one (work after it goes in "
+                                   "uow.after_commit, or in an event handler)")
             uow = self.uow_class(
                 self.session_factory,
                 producer=self.container.service_name,
