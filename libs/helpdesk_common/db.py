@@ -22,6 +22,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import QueuePool
@@ -94,6 +95,22 @@ commands_table = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_commands_created_at", "created_at"),
 )
+
+
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}  # the two back ends we run on
+
+
+def insert_if_absent(session, table: Table, values: dict, *, key: tuple[str, ...] = ("id",)) -> bool:
+    """Insert a row unless one with the same ``key`` is there (or being inserted); tell whether it was inserted.
+
+    One statement (``INSERT ... ON CONFLICT DO NOTHING``): two transactions adding the same new row at once
+    both succeed, the second one's insert doing nothing (on PostgreSQL it waits for the first to end). A
+    read-modify-write of a row that may not exist yet selects it ``FOR UPDATE`` (which locks nothing when
+    it is absent), inserts with this, and when that answers False selects it again: it is there now.
+    """
+    statement = _INSERTS[session.get_bind().dialect.name](table).values(**values)
+    statement = statement.on_conflict_do_nothing(index_elements=list(key)).returning(table.c[key[0]])
+    return session.execute(statement).first() is not None  # the row count of a skipped insert may say 1
 
 
 def sequences_of(metadata: MetaData) -> list[Sequence]:

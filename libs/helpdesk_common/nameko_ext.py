@@ -33,6 +33,7 @@ import weakref
 from functools import partial
 
 import amqp
+import eventlet
 import kombu.serialization
 from kombu import Connection, Exchange, Queue
 from nameko.amqp.publish import Publisher
@@ -543,16 +544,28 @@ rpc = HelpdeskRpc.decorator
 
 # Timers -------------------------------------------------------------------------------------------------
 
+RETRY_SOON = "retry soon"
+"""What a timer method returns when its round could not be done (a service it asks is away): the next round
+comes after ``retry_seconds`` (doubling up to the interval) instead of a whole interval."""
+
+
 class ConfiguredTimer(Timer):
     """Nameko's ``@timer`` with its interval read at start from the service config (else the environment),
     so deployments and tests set it; 0 (or less) turns the timer off.
 
     ``@configured_timer("ORGANIZATION_SYNC_SECONDS", default=600, eager=True)``.
+
+    A round that raises or returns ``RETRY_SOON`` is tried again after ``retry_seconds`` (5 by default,
+    doubling each time it fails again, never beyond the interval): a reconciliation at start that found
+    the service it asks not up yet is done seconds later, not a whole interval later. The next round is
+    counted from when the previous one started (one that took longer than the interval is followed at once).
     """
 
-    def __init__(self, setting: str, default: float, **kwargs):
+    def __init__(self, setting: str, default: float, *, retry_seconds: float = 5.0, **kwargs):
         super().__init__(interval=default, **kwargs)
         self.setting = setting
+        self.retry_seconds = retry_seconds
+        self._failed = False
 
     def setup(self) -> None:
         value = self.container.config.get(self.setting)
@@ -572,6 +585,27 @@ class ConfiguredTimer(Timer):
     def kill(self) -> None:
         if self.gt is not None:
             super().kill()
+
+    def _run(self) -> None:
+        sleep_time = 0.0 if self.eager else self.interval
+        retry = min(self.retry_seconds, self.interval)
+        while True:
+            with eventlet.Timeout(sleep_time, False):
+                self.should_stop.wait()
+                break
+            started = time.monotonic()
+            self.handle_timer_tick()
+            self.worker_complete.wait()
+            self.worker_complete.reset()
+            if self._failed:
+                sleep_time, retry = retry, min(retry * 2, self.interval)
+            else:
+                sleep_time = max(self.interval - (time.monotonic() - started), 0.0)
+                retry = min(self.retry_seconds, self.interval)
+
+    def handle_result(self, worker_ctx, result, exc_info):
+        self._failed = exc_info is not None or result == RETRY_SOON
+        return super().handle_result(worker_ctx, result, exc_info)
 
 
 configured_timer = ConfiguredTimer.decorator

@@ -16,7 +16,14 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from helpdesk_common.nameko_ext import Database, Observability, configured_timer, reliable_event_handler, rpc
+from helpdesk_common.nameko_ext import (
+    RETRY_SOON,
+    Database,
+    Observability,
+    configured_timer,
+    reliable_event_handler,
+    rpc,
+)
 from helpdesk_contracts.errors import ServiceError
 from services.automation import handlers
 from services.automation.adapters.orm import start_mappers
@@ -154,7 +161,8 @@ class AutomationService:
 
     @configured_timer("AUTOMATION_SYNC_SECONDS", default=600, eager=True)
     def reconcile(self):
-        """Reconcile the copies of staff and working tickets with their services: at start, then every 10 min."""
+        """Reconcile the copies of staff and working tickets with their services: at start, then every 10 min
+        (seconds later when a service was not up yet)."""
         started = datetime.now(UTC)
         try:
             with self.db() as uow:
@@ -162,9 +170,10 @@ class AutomationService:
             with self.db() as uow:
                 handlers.sync_tickets(self.desk, uow=uow)
         except Exception as exc:  # a service away or slow: the events still flow; the next round tries again
-            log.warning("could not reconcile with the users and tickets services: %r", exc)
-            return
+            log.warning("could not reconcile with the users and tickets services (trying again soon): %r", exc)
+            return RETRY_SOON
         self._drain("reconciled")
+        return None
 
     def _apply(self, effect, trigger: str) -> None:
         if effect.route is not None:

@@ -11,7 +11,14 @@ import logging
 from datetime import UTC, datetime
 
 from helpdesk_common.config import env_int
-from helpdesk_common.nameko_ext import Database, Observability, configured_timer, reliable_event_handler, rpc
+from helpdesk_common.nameko_ext import (
+    RETRY_SOON,
+    Database,
+    Observability,
+    configured_timer,
+    reliable_event_handler,
+    rpc,
+)
 from helpdesk_contracts.errors import ServiceError
 from services.tickets import handlers
 from services.tickets.adapters.orm import start_mappers
@@ -245,8 +252,8 @@ class TicketsService:
         try:
             listing, complete = self.directory.all_organizations(timeout=DIRECTORY_SYNC_RPC_TIMEOUT)
         except Exception as exc:  # users away or slow: the events still flow; the next round tries again
-            log.warning("could not list organizations from the users service: %r", exc)
-            return None
+            log.warning("could not list organizations from the users service (trying again soon): %r", exc)
+            return RETRY_SOON
         with self.db() as uow:
             return handlers.sync_organizations(listing, uow=uow, listed_since=started, complete=complete)
 
@@ -266,8 +273,8 @@ class TicketsService:
         try:
             listing, complete = self.directory.all_departments(timeout=DIRECTORY_SYNC_RPC_TIMEOUT)
         except Exception as exc:  # users away or slow: the events still flow, unknown ids are asked one by one
-            log.warning("could not list departments from the users service: %r", exc)
-            return None
+            log.warning("could not list departments from the users service (trying again soon): %r", exc)
+            return RETRY_SOON
         with self.db() as uow:
             return handlers.sync_departments(listing, uow=uow, listed_since=started, complete=complete)
 

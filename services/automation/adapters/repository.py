@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from helpdesk_common.db import insert_if_absent
 from helpdesk_common.resources import SqlAlchemyNamedRepository
 from helpdesk_contracts.vocabulary import STAFF_ROLES
 from services.automation.adapters.orm import (
@@ -61,9 +62,8 @@ class SqlAlchemyAgentRepository:
 
         Customers are not kept (a member of staff who becomes a customer is kept, as not assignable).
         """
-        current = self.session.execute(
-            select(agents.c.version, agents.c.availability_as_of).where(agents.c.id == user["id"]).with_for_update()
-        ).first()
+        query = select(agents.c.version, agents.c.availability_as_of).where(agents.c.id == user["id"]).with_for_update()
+        current = self.session.execute(query).first()
         if current is None and user["role"] not in STAFF_ROLES:
             return False
         values = {
@@ -72,11 +72,12 @@ class SqlAlchemyAgentRepository:
             "max_concurrent_tickets": int(user.get("max_concurrent_tickets") or 0),
             "version": int(user.get("version") or 1), "updated_at": now,
         }
-        if current is None:
-            self.session.execute(insert(agents).values(
-                id=user["id"], availability=user.get("availability") or "offline", availability_as_of=as_of,
-                last_assigned_at=None, **values))
-            return True
+        if current is None:  # new to us: inserted here, or by an event or a listing meanwhile (then read again)
+            if insert_if_absent(self.session, agents, {
+                    "id": user["id"], "availability": user.get("availability") or "offline",
+                    "availability_as_of": as_of, "last_assigned_at": None, **values}):
+                return True
+            current = self.session.execute(query).one()
         if values["version"] <= current.version:
             return False
         if as_of >= current.availability_as_of and user.get("availability"):
@@ -127,7 +128,8 @@ class SqlAlchemyTicketRepository:
 
         Answers False when nothing was stored, else the copy held before (None when it is new to us).
         """
-        previous = self.session.execute(select(tickets).where(tickets.c.id == ticket.id).with_for_update()).first()
+        query = select(tickets).where(tickets.c.id == ticket.id).with_for_update()
+        previous = self.session.execute(query).first()
         values = {
             "number": ticket.number, "title": ticket.title[:200], "status": ticket.status, "priority": ticket.priority,
             "priority_rank": PRIORITY_RANK.get(ticket.priority, 0), "department_id": ticket.department_id,
@@ -135,9 +137,11 @@ class SqlAlchemyTicketRepository:
             "created_at": ticket.created_at, "version": ticket.version, "deleted": ticket.deleted,
             "working": ticket.working, "updated_at": now,
         }
-        if previous is None:
-            self.session.execute(insert(tickets).values(id=ticket.id, sla_due_at=None, queued_since=None, **values))
-            return None
+        if previous is None:  # new to us: inserted here, or by an event or a listing meanwhile (then read again)
+            if insert_if_absent(self.session, tickets,
+                                {"id": ticket.id, "sla_due_at": None, "queued_since": None, **values}):
+                return None
+            previous = self.session.execute(query).one()
         if ticket.version <= previous.version:
             return False
         if not ticket.wants_agent:
@@ -226,14 +230,16 @@ class SqlAlchemyStrategyRepository:
 
     def set(self, department_id: str, strategy: str, *, actor_id: str | None, now: datetime) -> str | None:
         """Set a department's strategy; answer the one it had (None: the default, never set)."""
-        before = self.session.scalar(select(strategies.c.strategy).where(strategies.c.department_id == department_id)
-                                     .with_for_update())
+        query = select(strategies.c.strategy).where(strategies.c.department_id == department_id).with_for_update()
+        before = self.session.scalar(query)
         if before is None:
-            self.session.execute(insert(strategies).values(department_id=department_id, strategy=strategy,
-                                                           updated_at=now, updated_by=actor_id))
-        else:
-            self.session.execute(update(strategies).where(strategies.c.department_id == department_id)
-                                 .values(strategy=strategy, updated_at=now, updated_by=actor_id))
+            if insert_if_absent(self.session, strategies, {"department_id": department_id, "strategy": strategy,
+                                                           "updated_at": now, "updated_by": actor_id},
+                                key=("department_id",)):
+                return None
+            before = self.session.scalar(query)  # set by another call meanwhile: this one comes second
+        self.session.execute(update(strategies).where(strategies.c.department_id == department_id)
+                             .values(strategy=strategy, updated_at=now, updated_by=actor_id))
         return before
 
     def all(self) -> list[dict[str, Any]]:
@@ -282,8 +288,9 @@ class SqlAlchemyRoutingLock:
 
     def take(self, *, now: datetime, scope: str = "global") -> None:
         result = self.session.execute(update(routing_locks).where(routing_locks.c.scope == scope).values(taken_at=now))
-        if not result.rowcount:
-            self.session.execute(insert(routing_locks).values(scope=scope, taken_at=now))
+        if not result.rowcount and not insert_if_absent(self.session, routing_locks, {"scope": scope, "taken_at": now},
+                                                        key=("scope",)):
+            self.session.execute(update(routing_locks).where(routing_locks.c.scope == scope).values(taken_at=now))
 
 
 def template_repository(session: Session) -> SqlAlchemyNamedRepository:

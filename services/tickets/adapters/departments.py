@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, String, Table, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Boolean, Column, String, Table, select, update
 from sqlalchemy.orm import Session
 
-from helpdesk_common.db import UtcDateTime
+from helpdesk_common.db import UtcDateTime, insert_if_absent
 from services.tickets.adapters.orm import metadata
 
 departments = Table(
@@ -24,9 +23,6 @@ departments = Table(
     Column("deleted", Boolean, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
-
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}  # with ON CONFLICT
-
 
 class SqlAlchemyDepartmentRepository:
     """Department rows (id, deleted, as of updated_at) in the tickets database."""
@@ -54,23 +50,22 @@ class SqlAlchemyDepartmentRepository:
         Insert-if-absent in one statement: two requests confirming the same department at once both succeed
         (the second one's insert does nothing), and an event stored meanwhile is never overwritten.
         """
-        upsert = _INSERTS[self.session.get_bind().dialect.name]  # the two back ends we run on
-        statement = upsert(departments).values(id=department_id, deleted=False, updated_at=as_of)
-        self.session.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
+        insert_if_absent(self.session, departments, {"id": department_id, "deleted": False, "updated_at": as_of})
 
     def apply(self, department_id: str, *, deleted: bool, as_of: datetime) -> bool:
         """Store what an event (or a listing) says unless a newer fact is already stored; tell whether it was.
 
-        A deletion is final: nothing revives a tombstone. Two replicas inserting the same new department at
-        once: the primary key lets one commit, the other's event is retried and then finds the row.
+        A deletion is final: nothing revives a tombstone. Two transactions storing the same new department at
+        once (an event and the listing, or two replicas): one inserts, the other then finds the row.
         """
-        current = self.session.execute(
-            select(departments.c.updated_at, departments.c.deleted)
-            .where(departments.c.id == department_id).with_for_update()
-        ).first()
+        query = (select(departments.c.updated_at, departments.c.deleted)
+                 .where(departments.c.id == department_id).with_for_update())
+        current = self.session.execute(query).first()
         if current is None:
-            self.session.execute(insert(departments).values(id=department_id, deleted=deleted, updated_at=as_of))
-            return True
+            if insert_if_absent(self.session, departments,
+                                {"id": department_id, "deleted": deleted, "updated_at": as_of}):
+                return True
+            current = self.session.execute(query).one()
         if current.deleted or (as_of < current.updated_at and not deleted):
             return False  # already gone, or an older event arriving late
         self.session.execute(update(departments).where(departments.c.id == department_id)

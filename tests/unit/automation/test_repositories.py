@@ -4,6 +4,7 @@ stand in for, and the routing handlers once end to end on them."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -73,6 +74,40 @@ def test_a_ticket_is_applied_by_version_and_an_equal_or_older_one_changes_nothin
     held = look(lambda uow: uow.tickets.get(first.id))
     assert (held.title, held.version, held.status) == ("Newer", 3, "open")
     assert held.created_at == first.created_at and held.created_at.tzinfo is not None
+
+
+def test_two_transactions_storing_the_same_new_agent_ticket_and_strategy_both_succeed(new_uow, clock, look, engine):
+    """An event and the start-up listing (or two replicas) bringing the same new row at once: the second
+    waits for the first, then finds the row and applies over it by version, instead of failing on the key
+    (which made the whole reconciliation give up until its next round)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: its transactions never interleave")
+    user, ticket = user_snapshot(), tracked()
+    first = new_uow()
+    assert first.agents.apply_user(user, as_of=START, now=START) is True
+    assert first.tickets.apply(ticket, now=START) is None
+    assert first.strategies.set(DEPT_A, "round_robin", actor_id=None, now=START) is None
+    results = {}
+
+    def second():
+        with new_uow() as uow:
+            results["agent"] = uow.agents.apply_user({**user, "name": "Newer", "version": 2}, as_of=START, now=START)
+            results["ticket"] = uow.tickets.apply(tracked(id=ticket.id, title="Newer", version=2), now=START)
+            results["strategy"] = uow.strategies.set(DEPT_A, "least_loaded", actor_id=None, now=START)
+            uow.commit()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(0.5)
+    assert thread.is_alive()  # waiting on the first transaction's new rows
+    first.commit()
+    thread.join(10)
+    assert not thread.is_alive()
+
+    assert results == {"agent": True, "ticket": ticket, "strategy": "round_robin"}
+    assert look(lambda uow: uow.agents.get(user["id"])).name == "Newer"
+    assert look(lambda uow: uow.tickets.get(ticket.id)).title == "Newer"
+    assert look(lambda uow: uow.strategies.of(DEPT_A)) == "least_loaded"
 
 
 def test_a_ticket_reads_back_as_it_was_stored(new_uow, look):
