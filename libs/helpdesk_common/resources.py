@@ -128,11 +128,13 @@ def delete_resource(spec: NamedResource, resource_id: str, *, uow: Any, actor: s
 class SqlAlchemyNamedRepository:
     """A named resource in one table with a unique ``name_key`` column, mapped onto ``entity``."""
 
-    def __init__(self, session: Session, *, entity: type, table: Table, not_found: Callable[[], Exception]):
+    def __init__(self, session: Session, *, entity: type, table: Table, not_found: Callable[[], Exception],
+                 order_by: tuple[str, ...] = ("name",)):
         self.session = session
         self.entity = entity
         self.table = table
         self.not_found = not_found
+        self.order_by = order_by  # columns a page is sorted by (then the id)
 
     def get(self, resource_id: str) -> Any:
         found = self.find(resource_id)
@@ -149,7 +151,7 @@ class SqlAlchemyNamedRepository:
 
     def list(self, *, page: int, limit: int) -> tuple[list[Any], int]:
         total = self.session.scalar(select(func.count()).select_from(self.table))
-        query = select(self.entity).order_by(self.table.c.name, self.table.c.id)
+        query = select(self.entity).order_by(*(self.table.c[name] for name in self.order_by), self.table.c.id)
         return list(self.session.scalars(query.offset((page - 1) * limit).limit(limit))), int(total or 0)
 
     def add(self, entity: Any) -> None:

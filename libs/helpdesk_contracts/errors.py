@@ -117,6 +117,10 @@ class TemplateNotFound(NotFound):
     """Response template not found."""
 
 
+class RuleNotFound(NotFound):
+    """Automation rule not found."""
+
+
 def all_error_types() -> list[type[ServiceError]]:
     """Return every ServiceError subclass, transitively."""
     found: list[type[ServiceError]] = []

@@ -118,6 +118,21 @@ TEMPLATE_SNAPSHOT = _obj(
         "updated_at": {**_TS, "description": "When it last changed: drop events older than what you hold."},
     }
 )
+RULE_SNAPSHOT = _obj(
+    {
+        "id": _UUID,
+        "name": _STR,
+        "description": _STR_OR_NULL,
+        "triggers": {"type": "array", "items": _STR, "description": "The events that run it (RULE_TRIGGERS)."},
+        "conditions": {"type": "object", "description": "A tree of `{field, operator, value}` leaves in `all`/`any` groups."},
+        "actions": {"type": "array", "items": {"type": "object"}, "description": "What it does, in order (`{type, ...}`)."},
+        "enabled": {"type": "boolean"},
+        "position": {"type": "integer", "description": "Rules run in ascending position."},
+        "created_by": {**_UUID_OR_NULL, "description": "Null for the rules the product ships with."},
+        "created_at": _TS,
+        "updated_at": {**_TS, "description": "When it last changed: drop events older than what you hold."},
+    }
+)
 CHANGES = {
     "type": "object",
     "description": "Changed fields: `{field: {before, after}}`.",
@@ -210,6 +225,22 @@ EVENT_TYPES: list[EventType] = [
     *named_resource_events("department", "users", "A department", DEPARTMENT_SNAPSHOT),
     *named_resource_events("organization", "users", "An organization", ORGANIZATION_SNAPSHOT),
     *named_resource_events("template", "automation", "A response template", TEMPLATE_SNAPSHOT),
+    *named_resource_events("rule", "automation", "An automation rule", RULE_SNAPSHOT),
+    EventType("rule.fired", 1, "automation",
+              "An automation rule matched a ticket and acted on it (each change is also in the ticket's history).",
+              _obj({"rule": _obj({"id": _UUID, "name": _STR}), "ticket_id": _UUID, "trigger": _STR,
+                    "cause_event_id": _UUID,
+                    "steps": {"type": "array", "items": {"type": "object"},
+                              "description": "Each action: `{type, action, field?, before?, after?, skipped?}`."}})),
+    EventType("notification.requested", 1, "automation",
+              "A rule asks for people to be told about a ticket (the notifications service delivers it).",
+              _obj({"ticket_id": _UUID, "ticket_number": _STR,
+                    "to": {"enum": ["requester", "assignee", "supervisors", "user"]},
+                    "user_id": {**_UUID_OR_NULL, "description": "The person, when `to` is `user`."},
+                    "department_id": _UUID_OR_NULL, "assignee_id": _UUID_OR_NULL, "requester_id": _UUID_OR_NULL,
+                    "message": _STR, "rule": _obj({"id": _UUID, "name": _STR}),
+                    "internal": {"type": "boolean", "description": "True unless it goes to the requester: staff-only content."}},
+                   required=["ticket_id", "ticket_number", "to", "message", "rule", "internal"])),
     EventType("ticket.created", 1, "tickets", "A ticket was opened (web, e-mail, chat or API).",
               _obj({"ticket": TICKET_SNAPSHOT, "actor": _ACTOR})),
     EventType("ticket.updated", 1, "tickets", "Ticket fields changed (title, description, priority, category, tags, ...).",
@@ -225,7 +256,7 @@ EVENT_TYPES: list[EventType] = [
     EventType("ticket.commented", 1, "tickets",
               "A public reply or an internal note was added. Internal notes must never reach customer-facing channels.",
               _obj({"ticket": TICKET_SNAPSHOT,
-                    "comment": _obj({"id": _UUID, "author_id": _UUID, "author_role": _STR, "internal": {"type": "boolean"},
+                    "comment": _obj({"id": _UUID, "author_id": {**_UUID_OR_NULL, "description": "null when the system wrote it (a rule)."}, "author_role": _STR, "internal": {"type": "boolean"},
                                      "body": _STR, "mentions": {"type": "array", "items": _UUID}, "created_at": _TS}),
                     "actor": _ACTOR})),
     EventType("ticket.merged", 1, "tickets", "A duplicate ticket was merged into a target (comments and attachments moved, duplicate closed).",

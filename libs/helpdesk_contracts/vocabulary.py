@@ -66,6 +66,28 @@ FILENAME_MAX = 200  # an attachment's stored file name (a longer one is shortene
 ROUTING_STRATEGIES = ("least_loaded", "round_robin", "manual_only")  # a department's; least_loaded unless set
 ROUTING_OUTCOMES = ("assigned", "queued")  # what a routing decision came to: an agent, or the backlog
 
+# -- rules (the automation service) ----------------------------------------------------------------
+# what starts a rule's evaluation (sla.* once the SLA service publishes them)
+RULE_TRIGGERS = ("ticket.created", "ticket.updated", "ticket.commented", "ticket.status_changed", "ticket.assigned",
+                 "sla.warning", "sla.breached")
+# what a condition may look at: the ticket's fields, its requester and their organization, and times (minutes)
+RULE_FIELDS = (
+    "title", "description", "status", "priority", "category", "tags", "source", "urgency", "impact",
+    "department_id", "assignee_id", "requester_id", "organization_id", "reopen_count",
+    "requester.email", "requester.name", "organization.name", "organization.vip",
+    "minutes_since_created", "minutes_without_activity", "sla_minutes_remaining",
+)
+RULE_OPERATORS = ("equals", "not_equals", "contains", "starts_with", "greater_than", "less_than", "in", "not_in",
+                  "is_empty")
+RULE_ACTIONS = ("set_priority", "assign_agent", "assign_department", "add_tag", "remove_tag", "set_status",
+                "send_notification", "add_comment", "escalate", "auto_resolve", "close")
+RULE_RECIPIENTS = ("requester", "assignee", "supervisors", "user")  # whom send_notification tells
+RULE_CONDITIONS_MAX = 50  # conditions in one rule (leaves, at any depth)
+RULE_DEPTH_MAX = 5  # nesting of all/any
+RULE_ACTIONS_MAX = 20
+RULE_FIRINGS_PER_TICKET_HOUR = 10  # loop protection: a rule fires at most this often on one ticket in an hour
+RULE_MESSAGE_MAX = 2000
+
 # -- response templates (the automation service) --------------------------------------------------
 # what a template may print, as {{ variable.attribute }} (the service's domain.templates enforces it)
 TEMPLATE_VARIABLES = (

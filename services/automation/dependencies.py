@@ -10,8 +10,15 @@ import eventlet
 from nameko.exceptions import RemoteError
 from nameko.rpc import RpcProxy
 
+from helpdesk_common.context import COMMAND_ID_KEY, FINGERPRINT_KEY
 from helpdesk_contracts.vocabulary import STAFF_ROLES
-from services.automation.domain.errors import AssigneeRefused, TicketChanged, TicketNotFound, Unavailable
+from services.automation.domain.errors import (
+    ActionRefused,
+    AssigneeRefused,
+    TicketChanged,
+    TicketNotFound,
+    Unavailable,
+)
 
 SYSTEM = {"id": None, "role": "system", "via": "automation"}
 CALL_TIMEOUT_SECONDS = 10.0
@@ -46,12 +53,32 @@ class TicketsDesk(RpcProxy):
         super().__init__("tickets")
 
     def get_dependency(self, worker_ctx):
-        return _Desk(super().get_dependency(worker_ctx))
+        return _Desk(super().get_dependency(worker_ctx), worker_ctx)
 
 
 class _Desk:
-    def __init__(self, proxy):
+    def __init__(self, proxy, worker_ctx=None):
         self._proxy = proxy
+        self._worker_ctx = worker_ctx
+
+    def act(self, method: str, ticket_id: str, *, via: str, command_id: str, **arguments: Any) -> dict[str, Any]:
+        """Call a tickets command as the system actor under ``command_id`` (sent as its fingerprint too, so
+        the tickets service looks it up: the same command sent again - this event handled again after a
+        crash - is answered from its record instead of acting twice)."""
+        data = self._worker_ctx.data if self._worker_ctx is not None else {}
+        data[COMMAND_ID_KEY] = data[FINGERPRINT_KEY] = command_id
+        try:
+            return _bounded(getattr(self._proxy, method), ticket_id, actor={**SYSTEM, "via": via}, **arguments)
+        except RemoteError as exc:
+            if exc.exc_type == "TicketNotFound":
+                raise TicketNotFound(str(exc)) from None
+            if exc.exc_type in ("ValidationFailed", "UserNotFound", "DepartmentNotFound", "IllegalTransition",
+                                "Conflict", "PermissionDenied", "StaleTicket"):
+                raise ActionRefused(exc.value or str(exc)) from None
+            raise
+        finally:
+            data.pop(COMMAND_ID_KEY, None)
+            data.pop(FINGERPRINT_KEY, None)
 
     def assign(self, ticket_id: str, assignee_id: str, *, expected_version: int, via: str) -> dict[str, Any]:
         try:
@@ -98,6 +125,14 @@ class _Directory:
             return _bounded(self._proxy.get_user, user_id)
         except RemoteError as exc:
             if exc.exc_type == "UserNotFound":
+                return None
+            raise
+
+    def get_organization(self, organization_id: str) -> dict[str, Any] | None:
+        try:
+            return _bounded(self._proxy.get_organization, organization_id)
+        except RemoteError as exc:
+            if exc.exc_type == "OrganizationNotFound":
                 return None
             raise
 

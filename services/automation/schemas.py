@@ -9,7 +9,9 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from helpdesk_common.payloads import isoformat
 from helpdesk_common.payloads import load as load_payload
-from helpdesk_contracts.vocabulary import NAME_MAX, TEMPLATE_BODY_MAX, TEMPLATE_CATEGORY_MAX
+from helpdesk_contracts.vocabulary import NAME_MAX, RULE_MESSAGE_MAX, TEMPLATE_BODY_MAX, TEMPLATE_CATEGORY_MAX
+
+POSITION_MAX = 1_000_000
 
 
 class TemplateInput(Schema):
@@ -21,6 +23,35 @@ class TemplateInput(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX))
     category = fields.String(validate=validate.Length(max=TEMPLATE_CATEGORY_MAX), allow_none=True)
     body = fields.String(required=True, validate=validate.Length(min=1, max=TEMPLATE_BODY_MAX))
+
+
+class RuleInput(Schema):
+    """An automation rule as created (``partial`` for changes): the shape; what its triggers, conditions and
+    actions may say is the domain's (``domain.rules``), which names the path of each problem."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX))
+    description = fields.String(validate=validate.Length(max=RULE_MESSAGE_MAX), allow_none=True)
+    triggers = fields.Raw(required=True)
+    conditions = fields.Raw(load_default=None)
+    actions = fields.Raw(required=True)
+    enabled = fields.Boolean(load_default=True, truthy={True}, falsy={False})
+    position = fields.Integer(validate=validate.Range(min=0, max=POSITION_MAX), strict=True)
+
+
+class RuleTestInput(Schema):
+    """A dry run: a ticket by id, or a ticket-shaped body; the trigger to pretend (``ticket.created``)."""
+
+    class Meta:
+        unknown = RAISE
+
+    ticket_id = fields.UUID()
+    ticket = fields.Dict()
+    trigger = fields.String(load_default="ticket.created")
+    rule_id = fields.UUID()
+    rule = fields.Dict()
 
 
 def load(schema_class: type[Schema], data: Any, *, partial: bool = False) -> dict[str, Any]:
@@ -38,4 +69,30 @@ def template_view(template: Any) -> dict[str, Any]:
         "created_by": template.created_by,
         "created_at": isoformat(template.created_at),
         "updated_at": isoformat(template.updated_at),
+    }
+
+
+def rule_view(rule: Any) -> dict[str, Any]:
+    """An automation rule's public form."""
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "description": rule.description,
+        "triggers": list(rule.triggers),
+        "conditions": rule.conditions,
+        "actions": list(rule.actions),
+        "enabled": bool(rule.enabled),
+        "position": rule.position,
+        "created_by": rule.created_by,
+        "created_at": isoformat(rule.created_at),
+        "updated_at": isoformat(rule.updated_at),
+    }
+
+
+def rule_run_view(run: dict[str, Any]) -> dict[str, Any]:
+    """What a rule did to a ticket."""
+    return {
+        "id": run["id"], "rule_id": run["rule_id"], "rule_name": run["rule_name"], "ticket_id": run["ticket_id"],
+        "event_id": run["event_id"], "trigger": run["trigger"], "at": isoformat(run["at"]),
+        "outcome": run["outcome"], "steps": run["steps"], "error": run.get("error"),
     }

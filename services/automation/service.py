@@ -123,6 +123,56 @@ class AutomationService:
         with self.db() as uow:
             return handlers.render_template(template_id, context, actor, uow=uow)
 
+    # -- automation rules -----------------------------------------------------------------------------
+    @expected
+    def create_rule(self, data, actor):
+        """Create an automation rule (admins)."""
+        with self.db() as uow:
+            return handlers.create_rule(data, actor, uow=uow, directory=self.directory)
+
+    @expected
+    def get_rule(self, rule_id, actor):
+        """Return a rule (supervisors, admins)."""
+        with self.db() as uow:
+            return handlers.get_rule(rule_id, actor, uow=uow)
+
+    @expected
+    def list_rules(self, actor, page=1, limit=20):
+        """Return a page of rules in the order they run (supervisors, admins)."""
+        with self.db() as uow:
+            return handlers.list_rules(actor, page, limit, uow=uow)
+
+    @expected
+    def update_rule(self, rule_id, changes, actor):
+        """Change a rule (admins)."""
+        with self.db() as uow:
+            return handlers.update_rule(rule_id, changes, actor, uow=uow, directory=self.directory)
+
+    @expected
+    def toggle_rule(self, rule_id, actor, enabled=None):
+        """Enable or disable a rule (admins); without ``enabled``, the other way round from now."""
+        with self.db() as uow:
+            return handlers.toggle_rule(rule_id, enabled, actor, uow=uow)
+
+    @expected
+    def delete_rule(self, rule_id, actor):
+        """Delete a rule (admins)."""
+        with self.db() as uow:
+            return handlers.delete_rule(rule_id, actor, uow=uow)
+
+    @expected
+    def test_rules(self, data, actor):
+        """A dry run: which rules would match a ticket and what each would change (supervisors, admins)."""
+        with self.db() as uow:
+            return handlers.dry_run(data, actor, uow=uow, desk=self.desk, directory=self.directory)
+
+    @expected
+    def list_rule_runs(self, actor, ticket_id=None, rule_id=None, page=1, limit=20):
+        """What rules did, newest first (supervisors, admins)."""
+        with self.db() as uow:
+            return handlers.list_rule_runs(actor, uow=uow, ticket_id=ticket_id, rule_id=rule_id, page=page,
+                                           limit=limit)
+
     # -- facts ----------------------------------------------------------------------------------------
     @reliable_event_handler("tickets", "ticket.created")
     @reliable_event_handler("tickets", "ticket.updated")
@@ -131,10 +181,15 @@ class AutomationService:
     @reliable_event_handler("tickets", "ticket.unassigned")
     @reliable_event_handler("tickets", "ticket.merged")
     @reliable_event_handler("tickets", "ticket.deleted")
+    @reliable_event_handler("tickets", "ticket.commented")
     def on_ticket(self, envelope):
-        """Follow a ticket; route it when it wants an agent, drain the backlog when it freed one."""
+        """Follow a ticket; run the rules the event triggers; route it when it wants an agent, drain the
+        backlog when it freed one."""
         with self.db() as uow:
+            queued = handlers.queue_rules(envelope, uow=uow)  # with the inbox claim: never lost to a crash
             effect = handlers.track_ticket(envelope, uow=uow)
+        if queued:
+            self._run_rules(envelope.id)
         self._apply(effect, envelope.type)
 
     @reliable_event_handler("users", "user.created")
@@ -156,7 +211,12 @@ class AutomationService:
     # -- safety nets ----------------------------------------------------------------------------------
     @configured_timer("BACKLOG_SWEEP_SECONDS", default=30)
     def sweep_backlog(self):
-        """Offer the backlog again (a decision interrupted by a crash, or a fact no event told)."""
+        """Offer the backlog again (a decision interrupted by a crash, or a fact no event told), and run the
+        rules a crash or an absent tickets service left waiting."""
+        try:
+            handlers.run_leftover_rule_jobs(self.db, desk=self.desk, directory=self.directory)
+        except Exception as exc:  # the tickets service away: the jobs wait for the next sweep
+            log.warning("could not run the rules left waiting (trying again at the next sweep): %r", exc)
         self._drain("sweep")
 
     @configured_timer("AUTOMATION_SYNC_SECONDS", default=600, eager=True)
@@ -174,6 +234,12 @@ class AutomationService:
             return RETRY_SOON
         self._drain("reconciled")
         return None
+
+    def _run_rules(self, event_id: str) -> None:
+        try:
+            handlers.run_rule_job(event_id, self.db, desk=self.desk, directory=self.directory)
+        except Exception as exc:  # the job stays: the sweep runs it (each rule once, each call once)
+            log.warning("rules of event %s left for the sweep: %r", event_id, exc)
 
     def _apply(self, effect, trigger: str) -> None:
         if effect.route is not None:

@@ -160,7 +160,7 @@ def comment_view(comment) -> dict[str, Any]:
     return {
         "id": comment.id,
         "ticket_id": comment.ticket_id,
-        "author_id": comment.author_id,
+        "author_id": None if comment.author_id == rules.SYSTEM_AUTHOR else comment.author_id,  # a rule, a merge
         "author_role": comment.author_role,
         "body": comment.body,
         "internal": bool(comment.internal),

@@ -9,6 +9,7 @@ from sqlalchemy.orm import registry
 from helpdesk_common.db import UtcDateTime
 from helpdesk_contracts.names import NAME_KEY_MAX_CHARS
 from helpdesk_contracts.vocabulary import NAME_MAX, TEMPLATE_CATEGORY_MAX
+from services.automation.domain.rules import Rule
 from services.automation.domain.templates import ResponseTemplate
 
 metadata = MetaData()
@@ -115,6 +116,56 @@ response_templates = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# automation rules (a named resource run in position order: helpdesk_common.resources)
+rules = Table(
+    "rules",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(NAME_MAX), nullable=False),
+    Column("name_key", String(NAME_KEY_MAX_CHARS), nullable=False),
+    Index("uq_rules_name_key", "name_key", unique=True),
+    Column("description", Text),
+    Column("triggers", JSON, nullable=False),
+    Column("conditions", JSON, nullable=False),
+    Column("actions", JSON, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("created_by", String(36)),  # None: seeded with the product
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_rules_order", "position", "name_key"),
+)
+
+# what each rule did to each ticket (and the firings loop protection counts)
+rule_runs = Table(
+    "rule_runs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("rule_id", String(36), nullable=False),
+    Column("rule_name", String(NAME_MAX), nullable=False),
+    Column("ticket_id", String(36), nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("trigger", String(60), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("outcome", String(20), nullable=False),  # applied, failed, loop_protected
+    Column("steps", JSON, nullable=False),
+    Column("error", Text),
+    Index("ix_rule_runs_rule_ticket", "rule_id", "ticket_id", "at"),
+    Index("ix_rule_runs_ticket", "ticket_id", "at"),
+    Index("uq_rule_runs_event_rule", "event_id", "rule_id", unique=True),  # a rule acts once per event
+)
+
+# events whose rules are still to be run: written with the event's inbox claim, deleted once every rule
+# ran (a crash in between leaves the job for the sweep, which runs the rules not yet run)
+rule_jobs = Table(
+    "rule_jobs",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("envelope", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_rule_jobs_created", "created_at"),
+)
+
 _mapped = False
 
 
@@ -124,4 +175,5 @@ def start_mappers() -> None:
     if _mapped:
         return
     mapper_registry.map_imperatively(ResponseTemplate, response_templates)
+    mapper_registry.map_imperatively(Rule, rules)
     _mapped = True

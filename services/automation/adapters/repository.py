@@ -18,11 +18,14 @@ from services.automation.adapters.orm import (
     decisions,
     response_templates,
     routing_locks,
+    rule_jobs,
+    rule_runs,
+    rules,
     start_mappers,
     strategies,
     tickets,
 )
-from services.automation.domain.errors import TemplateNotFound
+from services.automation.domain.errors import RuleNotFound, TemplateNotFound
 from services.automation.domain.model import (
     ASSIGNABLE_ROLES,
     DEFAULT_STRATEGY,
@@ -31,6 +34,7 @@ from services.automation.domain.model import (
     Agent,
     TrackedTicket,
 )
+from services.automation.domain.rules import Rule
 from services.automation.domain.templates import ResponseTemplate
 
 
@@ -298,3 +302,72 @@ def template_repository(session: Session) -> SqlAlchemyNamedRepository:
     start_mappers()  # mapped once per process (the service maps at import; this covers scripts and tests)
     return SqlAlchemyNamedRepository(session, entity=ResponseTemplate, table=response_templates,
                                      not_found=TemplateNotFound)
+
+
+class SqlAlchemyRuleRepository(SqlAlchemyNamedRepository):
+    """The automation rules, a named resource listed in the order they run."""
+
+    def __init__(self, session: Session):
+        start_mappers()
+        super().__init__(session, entity=Rule, table=rules, not_found=RuleNotFound, order_by=("position", "name_key"))
+
+    def enabled(self) -> list[Rule]:
+        """The enabled rules, in the order they run."""
+        query = select(Rule).where(rules.c.enabled.is_(True)).order_by(rules.c.position, rules.c.name_key, rules.c.id)
+        return list(self.session.scalars(query))
+
+    def next_position(self) -> int:
+        return int(self.session.scalar(select(func.max(rules.c.position))) or 0) + 10
+
+
+class SqlAlchemyRuleRunRepository:
+    """What each rule did to each ticket."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, run: dict[str, Any]) -> dict[str, Any]:
+        row = {"id": str(uuid.uuid4()), "error": None, **run}
+        self.session.execute(insert(rule_runs).values(**row))
+        return row
+
+    def ran(self, event_id: str, rule_id: str) -> bool:
+        """Whether the rule already ran for this event (a job picked up again after a crash)."""
+        return self.session.scalar(select(rule_runs.c.id).where(rule_runs.c.event_id == event_id,
+                                                                rule_runs.c.rule_id == rule_id)) is not None
+
+    def count_since(self, rule_id: str, ticket_id: str, since: datetime) -> int:
+        """Firings of a rule on a ticket since ``since`` (loop protection)."""
+        return int(self.session.scalar(select(func.count()).select_from(rule_runs).where(
+            rule_runs.c.rule_id == rule_id, rule_runs.c.ticket_id == ticket_id, rule_runs.c.at >= since,
+            rule_runs.c.outcome == "applied")) or 0)
+
+    def page(self, *, ticket_id: str | None, rule_id: str | None, offset: int, limit: int
+             ) -> tuple[list[dict[str, Any]], int]:
+        condition = and_(*(c for c in (rule_runs.c.ticket_id == ticket_id if ticket_id else None,
+                                       rule_runs.c.rule_id == rule_id if rule_id else None) if c is not None))
+        total = int(self.session.scalar(select(func.count()).select_from(rule_runs).where(condition)) or 0)
+        rows = self.session.execute(select(rule_runs).where(condition)
+                                    .order_by(rule_runs.c.at.desc(), rule_runs.c.id).offset(offset).limit(limit))
+        return [dict(row._mapping) for row in rows], total
+
+
+class SqlAlchemyRuleJobRepository:
+    """Events whose rules are still to run."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, envelope: dict[str, Any], *, now: datetime) -> None:
+        insert_if_absent(self.session, rule_jobs, {"event_id": envelope["id"], "envelope": envelope, "created_at": now},
+                         key=("event_id",))
+
+    def get(self, event_id: str) -> dict[str, Any] | None:
+        return self.session.scalar(select(rule_jobs.c.envelope).where(rule_jobs.c.event_id == event_id))
+
+    def delete(self, event_id: str) -> None:
+        self.session.execute(rule_jobs.delete().where(rule_jobs.c.event_id == event_id))
+
+    def older_than(self, moment: datetime, *, limit: int = 500) -> list[str]:
+        return list(self.session.scalars(select(rule_jobs.c.event_id).where(rule_jobs.c.created_at < moment)
+                                         .order_by(rule_jobs.c.created_at).limit(limit)))

@@ -8,6 +8,9 @@ from services.automation.adapters.repository import (
     SqlAlchemyAgentRepository,
     SqlAlchemyDecisionRepository,
     SqlAlchemyRoutingLock,
+    SqlAlchemyRuleJobRepository,
+    SqlAlchemyRuleRepository,
+    SqlAlchemyRuleRunRepository,
     SqlAlchemyStrategyRepository,
     SqlAlchemyTicketRepository,
     template_repository,
@@ -16,7 +19,7 @@ from services.automation.adapters.repository import (
 
 class AutomationUnitOfWork(UnitOfWork):
     """``uow.agents``, ``uow.tickets``, ``uow.strategies``, ``uow.decisions``, ``uow.routing`` and
-    ``uow.templates`` on this transaction."""
+    ``uow.templates``, ``uow.rules``, ``uow.rule_runs`` and ``uow.rule_jobs`` on this transaction."""
 
     @property
     def agents(self) -> SqlAlchemyAgentRepository:
@@ -41,3 +44,15 @@ class AutomationUnitOfWork(UnitOfWork):
     @property
     def templates(self) -> SqlAlchemyNamedRepository:
         return self.repository("templates", template_repository)
+
+    @property
+    def rules(self) -> SqlAlchemyRuleRepository:
+        return self.repository("rules", SqlAlchemyRuleRepository)
+
+    @property
+    def rule_runs(self) -> SqlAlchemyRuleRunRepository:
+        return self.repository("rule_runs", SqlAlchemyRuleRunRepository)
+
+    @property
+    def rule_jobs(self) -> SqlAlchemyRuleJobRepository:
+        return self.repository("rule_jobs", SqlAlchemyRuleJobRepository)

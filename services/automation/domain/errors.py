@@ -5,6 +5,7 @@ from helpdesk_contracts.errors import (  # noqa: F401  (re-exported)
     DepartmentNotFound,
     NotFound,
     PermissionDenied,
+    RuleNotFound,
     ServiceError,
     TemplateNotFound,
     TicketNotFound,
@@ -22,3 +23,7 @@ class TicketChanged(Exception):
 
 class AssigneeRefused(Exception):
     """The tickets service refused the agent (it knows them as inactive, or not as staff)."""
+
+
+class ActionRefused(Exception):
+    """The tickets service refused a rule's action (a status it cannot move to, an agent gone inactive)."""

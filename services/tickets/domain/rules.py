@@ -78,6 +78,10 @@ class Actor:
         return {"id": self.id, "role": self.role, "via": self.via}
 
 
+SYSTEM_AUTHOR = "system"
+"""The author id stored for a comment the system writes (a rule's reply, a merge note): answered as null."""
+
+
 def can_view(actor: Actor, *, requester_id: str, department_id: str | None, assignee_id: str | None,
              organization_id: str | None = None, organization_shared: bool = False) -> bool:
     """Tell whether ``actor`` may see a ticket.

@@ -24,14 +24,14 @@ def add_comment(ticket_id: str, data: dict[str, Any], actor_raw: dict[str, Any],
     """
     actor = actor_from(actor_raw)
     payload = schemas.load(schemas.AddComment, data)
-    if actor.id is None:
+    if actor.id is None and actor.role != "system":
         raise ValidationFailed("A comment needs a person as its author.", {"actor": ["Missing id."]})
     if payload["internal"] and not actor.is_staff:
         raise PermissionDenied("Only agents can write internal notes.")
     ticket = visible(uow, ticket_id, actor, for_update=True)
     mentions = _mentions(payload, actor, directory)
     now = uow.clock.now()
-    comment = Comment(id=str(uuid.uuid4()), ticket_id=ticket.id, author_id=actor.id, author_role=actor.role,
+    comment = Comment(id=str(uuid.uuid4()), ticket_id=ticket.id, author_id=actor.id or rules.SYSTEM_AUTHOR, author_role=actor.role,
                       body=payload["body"], internal=payload["internal"], mentions=mentions, now=now)
     uow.comments.add(comment)
     if not uow.search.append_comment(ticket.id, comment.body, internal=comment.internal):

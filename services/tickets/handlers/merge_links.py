@@ -40,7 +40,7 @@ def merge_tickets(ticket_id: str, target_id: str, actor_raw: dict[str, Any], *, 
     files = uow.attachments.move(duplicate.id, target.id)
     for on, body in ((duplicate, f"Merged into {target.number}; the conversation continues there."),
                      (target, f"{duplicate.number} was merged into this ticket ({moved} comments moved here).")):
-        uow.comments.add(Comment(id=str(uuid.uuid4()), ticket_id=on.id, author_id=actor.id or "system", author_role="system",
+        uow.comments.add(Comment(id=str(uuid.uuid4()), ticket_id=on.id, author_id=actor.id or rules.SYSTEM_AUTHOR, author_role="system",
                          body=body, internal=False, mentions=[], now=now))
     uow.flush()
     repo.record_history(duplicate.id, actor=actor, action="merged",

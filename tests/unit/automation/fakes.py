@@ -25,7 +25,15 @@ from sqlalchemy.exc import IntegrityError
 from helpdesk_common.clock import FakeClock
 from helpdesk_contracts.names import fold_name
 from helpdesk_contracts.vocabulary import STAFF_ROLES
-from services.automation.domain.errors import AssigneeRefused, TemplateNotFound, TicketChanged
+from services.automation.domain.errors import (
+    ActionRefused,
+    AssigneeRefused,
+    RuleNotFound,
+    TemplateNotFound,
+    TicketChanged,
+    TicketNotFound,
+    Unavailable,
+)
 from services.automation.domain.model import (
     ASSIGNABLE_ROLES,
     DEFAULT_STRATEGY,
@@ -35,6 +43,7 @@ from services.automation.domain.model import (
     TrackedTicket,
 )
 from services.automation.domain.routing import backlog_key
+from services.automation.domain.rules import Rule
 from services.automation.domain.templates import ResponseTemplate
 from tests.unit.automation.factories import DEPT_A, DEPT_B
 
@@ -262,10 +271,85 @@ class FakeTemplateRepository:
         del self.rows[entity.id]
 
 
+class FakeRuleRepository(FakeTemplateRepository):
+    """Automation rules in a dict, unique by folded name, listed in the order they run."""
+
+    def get(self, resource_id: str) -> Rule:
+        found = self.find(resource_id)
+        if found is None:
+            raise RuleNotFound()
+        return found
+
+    def list(self, *, page: int, limit: int) -> tuple[list[Rule], int]:
+        ordered = sorted(self.rows.values(), key=lambda r: (r.position, r.name_key, r.id))
+        return ordered[(page - 1) * limit: page * limit], len(ordered)
+
+    def flush(self) -> None:
+        keys = [r.name_key for r in self.rows.values()]
+        if len(keys) != len(set(keys)):
+            raise IntegrityError("INSERT INTO rules", {}, Exception("uq_rules_name_key"))
+
+    def enabled(self) -> list[Rule]:
+        return [rule for rule in self.list(page=1, limit=10**6)[0] if rule.enabled]
+
+    def next_position(self) -> int:
+        return max((rule.position for rule in self.rows.values()), default=0) + 10
+
+
+class FakeRuleRunRepository:
+    """What rules did, a list (unique by event and rule, as the real index)."""
+
+    def __init__(self):
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, run: dict[str, Any]) -> dict[str, Any]:
+        if self.ran(run["event_id"], run["rule_id"]):
+            raise IntegrityError("INSERT INTO rule_runs", {}, Exception("uq_rule_runs_event_rule"))
+        row = {"id": str(uuid.uuid4()), "error": None, **copy.deepcopy(run)}
+        self.rows.append(row)
+        return row
+
+    def ran(self, event_id: str, rule_id: str) -> bool:
+        return any(r["event_id"] == event_id and r["rule_id"] == rule_id for r in self.rows)
+
+    def count_since(self, rule_id: str, ticket_id: str, since: datetime) -> int:
+        return sum(1 for r in self.rows if r["rule_id"] == rule_id and r["ticket_id"] == ticket_id
+                   and r["at"] >= since and r["outcome"] == "applied")
+
+    def page(self, *, ticket_id: str | None, rule_id: str | None, offset: int, limit: int
+             ) -> tuple[list[dict[str, Any]], int]:
+        found = [r for r in self.rows if (ticket_id is None or r["ticket_id"] == ticket_id)
+                 and (rule_id is None or r["rule_id"] == rule_id)]
+        found.sort(key=lambda r: r["at"], reverse=True)
+        return copy.deepcopy(found[offset:offset + limit]), len(found)
+
+
+class FakeRuleJobRepository:
+    """Events whose rules are still to run."""
+
+    def __init__(self):
+        self.rows: dict[str, tuple[dict[str, Any], datetime]] = {}
+
+    def add(self, envelope: dict[str, Any], *, now: datetime) -> None:
+        self.rows.setdefault(envelope["id"], (copy.deepcopy(envelope), now))
+
+    def get(self, event_id: str) -> dict[str, Any] | None:
+        row = self.rows.get(event_id)
+        return copy.deepcopy(row[0]) if row is not None else None
+
+    def delete(self, event_id: str) -> None:
+        self.rows.pop(event_id, None)
+
+    def older_than(self, moment: datetime, *, limit: int = 500) -> list[str]:
+        waiting = sorted((at, event_id) for event_id, (_, at) in self.rows.items() if at < moment)
+        return [event_id for _, event_id in waiting[:limit]]
+
+
 class FakeAutomationUnitOfWork:
     """The automation unit of work on in-memory repositories (``handlers.ports.AutomationUnitOfWork``)."""
 
-    _STATE = ("agents", "tickets", "strategies", "decisions", "routing", "templates")
+    _STATE = ("agents", "tickets", "strategies", "decisions", "routing", "templates", "rules", "rule_runs",
+              "rule_jobs")
 
     def __init__(self, clock: FakeClock | None = None):
         self.clock = clock or FakeClock()
@@ -275,6 +359,9 @@ class FakeAutomationUnitOfWork:
         self.decisions = FakeDecisionRepository()
         self.routing = FakeRoutingLock()
         self.templates = FakeTemplateRepository()
+        self.rules = FakeRuleRepository()
+        self.rule_runs = FakeRuleRunRepository()
+        self.rule_jobs = FakeRuleJobRepository()
         self.emitted: list[tuple[str, dict[str, Any]]] = []  # the events of committed transactions, and of the open one
         self.commits = 0
         self.rollbacks = 0
@@ -324,6 +411,11 @@ class FakeTicketDesk:
         self.attempts: list[tuple[str, str, int]] = []  # every assign call: ticket, agent, expected version
         self.assigned: list[tuple[str, str]] = []  # the assignments it made, in order
         self.vias: list[str] = []
+        self.commands: dict[str, Any] = {}  # command id -> answer: a command sent again acts once
+        self.acts: list[tuple[str, str, dict[str, Any]]] = []  # every command that acted: method, ticket, arguments
+        self.refuse: dict[str, str] = {}  # method -> the message it is refused with (ActionRefused)
+        self.comments: list[dict[str, Any]] = []
+        self.fail_after: int | None = None  # raise Unavailable after this many acts (a crash mid-rule)
 
     def add(self, snapshot: dict[str, Any]) -> dict[str, Any]:
         self.tickets[snapshot["id"]] = copy.deepcopy(snapshot)
@@ -348,6 +440,40 @@ class FakeTicketDesk:
         self.vias.append(via)
         return self.change(ticket_id, assignee_id=assignee_id)
 
+    def act(self, method: str, ticket_id: str, *, via: str, command_id: str, **arguments: Any) -> dict[str, Any]:
+        """A tickets command as the system actor; the same command id answers from the record."""
+        if command_id in self.commands:
+            return copy.deepcopy(self.commands[command_id])
+        if self.fail_after is not None and len(self.acts) >= self.fail_after:
+            raise Unavailable("the tickets service did not answer in time")
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None:
+            raise TicketNotFound()
+        if method in self.refuse:
+            raise ActionRefused(self.refuse[method])
+        self.acts.append((method, ticket_id, arguments))
+        self.vias.append(via)
+        if method == "change_priority":
+            answer = self.change(ticket_id, priority=arguments["priority"])
+        elif method in ("change_status", "close"):
+            answer = self.change(ticket_id, status=arguments.get("status", "closed"))
+        elif method == "update":
+            answer = self.change(ticket_id, **arguments["changes"])
+        elif method == "assign":
+            fields = {}
+            if arguments.get("set_assignee", True) and "assignee_id" in arguments:
+                fields["assignee_id"] = arguments["assignee_id"]
+            if arguments.get("set_department"):
+                fields["department_id"] = arguments["department_id"]
+            answer = self.change(ticket_id, **fields)
+        elif method == "add_comment":
+            answer = {"id": str(len(self.comments) + 1), "ticket_id": ticket_id, **arguments["data"], "via": via}
+            self.comments.append(answer)
+        else:
+            raise AssertionError(f"unknown tickets command {method}")
+        self.commands[command_id] = copy.deepcopy(answer)
+        return answer
+
     def get(self, ticket_id: str) -> dict[str, Any] | None:
         ticket = self.tickets.get(ticket_id)
         return copy.deepcopy(ticket) if ticket is not None else None
@@ -367,15 +493,23 @@ class FakeDirectory:
     def __init__(self, page_size: int = 2):
         self.users: dict[str, dict[str, Any]] = {}
         self.departments: set[str] = {DEPT_A, DEPT_B}
+        self.organizations: dict[str, dict[str, Any]] = {}
         self.page_size = page_size
+        self.asked: list[str] = []  # what was asked for, in order ("user:<id>", "organization:<id>")
 
     def add(self, user: dict[str, Any]) -> dict[str, Any]:
         self.users[user["id"]] = copy.deepcopy(user)
         return copy.deepcopy(user)
 
     def get_user(self, user_id: str) -> dict[str, Any] | None:
+        self.asked.append(f"user:{user_id}")
         user = self.users.get(user_id)
         return copy.deepcopy(user) if user is not None else None
+
+    def get_organization(self, organization_id: str) -> dict[str, Any] | None:
+        self.asked.append(f"organization:{organization_id}")
+        organization = self.organizations.get(organization_id)
+        return copy.deepcopy(organization) if organization is not None else None
 
     def department_exists(self, department_id: str) -> bool:
         return department_id in self.departments

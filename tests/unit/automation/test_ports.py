@@ -21,6 +21,9 @@ PAIRS = [
     (ports.DecisionRepository, repository.SqlAlchemyDecisionRepository, fakes.FakeDecisionRepository),
     (ports.RoutingLock, repository.SqlAlchemyRoutingLock, fakes.FakeRoutingLock),
     (ports.TemplateRepository, SqlAlchemyNamedRepository, fakes.FakeTemplateRepository),
+    (ports.RuleRepository, repository.SqlAlchemyRuleRepository, fakes.FakeRuleRepository),
+    (ports.RuleRunRepository, repository.SqlAlchemyRuleRunRepository, fakes.FakeRuleRunRepository),
+    (ports.RuleJobRepository, repository.SqlAlchemyRuleJobRepository, fakes.FakeRuleJobRepository),
     # the other services, as the Nameko dependencies give them to the handlers
     (ports.TicketDesk, dependencies._Desk, fakes.FakeTicketDesk),
     (ports.Directory, dependencies._Directory, fakes.FakeDirectory),
@@ -71,7 +74,8 @@ def test_both_units_of_work_offer_what_handlers_take_from_them():
         for name in wanted:
             assert hasattr(real, name), f"AutomationUnitOfWork.{name}"
             assert hasattr(fake, name), f"FakeAutomationUnitOfWork.{name}"
-        for name in ("agents", "tickets", "strategies", "decisions", "routing", "templates"):
+        for name in ("agents", "tickets", "strategies", "decisions", "routing", "templates", "rules", "rule_runs",
+                     "rule_jobs"):
             assert getattr(real, name).session is real.session  # built from the unit of work's own session
     engine.dispose()
 

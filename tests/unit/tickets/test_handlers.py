@@ -738,10 +738,22 @@ def test_add_comment_on_someone_elses_ticket_is_not_found(run, create_ticket, ot
     assert recorded(ticket["id"]) == before
 
 
-def test_add_comment_by_the_system_answers_a_service_error(run, create_ticket, system):
+def test_the_system_comments_as_nobody_and_counts_as_no_first_response(run, create_ticket, system, outbox):
+    """A rule's reply or note: written by the system (author null in the answer and the event), in the
+    history with the rule that wrote it, and no agent's first response."""
+    ticket = create_ticket()
+    comment = run(handlers.add_comment, ticket["id"], {"body": "We got your ticket."}, system)
+
+    assert (comment["author_id"], comment["author_role"]) == (None, "system")
+    event = outbox("ticket.commented")[-1]
+    assert event["data"]["comment"]["author_id"] is None and event["data"]["actor"]["role"] == "system"
+    assert event["data"]["ticket"]["first_response_at"] is None
+
+
+def test_a_comment_without_an_author_is_refused_unless_the_system_writes_it(run, create_ticket):
     ticket = create_ticket()
     with pytest.raises(ServiceError):
-        run(handlers.add_comment, ticket["id"], {"body": "Escalated from chat"}, system)
+        run(handlers.add_comment, ticket["id"], {"body": "Who am I"}, {"id": None, "role": "agent"})
 
 
 # delete_ticket ----------------------------------------------------------------------------------------
