@@ -16,6 +16,7 @@ from gateway.api import automation as automation_api
 from gateway.api import categories as categories_api
 from gateway.api import departments as departments_api
 from gateway.api import organizations as organizations_api
+from gateway.api import rules as rules_api
 from gateway.api import templates as templates_api
 from gateway.api import tickets as tickets_api
 from gateway.api import users as users_api
@@ -39,7 +40,7 @@ from helpdesk_common.logging import configure_logging, init_sentry
 log = logging.getLogger(__name__)
 
 RESOURCES = (auth_api, users_api, departments_api, organizations_api, tickets_api, attachments_api, categories_api,
-             automation_api, templates_api)
+             automation_api, templates_api, rules_api)
 
 
 class GatewayApi(Api):

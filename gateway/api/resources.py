@@ -18,7 +18,7 @@ from flask import url_for
 from marshmallow import Schema
 
 from gateway.api.blueprint import Blueprint
-from gateway.auth import ADMINS, STAFF, current_actor, current_user, require_auth
+from gateway.auth import ADMINS, MANAGERS, STAFF, current_actor, current_user, require_auth
 from gateway.envelope import page, success
 from gateway.idempotency import idempotent
 from gateway.rpc import rpc
@@ -43,13 +43,15 @@ class ResourceRoutes:
     caller_as_actor: bool = False  # pass current_actor() as ``actor`` to every call (the service checks who may)
     delete_rule: str = ""  # what a delete requires, e.g. " that has no members left"
     delete_conflict: str | None = None  # the 409 a delete may get, e.g. "The department still has members; ..."
+    path: str = ""  # under the blueprint's prefix, e.g. "/rules" when the blueprint has routes of other things too
 
     @property
     def many(self) -> str:
         return self.plural or f"{self.name}s"
 
 
-_GROUPS = {tuple(ADMINS): "admins", tuple(STAFF): "staff"}  # how the docstrings name a group of roles
+# how the docstrings name a group of roles
+_GROUPS = {tuple(ADMINS): "admins", tuple(MANAGERS): "supervisors, admins", tuple(STAFF): "staff"}
 
 
 def _named(view: Callable[..., Any], name: str, doc: str) -> Callable[..., Any]:
@@ -68,7 +70,8 @@ def register(blp: Blueprint, spec: ResourceRoutes) -> None:
     article = "an" if title[0].lower() in "aeiou" else "a"
     read_roles = tuple(spec.read_roles) if spec.read_roles is not None else None
     write_roles = tuple(spec.write_roles)
-    item_rule = f"/<uuid:{name}_id>"
+    collection_rule = spec.path
+    item_rule = f"{spec.path}/<uuid:{name}_id>"
 
     def reader() -> dict[str, Any]:
         return {"actor": current_actor()} if spec.caller_as_actor else {}
@@ -104,10 +107,10 @@ def register(blp: Blueprint, spec: ResourceRoutes) -> None:
     update_view = _named(update_view, f"update_{name}", f"Change {article} {name} ({changers}).")
     delete_view = _named(delete_view, f"delete_{name}", f"Delete {article} {name}{spec.delete_rule} ({changers}).")
 
-    blp.route("", methods=["GET"])(require_auth(roles=read_roles)(
+    blp.route(collection_rule, methods=["GET"])(require_auth(roles=read_roles)(
         blp.arguments(PageQuerySchema, location="query")(blp.response(200, page_envelope(spec.schema))(list_view))))
     taken = blp.error(409, f"{article.capitalize()} {name} with this name exists already (names are unique, ignoring case).")
-    blp.route("", methods=["POST"])(require_auth(roles=write_roles)(
+    blp.route(collection_rule, methods=["POST"])(require_auth(roles=write_roles)(
         blp.arguments(spec.create_schema)(blp.response(201, envelope(spec.schema))(taken(idempotent(create_view))))))
     blp.route(item_rule, methods=["GET"])(require_auth(roles=read_roles)(
         blp.response(200, envelope(spec.schema))(get_view)))

@@ -87,6 +87,10 @@ RULE_DEPTH_MAX = 5  # nesting of all/any
 RULE_ACTIONS_MAX = 20
 RULE_FIRINGS_PER_TICKET_HOUR = 10  # loop protection: a rule fires at most this often on one ticket in an hour
 RULE_MESSAGE_MAX = 2000
+RULE_POSITION_MAX = 1_000_000  # rules run in ascending position
+# what running a rule on a ticket came to: it acted; everything was already so; the ticket was gone; loop
+# protection stopped it
+RULE_RUN_OUTCOMES = ("applied", "unchanged", "gone", "loop_protected")
 
 # -- response templates (the automation service) --------------------------------------------------
 # what a template may print, as {{ variable.attribute }} (the service's domain.templates enforces it)

@@ -9,9 +9,13 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from helpdesk_common.payloads import isoformat
 from helpdesk_common.payloads import load as load_payload
-from helpdesk_contracts.vocabulary import NAME_MAX, RULE_MESSAGE_MAX, TEMPLATE_BODY_MAX, TEMPLATE_CATEGORY_MAX
-
-POSITION_MAX = 1_000_000
+from helpdesk_contracts.vocabulary import (
+    NAME_MAX,
+    RULE_MESSAGE_MAX,
+    RULE_POSITION_MAX,
+    TEMPLATE_BODY_MAX,
+    TEMPLATE_CATEGORY_MAX,
+)
 
 
 class TemplateInput(Schema):
@@ -38,7 +42,7 @@ class RuleInput(Schema):
     conditions = fields.Raw(load_default=None)
     actions = fields.Raw(required=True)
     enabled = fields.Boolean(load_default=True, truthy={True}, falsy={False})
-    position = fields.Integer(validate=validate.Range(min=0, max=POSITION_MAX), strict=True)
+    position = fields.Integer(validate=validate.Range(min=0, max=RULE_POSITION_MAX), strict=True)
 
 
 class RuleTestInput(Schema):

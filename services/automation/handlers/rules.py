@@ -193,7 +193,11 @@ def dry_run(data: Any, actor: Any, *, uow: AutomationUnitOfWork, desk: TicketDes
     else:
         ticket = _ticket_shaped(payload["ticket"])
     if "rule" in payload:
-        candidate = _load(payload["rule"], False)
+        try:
+            candidate = _load(payload["rule"], False)
+        except ValidationFailed as exc:  # its problems at their path inside the request
+            raise ValidationFailed(exc.message, {f"rule.{path}": messages for path, messages in exc.errors.items()}) \
+                from None
         candidates = [Rule(id=str(uuid.uuid4()), created_by=None, now=uow.clock.now(), **candidate)]
     elif "rule_id" in payload:
         candidates = [uow.rules.get(str(payload["rule_id"]))]

@@ -68,16 +68,17 @@ def test_an_event_handled_again_after_a_crash_acts_once(router, tickets_rpc, aut
     """The router crashed after its rule acted but before anything of it committed (simulated: its inbox
     claim and run record deleted), so the event comes again: the rule runs again, each tickets call with
     the command id it had, and the tickets service answers from its record instead of acting twice."""
-    rule = automation_rpc.create_rule({"name": "Tag everything", "triggers": ["ticket.created"],
+    rule = automation_rpc.create_rule({"name": "Tag and greet", "triggers": ["ticket.created"],
                                        "actions": [{"type": "add_tag", "tag": "seen"},
-                                                   {"type": "set_priority", "priority": "high"}]}, admin)
+                                                   {"type": "add_comment", "body": "Hello from a rule"}]}, admin)
     probe = event_probe("tickets", "ticket.created")
     with handled(router, "on_ticket", "ticket.created", title="Una vez"):
         ticket = tickets_rpc.create({"title": "Una vez", "description": "x"}, customer)
     created = probe.wait("ticket.created", where=lambda e: e["data"]["ticket"]["id"] == ticket["id"])
     once = tickets_rpc.get(ticket["id"], admin)
-    assert (once["tags"], once["priority"]) == (["seen"], "high")
+    assert once["tags"] == ["seen"]
     history = tickets_rpc.history(ticket["id"], admin)
+    assert [c["body"] for c in tickets_rpc.list_comments(ticket["id"], admin)] == ["Hello from a rule"]
 
     engine = create_engine(automation_db_url)
     with engine.begin() as conn:
@@ -91,6 +92,7 @@ def test_an_event_handled_again_after_a_crash_acts_once(router, tickets_rpc, aut
 
     again = tickets_rpc.get(ticket["id"], admin)
     assert again["version"] == once["version"] and tickets_rpc.history(ticket["id"], admin) == history
+    assert [c["body"] for c in tickets_rpc.list_comments(ticket["id"], admin)] == ["Hello from a rule"]  # once
     runs = automation_rpc.list_rule_runs(admin, ticket_id=ticket["id"])["items"]
     assert [(r["rule_id"], r["outcome"]) for r in runs] == [(rule["id"], "applied")]
     engine.dispose()

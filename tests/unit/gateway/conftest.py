@@ -56,9 +56,10 @@ def tickets_service(users_service):
 
 
 @pytest.fixture
-def automation_service(users_service):
-    """The fake automation service (nothing followed yet), its agents the fake users service's staff."""
-    return fakes.FakeAutomationService(users=users_service)
+def automation_service(users_service, tickets_service):
+    """The fake automation service (nothing followed yet, no rules), its agents the fake users service's staff and
+    the tickets its dry runs read the fake tickets service's."""
+    return fakes.FakeAutomationService(users=users_service, tickets=tickets_service)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import hashlib
 import json
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -1111,13 +1112,17 @@ class FakeAutomationService:
     The rules are the service's own: who may ask and what agents see (``services.automation.handlers.common``),
     which statuses count against an agent's capacity (``domain.model``). Tests seed what the router would have
     learnt from the events: the tickets it follows (``track_ticket``) and its decisions (``add_decision``);
-    its agents are the fake users service's staff. Response templates are the service's own handlers on its
-    in-memory unit of work (``tests/unit/automation/fakes.py``): every rule is the real one.
+    its agents are the fake users service's staff. Response templates and automation rules are the service's own
+    handlers on its in-memory unit of work (``tests/unit/automation/fakes.py``): every rule is the real one; the
+    people, departments and tickets they look up are the fake users and tickets services' (``add_rule_run``
+    seeds what a rule did, which only ticket events make happen).
     """
 
-    def __init__(self, users: FakeUsersService | None = None) -> None:
+    def __init__(self, users: FakeUsersService | None = None, tickets: FakeTicketsService | None = None) -> None:
         self.users = users
-        self.store = FakeAutomationUnitOfWork()  # the templates, and the events they emitted
+        self.store = FakeAutomationUnitOfWork()  # the templates and rules, and the events they emitted
+        self.directory = _UsersDirectory(users)
+        self.desk = _TicketsDesk(tickets)
         self.tickets: dict[str, TrackedTicket] = {}
         self.decisions: list[dict[str, Any]] = []
         self.strategies: dict[str, dict[str, Any]] = {}
@@ -1155,6 +1160,18 @@ class FakeAutomationService:
         elif ticket.queued_since is None:
             ticket.queued_since = at
         return _wire({**decision, "at": at.isoformat()})
+
+    def add_rule_run(self, rule: dict[str, Any], ticket_id: str, *, outcome: str = "applied",
+                     steps: list[dict[str, Any]] | None = None, error: str | None = None,
+                     trigger: str = "ticket.created") -> dict[str, Any]:
+        """Record that a rule ran on a ticket (as running it on an event would), one minute after the last run."""
+        with self.store as uow:
+            run = uow.rule_runs.add({
+                "rule_id": rule["id"], "rule_name": rule["name"], "ticket_id": ticket_id, "event_id": str(uuid.uuid4()),
+                "trigger": trigger, "at": self._tick(), "outcome": outcome, "steps": steps or [], "error": error,
+            })
+            uow.commit()
+        return _wire({**run, "at": run["at"].isoformat()})
 
     # -- RPC methods --------------------------------------------------------------------------
     def ping(self) -> str:
@@ -1268,6 +1285,47 @@ class FakeAutomationService:
         with self.store as uow:
             return _wire(automation_handlers.render_template(template_id, context, actor, uow=uow))
 
+    def create_rule(self, data, actor):
+        self._check_actor(actor)
+        with self.store as uow:
+            return _wire(automation_handlers.create_rule(data, actor, uow=uow, directory=self.directory))
+
+    def get_rule(self, rule_id, actor):
+        self._check_actor(actor)
+        with self.store as uow:
+            return _wire(automation_handlers.get_rule(rule_id, actor, uow=uow))
+
+    def list_rules(self, actor, page=1, limit=20):
+        self._check_actor(actor)
+        with self.store as uow:
+            return _wire(automation_handlers.list_rules(actor, page, limit, uow=uow))
+
+    def update_rule(self, rule_id, changes, actor):
+        self._check_actor(actor)
+        with self.store as uow:
+            return _wire(automation_handlers.update_rule(rule_id, changes, actor, uow=uow, directory=self.directory))
+
+    def toggle_rule(self, rule_id, actor, enabled=None):
+        self._check_actor(actor)
+        with self.store as uow:
+            return _wire(automation_handlers.toggle_rule(rule_id, enabled, actor, uow=uow))
+
+    def delete_rule(self, rule_id, actor):
+        self._check_actor(actor)
+        with self.store as uow:
+            return automation_handlers.delete_rule(rule_id, actor, uow=uow)
+
+    def test_rules(self, data, actor):
+        self._check_actor(actor)
+        with self.store as uow:
+            return _wire(automation_handlers.dry_run(data, actor, uow=uow, desk=self.desk, directory=self.directory))
+
+    def list_rule_runs(self, actor, ticket_id=None, rule_id=None, page=1, limit=20):
+        self._check_actor(actor)
+        with self.store as uow:
+            return _wire(automation_handlers.list_rule_runs(actor, uow=uow, ticket_id=ticket_id, rule_id=rule_id,
+                                                            page=page, limit=limit))
+
     # -- internals ----------------------------------------------------------------------------
     @staticmethod
     def _check_actor(actor: Any) -> None:
@@ -1291,3 +1349,39 @@ class FakeAutomationService:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
+
+
+class _UsersDirectory:
+    """The people and departments the automation handlers look up (``handlers.ports.Directory``): the fake users
+    service's."""
+
+    def __init__(self, users: FakeUsersService | None) -> None:
+        self.users = users or FakeUsersService()
+
+    def get_user(self, user_id: str) -> dict[str, Any] | None:
+        user = self.users.users.get(user_id)
+        return _wire(user) if user is not None else None
+
+    def get_organization(self, organization_id: str) -> dict[str, Any] | None:
+        organization = self.users.organizations.get(organization_id)
+        return _wire(organization) if organization is not None else None
+
+    def department_exists(self, department_id: str) -> bool:
+        return department_id in self.users.departments
+
+    def staff(self) -> Iterator[list[dict[str, Any]]]:
+        yield [_wire(user) for user in self.users.users.values() if user["role"] in STAFF_ROLES]
+
+
+class _TicketsDesk:
+    """The tickets the automation handlers read (``handlers.ports.TicketDesk``): the fake tickets service's.
+
+    Reading only: a dry run changes nothing, and no gateway call runs rules on an event.
+    """
+
+    def __init__(self, tickets: FakeTicketsService | None) -> None:
+        self.tickets = tickets or FakeTicketsService()
+
+    def get(self, ticket_id: str) -> dict[str, Any] | None:
+        ticket = self.tickets.tickets.get(ticket_id)
+        return _wire(ticket) if ticket is not None and ticket_id not in self.tickets.deleted else None

@@ -40,7 +40,7 @@ REAL = service_classes()
 FAKES = {"users": "FakeUsersService", "tickets": "FakeTicketsServiceWithAttachments",
          "automation": "FakeAutomationService"}
 # what a fake offers tests beyond the contract: seeding and inspecting its state
-HELPERS = {"add_user", "active_families", "add_ticket", "track_ticket", "add_decision"}
+HELPERS = {"add_user", "active_families", "add_ticket", "track_ticket", "add_decision", "add_rule_run"}
 # RPC methods the gateway calls that the fakes leave out, and why
 NOT_FAKED = {
     ("users", "list_revocations"): "the revocation feed (a broker consumer) is off in unit tests",

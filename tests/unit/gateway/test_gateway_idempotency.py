@@ -14,7 +14,7 @@ CREATES = {
     "tickets.create_ticket", "tickets.add_comment", "tickets.add_comment_singular", "tickets.link_ticket",
     "attachments.upload", "attachments.upload_singular", "categories.create_category",
     "departments.create_department", "organizations.create_organization", "users.create_user", "auth.register",
-    "templates.create_template",
+    "templates.create_template", "rules.create_rule",
 }
 
 
