@@ -26,6 +26,7 @@ class OrganizationSchema(Schema):
     name = fields.String(required=True)
     domain = fields.String(allow_none=True)
     shared_tickets = fields.Boolean(metadata={"description": "Members see each other's tickets."})
+    vip = fields.Boolean(metadata={"description": "A VIP customer (automation rules can match on it)."})
     member_count = fields.Integer()
     created_at = fields.String(metadata={"format": "date-time"})
     updated_at = fields.String(metadata={"format": "date-time"})
@@ -37,6 +38,7 @@ class CreateOrganizationSchema(InputSchema):
     name = text(NAME_MAX, required=True)
     domain = DomainName(allow_none=True, validate=_DOMAIN)
     shared_tickets = fields.Boolean()
+    vip = fields.Boolean(metadata={"description": "A VIP customer (default false)."})
 
 
 class UpdateOrganizationSchema(ChangesSchema):
@@ -45,3 +47,4 @@ class UpdateOrganizationSchema(ChangesSchema):
     name = text(NAME_MAX)
     domain = DomainName(allow_none=True, validate=_DOMAIN)
     shared_tickets = fields.Boolean()
+    vip = fields.Boolean(metadata={"description": "A VIP customer."})

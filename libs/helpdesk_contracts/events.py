@@ -103,6 +103,11 @@ ORGANIZATION_SNAPSHOT = _obj(
         "name": _STR,
         "domain": _STR_OR_NULL,
         "shared_tickets": {"type": "boolean", "description": "Members see each other's tickets."},
+        "vip": {
+            "type": "boolean",
+            "description": "A VIP customer, for automation rules to match on (optional: absent from older events, "
+                           "read absent as false).",
+        },
         "updated_at": {**_TS, "description": "When it last changed: drop events older than what you hold."},
     },
     required=["id", "name", "domain", "shared_tickets"],

@@ -98,6 +98,7 @@ class OrganizationInput(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=NAME_MAX))
     domain = fields.String(validate=validate.Length(max=DOMAIN_MAX), allow_none=True)
     shared_tickets = fields.Boolean()
+    vip = fields.Boolean()
 
 
 class ListUsersFilters(Schema):
@@ -171,6 +172,7 @@ def organization_view(organization, *, member_count: int | None = None) -> dict[
         "name": organization.name,
         "domain": organization.domain,
         "shared_tickets": bool(organization.shared_tickets),
+        "vip": bool(organization.vip),
         "created_at": iso(organization.created_at),
         "updated_at": iso(organization.updated_at),
     }

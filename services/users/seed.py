@@ -25,7 +25,7 @@ DEPARTMENTS = [
     ("Hardware y Impresoras", "Computers, peripherals and printers.", 8),
     ("Software y Bases de Datos", "Applications, licences and databases.", 8),
 ]
-ORGANIZATION = "Acme S.A."
+ORGANIZATION = "Acme S.A."  # a VIP customer, for the automation rules that match on it
 # (email, password, name, role, department, skills)
 USERS = [
     ("admin@example.com", "admin123", "Admin", "admin", None, []),
@@ -65,7 +65,8 @@ def seed(url: str) -> list[str]:
             created.append(f"department {name}")
     if organization_id is None:
         with uow() as u:
-            organization_id = handlers.create_organization({"name": ORGANIZATION, "domain": "acme.example"}, uow=u)["id"]
+            organization_id = handlers.create_organization(
+                {"name": ORGANIZATION, "domain": "acme.example", "vip": True}, uow=u)["id"]
         created.append(f"organization {ORGANIZATION}")
     for email, password, name, role, department, skills in USERS:
         if email in existing:

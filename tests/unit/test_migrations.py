@@ -94,6 +94,7 @@ def test_users_migrations_upgrade_a_database_whose_users_reference_departments(d
     with engine.connect() as conn:
         assert conn.execute(text("SELECT name_key FROM departments")).scalar_one() == "redes"
         assert conn.execute(text("SELECT department_id FROM users")).scalar_one() == "d1"
+        assert conn.execute(text("SELECT COUNT(*) FROM organizations WHERE vip = false")).scalar_one() == 1  # 0005
     engine.dispose()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text, false
 from sqlalchemy.orm import registry
 
 from helpdesk_common.db import UtcDateTime
@@ -35,6 +35,7 @@ organizations = Table(
     Index("uq_organizations_name_key", "name_key", unique=True),  # unique ignoring case, in the database
     Column("domain", String(253)),
     Column("shared_tickets", Boolean, nullable=False, default=False),
+    Column("vip", Boolean, nullable=False, default=False, server_default=false()),  # rows before migration 0005: false
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -179,14 +179,16 @@ class Department:
 class Organization:
     """A customer company; its members are contacts. Unique by ``name_key``, as departments are."""
 
-    EDITABLE = ("name", "domain", "shared_tickets")
+    EDITABLE = ("name", "domain", "shared_tickets", "vip")
 
-    def __init__(self, *, id: str, name: str, now: datetime, domain: str | None = None, shared_tickets: bool = False):
+    def __init__(self, *, id: str, name: str, now: datetime, domain: str | None = None, shared_tickets: bool = False,
+                 vip: bool = False):
         self.id = id
         self.name = name.strip()
         self.name_key = name_key(self.name)
         self.domain = domain
         self.shared_tickets = shared_tickets
+        self.vip = vip
         self.created_at = now
         self.updated_at = now
 

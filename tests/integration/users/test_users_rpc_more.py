@@ -88,13 +88,17 @@ def test_organization_round_trip_publishes_organization_events(users_rpc_traced,
     created = rpc.create_organization({"name": "Acme", "domain": "acme.test"})
     event = checked(probe.wait("organization.created", where=about("organization", created["id"])), correlation_id)
     assert event["data"]["organization"]["domain"] == "acme.test"
+    assert (created["vip"], event["data"]["organization"]["vip"]) == (False, False)
     assert rpc.get_organization(created["id"]) == created
     assert rpc.list_organizations(1, 20) == {"items": [created], "total": 1}
 
-    updated = rpc.update_organization(created["id"], {"shared_tickets": True})
+    updated = rpc.update_organization(created["id"], {"shared_tickets": True, "vip": True})
     event = checked(probe.wait("organization.updated", where=about("organization", created["id"])), correlation_id)
-    assert event["data"]["changes"] == {"shared_tickets": {"before": False, "after": True}}
+    assert event["data"]["changes"] == {"shared_tickets": {"before": False, "after": True},
+                                        "vip": {"before": False, "after": True}}
+    assert event["data"]["organization"]["vip"] is True
     assert rpc.get_organization(created["id"]) == updated
+    assert updated["vip"] is True
 
     assert rpc.delete_organization(created["id"]) is None
     checked(probe.wait("organization.deleted", where=about("organization", created["id"])), correlation_id)

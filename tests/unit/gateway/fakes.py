@@ -277,13 +277,14 @@ class FakeUsersService:
         del self.departments[department_id]
 
     def create_organization(self, data: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
-        self._reject_unknown(data, ("name", "domain", "shared_tickets"))
+        self._reject_unknown(data, ("name", "domain", "shared_tickets", "vip"))
         self._unique_name(self.organizations, data["name"])
         now = _now()
         organization = {
             "id": str(uuid.uuid4()),
             "domain": None,
             "shared_tickets": False,
+            "vip": False,
             "member_count": 0,
             "created_at": now,
             "updated_at": now,

@@ -105,6 +105,19 @@ def test_create_organization_lowercases_the_domain(client, auth_headers):
     assert response.get_json()["data"]["domain"] == "globex.example"
 
 
+def test_organization_vip_is_false_unless_set_and_changes_with_put(client, auth_headers):
+    headers = auth_headers("admin")
+    plain = client.post(ORGANIZATIONS, json={"name": "Globex"}, headers=headers).get_json()["data"]
+    created = client.post(ORGANIZATIONS, json={"name": "Initech", "vip": True}, headers=headers).get_json()["data"]
+
+    response = client.put(f"{ORGANIZATIONS}/{created['id']}", json={"vip": False}, headers=headers)
+
+    assert (plain["vip"], created["vip"]) == (False, True)
+    assert response.status_code == 200
+    assert response.get_json()["data"]["vip"] is False
+    assert client.get(f"{ORGANIZATIONS}/{created['id']}", headers=headers).get_json()["data"]["vip"] is False
+
+
 def test_create_organization_with_an_invalid_domain_is_422(client, auth_headers):
     response = client.post(ORGANIZATIONS, json={"name": "Bad", "domain": "not a domain"}, headers=auth_headers("admin"))
 

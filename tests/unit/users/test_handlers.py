@@ -1024,8 +1024,10 @@ def test_delete_department_raises_department_not_found_for_unknown_id(run):
 
 
 def test_create_organization_records_organization_created(run, outbox):
-    organization = run(handlers.create_organization, {"name": " Acme ", "domain": "acme.test", "shared_tickets": True})
-    assert (organization["name"], organization["shared_tickets"], organization["member_count"]) == ("Acme", True, 0)
+    organization = run(handlers.create_organization,
+                       {"name": " Acme ", "domain": "acme.test", "shared_tickets": True, "vip": True})
+    assert (organization["name"], organization["shared_tickets"], organization["vip"], organization["member_count"]) == (
+        "Acme", True, True, 0)
     [event] = outbox()
     assert event["type"] == "organization.created"
     assert event["data"]["organization"] == {k: v for k, v in organization.items() if k != "member_count"}
@@ -1066,13 +1068,16 @@ def test_list_organizations_rejects_limit_above_maximum(run):
 
 def test_update_organization_records_organization_updated(create_organization, run, outbox):
     organization = create_organization(name="Acme")
-    updated = run(handlers.update_organization, organization["id"], {"shared_tickets": True})
-    assert updated["shared_tickets"] is True
+    updated = run(handlers.update_organization, organization["id"], {"shared_tickets": True, "vip": True})
+    assert (updated["shared_tickets"], updated["vip"]) == (True, True)
+    assert run(handlers.get_organization, organization["id"])["vip"] is True
     event = outbox()[-1]
     assert (event["type"], event["data"]["changes"]) == (
         "organization.updated",
-        {"shared_tickets": {"before": False, "after": True}},
+        {"shared_tickets": {"before": False, "after": True}, "vip": {"before": False, "after": True}},
     )
+    assert event["data"]["organization"]["vip"] is True
+    validate_envelope(event)
 
 
 def test_update_organization_rejects_the_name_of_another_organization(create_organization, run, outbox):

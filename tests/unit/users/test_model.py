@@ -255,9 +255,10 @@ def test_department_update_rejects_unknown_fields(department_factory, clock):
 
 def test_organization_update_returns_changes(organization_factory, clock):
     organization = organization_factory(name="Acme")
-    changes = organization.update({"shared_tickets": True, "domain": "acme.test"}, now=clock.now())
+    changes = organization.update({"shared_tickets": True, "vip": True, "domain": "acme.test"}, now=clock.now())
     assert changes == {
         "shared_tickets": {"before": False, "after": True},
+        "vip": {"before": False, "after": True},
         "domain": {"before": None, "after": "acme.test"},
     }
 

@@ -40,11 +40,12 @@ def test_create_department_refuses_a_name_taken_in_other_capitals(uow):
 def test_update_organization_records_the_changes_and_the_actor(uow):
     organization = handlers.create_organization({"name": "Acme"}, uow=uow)
 
-    handlers.update_organization(organization["id"], {"shared_tickets": True}, uow=uow, actor=ADMIN)
+    handlers.update_organization(organization["id"], {"shared_tickets": True, "vip": True}, uow=uow, actor=ADMIN)
 
     kind, data = uow.events[-1]
     assert kind == "organization.updated"
-    assert data["changes"] == {"shared_tickets": {"before": False, "after": True}}
+    assert data["changes"] == {"shared_tickets": {"before": False, "after": True}, "vip": {"before": False, "after": True}}
+    assert data["organization"]["vip"] is True
     assert data["actor_id"] == ADMIN
     validate_data("organization.updated", 1, data)
 
