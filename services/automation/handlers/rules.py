@@ -23,7 +23,7 @@ from helpdesk_common import resources
 from helpdesk_common.payloads import page_args
 from helpdesk_common.resources import NamedResource
 from helpdesk_contracts.envelope import Envelope
-from helpdesk_contracts.vocabulary import RULE_FIRINGS_PER_TICKET_HOUR, RULE_TRIGGERS
+from helpdesk_contracts.vocabulary import RULE_FIRINGS_PER_TICKET_HOUR, RULE_TRIGGERS, STAFF_ROLES
 from services.automation import schemas
 from services.automation.domain import rules, templates
 from services.automation.domain.errors import (
@@ -89,7 +89,7 @@ def _check_references(actions: list[dict[str, Any]], *, uow: AutomationUnitOfWor
         kind = action.get("type")
         if kind == "assign_agent":
             user = directory.get_user(action["agent_id"])
-            if user is None or user.get("status") != "active" or user.get("role") not in ("agent", "supervisor", "admin"):
+            if user is None or user.get("status") != "active" or user.get("role") not in STAFF_ROLES:
                 problems.add(f"{path}.agent_id", "No active member of staff has this id.")
         elif kind == "send_notification" and action.get("user_id"):
             if directory.get_user(action["user_id"]) is None:
