@@ -52,4 +52,5 @@ def test_an_admins_rule_acts_on_a_matching_ticket_and_the_dry_run_changes_nothin
     assert [(r["rule_id"], r["outcome"]) for r in runs] == [(rule["id"], "applied")]
 
     assert admin.patch(f"{RULES}/{rule['id']}/toggle").json()["data"]["enabled"] is False
-    assert admin.delete(f"{RULES}/{rule['id']}").status_code == 204
+    assert admin.delete(f"{RULES}/{rule['id']}").status_code == 200
+    assert admin.get(f"{RULES}/{rule['id']}").status_code == 404

@@ -26,7 +26,7 @@ def add_comment(ticket_id: str, data: dict[str, Any], actor_raw: dict[str, Any],
     payload = schemas.load(schemas.AddComment, data)
     if actor.id is None and actor.role != "system":
         raise ValidationFailed("A comment needs a person as its author.", {"actor": ["Missing id."]})
-    if payload["internal"] and not actor.is_staff:
+    if payload["internal"] and not (actor.is_staff or actor.role == "system"):
         raise PermissionDenied("Only agents can write internal notes.")
     ticket = visible(uow, ticket_id, actor, for_update=True)
     mentions = _mentions(payload, actor, directory)

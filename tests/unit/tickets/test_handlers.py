@@ -748,6 +748,8 @@ def test_the_system_comments_as_nobody_and_counts_as_no_first_response(run, crea
     event = outbox("ticket.commented")[-1]
     assert event["data"]["comment"]["author_id"] is None and event["data"]["actor"]["role"] == "system"
     assert event["data"]["ticket"]["first_response_at"] is None
+    note = run(handlers.add_comment, ticket["id"], {"body": "Routed by a rule.", "internal": True}, system)
+    assert note["internal"] is True and note["author_role"] == "system"
 
 
 def test_a_comment_without_an_author_is_refused_unless_the_system_writes_it(run, create_ticket):
