@@ -67,15 +67,18 @@ ROUTING_STRATEGIES = ("least_loaded", "round_robin", "manual_only")  # a departm
 ROUTING_OUTCOMES = ("assigned", "queued")  # what a routing decision came to: an agent, or the backlog
 
 # -- rules (the automation service) ----------------------------------------------------------------
-# what starts a rule's evaluation (sla.* once the SLA service publishes them)
+# what starts a rule's evaluation
+# (sla.* once the SLA service publishes them); "time": checked every minute, for conditions that come true with
+# time alone (a time rule acts once per ticket)
 RULE_TRIGGERS = ("ticket.created", "ticket.updated", "ticket.commented", "ticket.status_changed", "ticket.assigned",
-                 "sla.warning", "sla.breached")
+                 "sla.warning", "sla.breached", "time")
 # what a condition may look at: the ticket's fields, its requester and their organization, and times (minutes)
 RULE_FIELDS = (
     "title", "description", "status", "priority", "category", "tags", "source", "urgency", "impact",
     "department_id", "assignee_id", "requester_id", "organization_id", "reopen_count",
     "requester.email", "requester.name", "organization.name", "organization.vip",
-    "minutes_since_created", "minutes_without_activity", "sla_minutes_remaining",
+    "minutes_since_created", "minutes_without_activity", "minutes_in_status", "minutes_without_agent_reply",
+    "sla_minutes_remaining",
 )
 RULE_OPERATORS = ("equals", "not_equals", "contains", "starts_with", "greater_than", "less_than", "in", "not_in",
                   "is_empty")
@@ -91,6 +94,7 @@ RULE_POSITION_MAX = 1_000_000  # rules run in ascending position
 # what running a rule on a ticket came to: it acted; everything was already so; the ticket was gone; loop
 # protection stopped it
 RULE_RUN_OUTCOMES = ("applied", "unchanged", "gone", "loop_protected")
+TIME_RULES_SECONDS = 30  # how often time-based rules are checked (each fires within a minute of coming true)
 
 # -- response templates (the automation service) --------------------------------------------------
 # what a template may print, as {{ variable.attribute }} (the service's domain.templates enforces it)

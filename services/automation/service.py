@@ -219,6 +219,16 @@ class AutomationService:
             log.warning("could not run the rules left waiting (trying again at the next sweep): %r", exc)
         self._drain("sweep")
 
+    @configured_timer("TIME_RULES_SECONDS", default=30)
+    def time_rules(self):
+        """Run the time-based rules that came true (each once per ticket)."""
+        try:
+            handlers.run_time_rules(self.db, desk=self.desk, directory=self.directory)
+        except Exception as exc:  # the tickets service away: what came true is found again next round
+            log.warning("could not run the time rules (trying again soon): %r", exc)
+            return RETRY_SOON
+        return None
+
     @configured_timer("AUTOMATION_SYNC_SECONDS", default=600, eager=True)
     def reconcile(self):
         """Reconcile the copies of staff and working tickets with their services: at start, then every 10 min

@@ -2,4 +2,4 @@
 
 # the timers that ask the users and tickets services are off: most tests start this service alone; a
 # test that wants one passes its own value
-TEST_CONFIG = {"AUTOMATION_SYNC_SECONDS": 0, "BACKLOG_SWEEP_SECONDS": 0}
+TEST_CONFIG = {"AUTOMATION_SYNC_SECONDS": 0, "BACKLOG_SWEEP_SECONDS": 0, "TIME_RULES_SECONDS": 0}

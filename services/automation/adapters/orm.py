@@ -55,6 +55,12 @@ tickets = Table(
     Column("sla_due_at", UtcDateTime),
     Column("queued_since", UtcDateTime),  # when the router first found nobody for it
     Column("updated_at", UtcDateTime, nullable=False),
+    # what time-based rules look at
+    Column("tags", JSON),
+    Column("activity_at", UtcDateTime),  # the ticket's updated_at: its last activity
+    Column("first_response_at", UtcDateTime),
+    Column("status_since", UtcDateTime),  # when it entered its status (as far as the router saw)
+    Column("awaiting_agent_since", UtcDateTime),  # the requester's unanswered public message (or its opening)
     # an agent's load: their working tickets
     Index("ix_tracked_tickets_load", "assignee_id", postgresql_where=text("working"), sqlite_where=text("working")),
     # the backlog: working and unassigned

@@ -48,7 +48,9 @@ def _ticket(row: Any) -> TrackedTicket:
     return TrackedTicket(id=row.id, number=row.number, title=row.title, status=row.status, priority=row.priority,
                          department_id=row.department_id, category=row.category, assignee_id=row.assignee_id,
                          requester_id=row.requester_id, created_at=row.created_at, version=row.version,
-                         deleted=row.deleted, sla_due_at=row.sla_due_at, queued_since=row.queued_since)
+                         deleted=row.deleted, sla_due_at=row.sla_due_at, queued_since=row.queued_since,
+                         tags=list(row.tags or []), activity_at=row.activity_at,
+                         first_response_at=row.first_response_at)
 
 
 class SqlAlchemyAgentRepository:
@@ -139,19 +141,45 @@ class SqlAlchemyTicketRepository:
             "priority_rank": PRIORITY_RANK.get(ticket.priority, 0), "department_id": ticket.department_id,
             "category": ticket.category, "assignee_id": ticket.assignee_id, "requester_id": ticket.requester_id,
             "created_at": ticket.created_at, "version": ticket.version, "deleted": ticket.deleted,
-            "working": ticket.working, "updated_at": now,
+            "working": ticket.working, "updated_at": now, "tags": list(ticket.tags),
+            "activity_at": ticket.activity_at, "first_response_at": ticket.first_response_at,
         }
         if previous is None:  # new to us: inserted here, or by an event or a listing meanwhile (then read again)
-            if insert_if_absent(self.session, tickets,
-                                {"id": ticket.id, "sla_due_at": None, "queued_since": None, **values}):
+            awaiting = ticket.created_at if ticket.first_response_at is None else None
+            if insert_if_absent(self.session, tickets, {
+                    "id": ticket.id, "sla_due_at": None, "queued_since": None, **values,
+                    "status_since": ticket.activity_at or ticket.created_at, "awaiting_agent_since": awaiting}):
                 return None
             previous = self.session.execute(query).one()
         if ticket.version <= previous.version:
             return False
         if not ticket.wants_agent:
             values["queued_since"] = None
+        if ticket.status != previous.status:
+            values["status_since"] = ticket.activity_at or now
         self.session.execute(update(tickets).where(tickets.c.id == ticket.id).values(**values))
         return _ticket(previous)
+
+    def note_message(self, ticket_id: str, *, by_staff: bool, at: datetime) -> None:
+        """A public message on a ticket: an agent's answers its requester; the requester's awaits an answer
+        (from its first unanswered one)."""
+        if by_staff:
+            self.session.execute(update(tickets).where(tickets.c.id == ticket_id).values(awaiting_agent_since=None))
+        else:
+            self.session.execute(update(tickets).where(tickets.c.id == ticket_id,
+                                                       tickets.c.awaiting_agent_since.is_(None))
+                                 .values(awaiting_agent_since=at))
+
+    def for_time_rules(self) -> list[dict[str, Any]]:
+        """Every ticket not closed nor deleted, as time-based rules read it (a ticket-shaped dict)."""
+        rows = self.session.execute(select(tickets).where(tickets.c.deleted.is_(False), tickets.c.status != "closed"))
+        return [{
+            "id": row.id, "number": row.number, "title": row.title, "status": row.status, "priority": row.priority,
+            "department_id": row.department_id, "category": row.category, "assignee_id": row.assignee_id,
+            "requester_id": row.requester_id, "tags": list(row.tags or []), "created_at": row.created_at,
+            "updated_at": row.activity_at or row.created_at, "status_since": row.status_since,
+            "awaiting_agent_since": row.awaiting_agent_since, "sla_due_at": row.sla_due_at, "version": row.version,
+        } for row in rows]
 
     def loads(self, agent_ids: list[str] | None = None) -> dict[str, int]:
         """Working tickets per agent (only agents holding some are named)."""
@@ -336,6 +364,11 @@ class SqlAlchemyRuleRunRepository:
         return self.session.scalar(select(rule_runs.c.id).where(rule_runs.c.event_id == event_id,
                                                                 rule_runs.c.rule_id == rule_id)) is not None
 
+    def ticket_ids(self, rule_id: str, *, trigger: str) -> set[str]:
+        """The tickets a rule ran on for this trigger (time rules act once per ticket)."""
+        return set(self.session.scalars(select(rule_runs.c.ticket_id).where(rule_runs.c.rule_id == rule_id,
+                                                                            rule_runs.c.trigger == trigger)))
+
     def count_since(self, rule_id: str, ticket_id: str, since: datetime) -> int:
         """Firings of a rule on a ticket since ``since`` (loop protection)."""
         return int(self.session.scalar(select(func.count()).select_from(rule_runs).where(
@@ -367,6 +400,11 @@ class SqlAlchemyRuleJobRepository:
 
     def delete(self, event_id: str) -> None:
         self.session.execute(rule_jobs.delete().where(rule_jobs.c.event_id == event_id))
+
+    def ticket_ids(self, rule_id: str) -> set[str]:
+        """The tickets with a time job of this rule waiting."""
+        rows = self.session.scalars(select(rule_jobs.c.envelope))  # only jobs not yet run: a handful
+        return {row["data"]["ticket"]["id"] for row in rows if row.get("data", {}).get("rule_id") == rule_id}
 
     def older_than(self, moment: datetime, *, limit: int = 500) -> list[str]:
         return list(self.session.scalars(select(rule_jobs.c.event_id).where(rule_jobs.c.created_at < moment)

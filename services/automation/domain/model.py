@@ -54,6 +54,10 @@ class TrackedTicket:
     deleted: bool = False
     sla_due_at: datetime | None = None
     queued_since: datetime | None = None
+    # what time-based rules look at (kept, not used by routing)
+    tags: list[str] = field(default_factory=list)
+    activity_at: datetime | None = None  # the ticket's own updated_at: its last activity
+    first_response_at: datetime | None = None
 
     @property
     def working(self) -> bool:
@@ -80,7 +84,14 @@ class TrackedTicket:
             created_at=datetime.fromisoformat(snapshot["created_at"]),
             version=int(snapshot.get("version") or 1),
             deleted=deleted or bool(snapshot.get("deleted_at")),
+            tags=list(snapshot.get("tags") or []),
+            activity_at=_moment(snapshot.get("updated_at")),
+            first_response_at=_moment(snapshot.get("first_response_at")),
         )
+
+
+def _moment(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,11 @@ KINDS: dict[str, str] = {
     "department_id": ID, "assignee_id": ID, "requester_id": ID, "organization_id": ID,
     "reopen_count": NUMBER, "requester.email": TEXT, "requester.name": TEXT, "organization.name": TEXT,
     "organization.vip": BOOL,
-    "minutes_since_created": NUMBER, "minutes_without_activity": NUMBER, "sla_minutes_remaining": NUMBER,
+    "minutes_since_created": NUMBER, "minutes_without_activity": NUMBER, "minutes_in_status": NUMBER,
+    "minutes_without_agent_reply": NUMBER, "sla_minutes_remaining": NUMBER,
 }
+TIME_FIELDS = ("minutes_since_created", "minutes_without_activity", "minutes_in_status",
+               "minutes_without_agent_reply", "sla_minutes_remaining")
 assert set(KINDS) == set(RULE_FIELDS), "every rule field has a kind"
 CHOICES = {"status": TICKET_STATUSES, "priority": PRIORITIES}
 OPERATORS_OF: dict[str, tuple[str, ...]] = {
@@ -91,6 +94,19 @@ def check_triggers(raw: Any, problems: Problems, path: str = "triggers") -> list
         elif trigger not in found:
             found.append(trigger)
     return found
+
+
+def fields_named(conditions: dict[str, Any]) -> set[str]:
+    """Every field a conditions tree looks at."""
+    if "all" in conditions or "any" in conditions:
+        return set().union(*(fields_named(item) for item in conditions.get("all", conditions.get("any", []))))
+    return {conditions["field"]} if "field" in conditions else set()
+
+
+def check_time_rule(triggers: list[str], conditions: dict[str, Any], problems: Problems) -> None:
+    """A time rule must wait for something: a condition on a time field (else it would act on every ticket)."""
+    if "time" in triggers and not fields_named(conditions) & set(TIME_FIELDS):
+        problems.add("conditions", f"A time rule needs a condition on {', '.join(TIME_FIELDS)}.")
 
 
 def check_conditions(raw: Any, problems: Problems, path: str = "conditions") -> dict[str, Any]:
@@ -350,6 +366,10 @@ class Facts:
             return _minutes_since(self.ticket.get("created_at"), self.now)
         if name == "minutes_without_activity":
             return _minutes_since(self.ticket.get("updated_at") or self.ticket.get("created_at"), self.now)
+        if name == "minutes_in_status":
+            return _minutes_since(self.ticket.get("status_since"), self.now)
+        if name == "minutes_without_agent_reply":  # null once an agent answered the requester's last message
+            return _minutes_since(self.ticket.get("awaiting_agent_since"), self.now)
         if name == "sla_minutes_remaining":
             due = _moment(self.ticket.get("sla_due_at"))
             return None if due is None else (due - self.now).total_seconds() / 60
@@ -506,8 +526,7 @@ def _change(kind: str, action: dict[str, Any], state: dict[str, Any], name: str,
 # -- the rules the product comes with (seed 002 §7, in our field names) -------------------------------
 # Seeded by ``make run``. Those that only tell people are enabled; those that change tickets are seeded
 # disabled, for an admin to read, adjust and enable (a VIP organization or a password reset means different
-# things to different teams). The fifth of seed 002, closing tickets 24 h without activity, needs the
-# time-based triggers and comes with them.
+# things to different teams, and closing a ticket is for the team to decide).
 PREDEFINED: tuple[dict[str, Any], ...] = (
     {"name": "Urgent ticket: tell the supervisors", "position": 10, "enabled": True,
      "description": "A ticket opened or raised to urgent: its department's supervisors are told at once.",
@@ -532,4 +551,11 @@ PREDEFINED: tuple[dict[str, Any], ...] = (
      "triggers": ["sla.warning"],
      "conditions": {"all": []},
      "actions": [{"type": "send_notification", "to": "assignee", "message": "The SLA of this ticket is about to be missed."}]},
+    {"name": "Waiting 24 h without activity: close", "position": 50, "enabled": False,
+     "description": "A ticket waiting on its requester with no activity for a day is closed, and the requester told.",
+     "triggers": ["time"],
+     "conditions": {"all": [{"field": "status", "operator": "equals", "value": "waiting"},
+                            {"field": "minutes_without_activity", "operator": "greater_than", "value": 1440}]},
+     "actions": [{"type": "close", "resolution": "Closed after 24 hours without activity."},
+                 {"type": "send_notification", "to": "requester", "message": "Your ticket was closed after 24 hours without activity."}]},
 )

@@ -19,6 +19,7 @@ from services.automation.handlers.rules import (
     queue_rules,
     run_leftover_rule_jobs,
     run_rule_job,
+    run_time_rules,
     ship_rule,
     toggle_rule,
     update_rule,
@@ -42,7 +43,7 @@ from services.automation.handlers.tracking import (
 
 __all__ = [
     "create_rule", "delete_rule", "get_rule", "list_rule_runs", "list_rules", "queue_rules", "run_leftover_rule_jobs",
-    "run_rule_job", "ship_rule", "dry_run", "toggle_rule", "update_rule",
+    "run_rule_job", "run_time_rules", "ship_rule", "dry_run", "toggle_rule", "update_rule",
     "Effect", "Routed", "backlog", "create_template", "delete_template", "drain_backlog", "get_template",
     "list_decisions", "list_strategies", "list_templates", "render_template", "route_ticket", "set_strategy",
     "sync_agents", "sync_tickets", "track_availability", "track_ticket", "track_user", "update_template", "workload",

@@ -54,6 +54,8 @@ def _load(data: Any, partial: bool) -> dict[str, Any]:
         payload["conditions"] = rules.check_conditions(payload["conditions"], problems)
     if "actions" in payload:
         payload["actions"] = rules.check_actions(payload["actions"], problems)
+    if not problems.found and "triggers" in payload and "conditions" in payload:
+        rules.check_time_rule(payload["triggers"], payload["conditions"], problems)
     problems.raise_if_any()
     return payload
 
@@ -145,6 +147,11 @@ def update_rule(rule_id: str, changes: Any, actor: Any, *, uow: AutomationUnitOf
                 directory: Directory) -> dict[str, Any]:
     caller = _admin(actor)
     payload = _validated(changes, partial=True, uow=uow, directory=directory)
+    current = uow.rules.get(rule_id)
+    problems = Problems()
+    rules.check_time_rule(payload.get("triggers", current.triggers), payload.get("conditions", current.conditions),
+                          problems)
+    problems.raise_if_any()
     return resources.update_resource(RULES, rule_id, payload, uow=uow, actor=caller.id)
 
 
@@ -235,7 +242,10 @@ def _facts(ticket: dict[str, Any], *, uow: AutomationUnitOfWork, desk: TicketDes
     tracked = uow.tickets.get(str(ticket["id"])) if ticket.get("id") else None
     if tracked is not None and tracked.sla_due_at is not None and "sla_due_at" not in ticket:
         ticket = {**ticket, "sla_due_at": tracked.sla_due_at}
+    return Facts(ticket=ticket, now=uow.clock.now(), fetch=_fetchers(ticket, desk=desk, directory=directory))
 
+
+def _fetchers(ticket: dict[str, Any], *, desk: TicketDesk, directory: Directory) -> dict[str, Any]:
     def description() -> Any:
         found = desk.get(str(ticket["id"])) if ticket.get("id") else None
         return (found or {}).get("description")
@@ -249,8 +259,7 @@ def _facts(ticket: dict[str, Any], *, uow: AutomationUnitOfWork, desk: TicketDes
             organization_id = ((ticket.get("requester") or requester()) or {}).get("organization_id")
         return directory.get_organization(str(organization_id)) if organization_id else None
 
-    return Facts(ticket=ticket, now=uow.clock.now(),
-                 fetch={"description": description, "requester": requester, "organization": organization})
+    return {"description": description, "requester": requester, "organization": organization}
 
 
 # -- running ----------------------------------------------------------------------------------------
@@ -289,7 +298,9 @@ def run_rule_job(event_id: str, open_uow: OpenUnitOfWork, *, desk: TicketDesk,
         if raw is None:
             return []
         envelope = Envelope.from_dict(raw)
-        candidates = [rule for rule in uow.rules.enabled() if rule.fires_on(envelope.type)]
+        only = envelope.data.get("rule_id")  # a time rule's job is that rule's alone
+        candidates = [rule for rule in uow.rules.enabled() if rule.fires_on(envelope.type)
+                      and (only is None or rule.id == only)]
         ticket = dict(envelope.data["ticket"])
         facts = _facts(ticket, uow=uow, desk=desk, directory=directory)
         uow.commit()
@@ -425,3 +436,57 @@ def _notify(action: dict[str, Any], ticket: dict[str, Any], rule: Rule, *, uow: 
         "message": action["message"], "rule": {"id": rule.id, "name": rule.name},
         "internal": action["to"] != "requester",
     })
+
+
+# -- time-based rules -------------------------------------------------------------------------------
+
+TIME = "time"
+
+
+def time_event_id(rule_id: str, ticket_id: str) -> str:
+    """The one event of a time rule coming true on a ticket: it acts once per ticket and rule."""
+    return str(uuid.uuid5(NAMESPACE, f"time:{rule_id}:{ticket_id}"))
+
+
+def run_time_rules(open_uow: OpenUnitOfWork, *, desk: TicketDesk, directory: Directory) -> int:
+    """Run every enabled time rule on each ticket (not closed) that meets its conditions now and never had it;
+    answer how many (rule, ticket) pairs came due.
+
+    The scan takes the ``time_rules`` turn (``uow.routing``): replicas scanning at once take turns, and the
+    second finds the first's jobs queued (a pair queued or run is passed over). The jobs are queued in the
+    scan's transaction, then run as an event's are (each call once; the sweep finishes one a crash left).
+    """
+    with open_uow() as uow:
+        time_rules = [rule for rule in uow.rules.enabled() if TIME in rule.triggers]
+        if not time_rules:
+            uow.commit()
+            return 0
+        now = uow.clock.now()
+        uow.routing.take(now=now, scope="time_rules")
+        tickets = uow.tickets.for_time_rules()
+        due: list[tuple[Rule, dict[str, Any]]] = []
+        for rule in time_rules:
+            done = uow.rule_runs.ticket_ids(rule.id, trigger=TIME) | uow.rule_jobs.ticket_ids(rule.id)
+            for ticket in tickets:
+                if ticket["id"] in done:
+                    continue
+                facts = Facts(ticket=ticket, now=now, fetch=_fetchers(ticket, desk=desk, directory=directory))
+                if rules.matches(rule.conditions, facts):
+                    due.append((rule, ticket))
+        for rule, ticket in due:
+            uow.rule_jobs.add(Envelope(
+                id=time_event_id(rule.id, ticket["id"]), type=TIME, version=1, occurred_at=now.isoformat(),
+                producer="automation", correlation_id=None,
+                data={"ticket": _plain(ticket), "rule_id": rule.id},
+            ).to_dict(), now=now)
+        uow.commit()
+    for rule, ticket in due:
+        run_rule_job(time_event_id(rule.id, ticket["id"]), open_uow, desk=desk, directory=directory)
+    if due:
+        log.info("time rules: %s came true on %s tickets", len({r.id for r, _ in due}), len({t["id"] for _, t in due}))
+    return len(due)
+
+
+def _plain(ticket: dict[str, Any]) -> dict[str, Any]:
+    return {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in ticket.items()}
+

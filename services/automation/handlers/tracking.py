@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from helpdesk_contracts.envelope import Envelope
+from helpdesk_contracts.vocabulary import CUSTOMER, STAFF_ROLES
 from services.automation.domain.model import TrackedTicket
 from services.automation.handlers.ports import AutomationUnitOfWork, Directory, TicketDesk
 
@@ -33,12 +34,23 @@ def track_ticket(envelope: Envelope, *, uow: AutomationUnitOfWork) -> Effect:
     if envelope.type == "ticket.merged":  # the duplicate is closed; the target comes with it
         _apply(uow, TrackedTicket.from_snapshot(envelope.data["target"]))
     previous = _apply(uow, ticket)
+    if envelope.type == "ticket.commented":
+        _note_message(uow, envelope.data)
     uow.commit()
     if previous is False:
         return Effect()  # an older or repeated fact
     freed = previous is not None and previous.assignee_id is not None and previous.working and (
         not ticket.working or ticket.assignee_id != previous.assignee_id)
     return Effect(route=ticket.id if ticket.wants_agent else None, freed=freed)
+
+
+def _note_message(uow: AutomationUnitOfWork, data: dict) -> None:
+    """A public message: an agent's answers the requester; the requester's awaits an answer (time rules)."""
+    comment = data["comment"]
+    if comment.get("internal") or comment.get("author_role") not in (*STAFF_ROLES, CUSTOMER):
+        return  # internal notes and the system's messages answer nobody
+    uow.tickets.note_message(data["ticket"]["id"], by_staff=comment["author_role"] in STAFF_ROLES,
+                             at=datetime.fromisoformat(comment["created_at"]))
 
 
 def _moment(envelope: Envelope) -> datetime:

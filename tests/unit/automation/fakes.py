@@ -128,6 +128,8 @@ class FakeTicketRepository:
     def __init__(self, uow: FakeAutomationUnitOfWork):
         self._uow = uow
         self.rows: dict[str, TrackedTicket] = {}
+        self.status_since: dict[str, datetime | None] = {}
+        self.awaiting: dict[str, datetime | None] = {}  # since when the requester awaits an agent's reply
 
     def get(self, ticket_id: str) -> TrackedTicket | None:
         row = self.rows.get(ticket_id)
@@ -139,12 +141,32 @@ class FakeTicketRepository:
         stored = replace(copy.deepcopy(ticket), title=ticket.title[:200], sla_due_at=None, queued_since=None)
         if previous is None:
             self.rows[ticket.id] = stored
+            self.status_since[ticket.id] = ticket.activity_at or ticket.created_at
+            self.awaiting[ticket.id] = ticket.created_at if ticket.first_response_at is None else None
             return None
         if ticket.version <= previous.version:
             return False
         queued_since = previous.queued_since if ticket.wants_agent else None
         self.rows[ticket.id] = replace(stored, sla_due_at=previous.sla_due_at, queued_since=queued_since)
+        if ticket.status != previous.status:
+            self.status_since[ticket.id] = ticket.activity_at or now
         return copy.deepcopy(previous)
+
+    def note_message(self, ticket_id: str, *, by_staff: bool, at: datetime) -> None:
+        if ticket_id not in self.rows:
+            return
+        if by_staff:
+            self.awaiting[ticket_id] = None
+        elif self.awaiting.get(ticket_id) is None:
+            self.awaiting[ticket_id] = at
+
+    def for_time_rules(self) -> list[dict[str, Any]]:
+        return [{"id": t.id, "number": t.number, "title": t.title, "status": t.status, "priority": t.priority,
+                 "department_id": t.department_id, "category": t.category, "assignee_id": t.assignee_id,
+                 "requester_id": t.requester_id, "tags": list(t.tags), "created_at": t.created_at,
+                 "updated_at": t.activity_at or t.created_at, "status_since": self.status_since.get(t.id),
+                 "awaiting_agent_since": self.awaiting.get(t.id), "sla_due_at": t.sla_due_at, "version": t.version}
+                for t in self.rows.values() if not t.deleted and t.status != "closed"]
 
     def loads(self, agent_ids: list[str] | None = None) -> dict[str, int]:
         counted: dict[str, int] = {}
@@ -312,6 +334,9 @@ class FakeRuleRunRepository:
     def ran(self, event_id: str, rule_id: str) -> bool:
         return any(r["event_id"] == event_id and r["rule_id"] == rule_id for r in self.rows)
 
+    def ticket_ids(self, rule_id: str, *, trigger: str) -> set[str]:
+        return {r["ticket_id"] for r in self.rows if r["rule_id"] == rule_id and r["trigger"] == trigger}
+
     def count_since(self, rule_id: str, ticket_id: str, since: datetime) -> int:
         return sum(1 for r in self.rows if r["rule_id"] == rule_id and r["ticket_id"] == ticket_id
                    and r["at"] >= since and r["outcome"] == "applied")
@@ -339,6 +364,10 @@ class FakeRuleJobRepository:
 
     def delete(self, event_id: str) -> None:
         self.rows.pop(event_id, None)
+
+    def ticket_ids(self, rule_id: str) -> set[str]:
+        return {envelope["data"]["ticket"]["id"] for envelope, _ in self.rows.values()
+                if envelope["data"].get("rule_id") == rule_id}
 
     def older_than(self, moment: datetime, *, limit: int = 500) -> list[str]:
         waiting = sorted((at, event_id) for event_id, (_, at) in self.rows.items() if at < moment)

@@ -422,3 +422,43 @@ def test_the_backlog_drains_through_the_database_up_to_capacity(new_uow, clock, 
     assert [t.id for t in look(lambda uow: uow.tickets.backlog())[0]] == [queued[0]]
     assert handlers.drain_backlog(new_uow, desk=desk, directory=directory, trigger="test") == 0
     assert handlers.workload(user["id"], actor("admin"), uow=new_uow())["working_tickets"] == 1
+
+
+# -- rules ------------------------------------------------------------------------------------------
+
+
+def test_rules_and_time_rules_run_on_the_sql_repositories(new_uow, clock, look):
+    """An event's rule and a time rule end to end on the real tables: queued, run once, recorded, the job gone;
+    the requester's unanswered message and the ticket's time in its status kept for the time rules."""
+    desk, directory = FakeTicketDesk(), FakeDirectory()
+    admin = actor("admin")
+    with new_uow() as uow:
+        handlers.create_rule({"name": "Tag", "triggers": ["ticket.created"], "actions": [{"type": "add_tag", "tag": "x"}]},
+                             admin, uow=uow, directory=directory)
+    with new_uow() as uow:
+        handlers.create_rule({"name": "Unanswered", "triggers": ["time"],
+                              "conditions": {"field": "minutes_without_agent_reply", "operator": "greater_than",
+                                             "value": 60},
+                              "actions": [{"type": "set_priority", "priority": "high"}]},
+                             admin, uow=uow, directory=directory)
+    snapshot = desk.add(ticket_snapshot(created_at=clock.now(), updated_at=clock.now().isoformat()))
+    created = ticket_event("ticket.created", snapshot, at=clock.now())
+    with new_uow() as uow:
+        assert handlers.queue_rules(created, uow=uow) is True
+        handlers.track_ticket(created, uow=uow)
+    [result] = handlers.run_rule_job(created.id, new_uow, desk=desk, directory=directory)
+    assert result["outcome"] == "applied" and desk.get(snapshot["id"])["tags"] == ["x"]
+    assert handlers.run_rule_job(created.id, new_uow, desk=desk, directory=directory) == []  # the job is gone
+
+    [held] = look(lambda uow: uow.tickets.for_time_rules())
+    assert held["awaiting_agent_since"] == clock.now() and held["status_since"] == clock.now()
+    clock.advance(minutes=61)
+    assert handlers.run_time_rules(new_uow, desk=desk, directory=directory) == 1
+    assert handlers.run_time_rules(new_uow, desk=desk, directory=directory) == 0
+    assert desk.get(snapshot["id"])["priority"] == "high"
+    assert look(lambda uow: uow.rule_runs.page(ticket_id=snapshot["id"], rule_id=None, offset=0, limit=10))[1] == 2
+
+    with new_uow() as uow:
+        uow.tickets.note_message(snapshot["id"], by_staff=True, at=clock.now())
+        uow.commit()
+    assert look(lambda uow: uow.tickets.for_time_rules())[0]["awaiting_agent_since"] is None

@@ -221,7 +221,7 @@ class Rules:
         return []
 
     def open(self, **fields):
-        snapshot = self.desk.add(ticket_snapshot(created_at=NOW, **fields))
+        snapshot = self.desk.add(ticket_snapshot(**{"created_at": NOW, **fields}))
         return snapshot, ticket_event("ticket.created", snapshot, at=NOW)
 
     def emitted(self, type):
@@ -375,3 +375,111 @@ def test_the_dry_run_refuses_what_it_cannot_run(engine, desk, directory):
         handlers.dry_run({"ticket_id": new_id()}, ADMIN, uow=engine.uow, desk=desk, directory=directory)
     with pytest.raises(PermissionDenied):
         handlers.dry_run({"ticket": {}}, actor("agent"), uow=engine.uow, desk=desk, directory=directory)
+
+
+# -- time-based rules (handlers on fakes) ------------------------------------------------------------
+
+LATE = {"name": "Late", "triggers": ["time"],
+        "conditions": {"all": [{"field": "minutes_since_created", "operator": "greater_than", "value": 60},
+                               {"field": "status", "operator": "not_equals", "value": "closed"}]},
+        "actions": [{"type": "add_tag", "tag": "late"}]}
+
+
+def _scan(engine):
+    return handlers.run_time_rules(engine.uow.open, desk=engine.desk, directory=engine.directory)
+
+
+def test_a_time_rule_acts_once_on_each_ticket_within_a_scan_of_coming_true(engine, desk, clock):
+    rule = engine.add(**LATE)
+    first, created = engine.open()
+    engine.deliver(created)
+    clock.advance(minutes=30)
+    second, created = engine.open(created_at=clock.now())
+    engine.deliver(created)
+
+    assert _scan(engine) == 0  # 30 minutes: not yet
+    clock.advance(minutes=31)
+    assert _scan(engine) == 1  # the first is 61 minutes old, the second 31
+    assert desk.get(first["id"])["tags"] == ["late"] and desk.get(second["id"])["tags"] == []
+    assert _scan(engine) == 0  # once per ticket and rule, even while it stays true
+    clock.advance(minutes=30)
+    assert _scan(engine) == 1 and desk.get(second["id"])["tags"] == ["late"]
+    assert [(m, t) for m, t, _ in desk.acts] == [("update", first["id"]), ("update", second["id"])]
+    assert set(desk.vias) == {f"rule:{rule['id']} Late"} and engine.uow.rule_jobs.rows == {}
+
+
+def test_a_requester_awaiting_an_answer_is_timed_until_an_agent_replies(engine, desk, clock):
+    engine.add(name="Unanswered", triggers=["time"],
+               conditions={"field": "minutes_without_agent_reply", "operator": "greater_than", "value": 120},
+               actions=[{"type": "escalate", "message": "Two hours without an answer"}])
+    answered, created = engine.open()
+    engine.deliver(created)
+    waiting, created = engine.open()
+    engine.deliver(created)
+    clock.advance(minutes=60)
+    engine.deliver(_comment(answered, "agent", at=clock.now()))
+    engine.deliver(_comment(waiting, "agent", at=clock.now(), internal=True))  # a note answers nobody
+    clock.advance(minutes=61)
+
+    assert _scan(engine) == 1
+    assert desk.get(waiting["id"])["priority"] == "high" and desk.get(answered["id"])["priority"] == "medium"
+    [notified] = engine.emitted("notification.requested")
+    assert notified["ticket_id"] == waiting["id"] and notified["to"] == "supervisors"
+
+
+def test_minutes_in_status_count_from_the_last_status_change_and_closed_tickets_are_left_alone(engine, desk, clock):
+    engine.add(name="Waiting too long", triggers=["time"],
+               conditions={"all": [{"field": "status", "operator": "equals", "value": "waiting"},
+                                   {"field": "minutes_in_status", "operator": "greater_than", "value": 1440}]},
+               actions=[{"type": "close", "resolution": "No answer in a day."}])
+    ticket, created = engine.open()
+    engine.deliver(created)
+    closed, created = engine.open()
+    engine.deliver(created)
+    clock.advance(days=2)
+    engine.deliver(ticket_event("ticket.status_changed", desk.change(ticket["id"], status="waiting",
+                                                                     updated_at=clock.now().isoformat()), at=clock.now()))
+    engine.deliver(ticket_event("ticket.status_changed", desk.change(closed["id"], status="closed",
+                                                                     updated_at=clock.now().isoformat()), at=clock.now()))
+    clock.advance(hours=23)
+    assert _scan(engine) == 0  # 23 hours in waiting, though two days old
+    clock.advance(hours=2)
+    assert _scan(engine) == 1 and desk.get(ticket["id"])["status"] == "closed"
+    assert [t for _, t, _ in desk.acts] == [ticket["id"]]
+
+
+def test_a_time_rule_must_wait_for_something(uow, directory):
+    with pytest.raises(ValidationFailed) as refused:
+        handlers.create_rule({**LATE, "conditions": {"field": "priority", "operator": "equals", "value": "high"}},
+                             ADMIN, uow=uow, directory=directory)
+    assert list(refused.value.errors) == ["conditions"] and "time rule needs" in refused.value.message
+    rule = handlers.create_rule(LATE, ADMIN, uow=uow, directory=directory)
+    with pytest.raises(ValidationFailed):
+        handlers.update_rule(rule["id"], {"conditions": {"all": []}}, ADMIN, uow=uow, directory=directory)
+
+
+def test_a_time_job_queued_by_one_scan_is_not_queued_again_by_the_next(engine, desk, clock):
+    engine.add(**LATE)
+    ticket, created = engine.open()
+    engine.deliver(created)
+    clock.advance(minutes=61)
+    desk.fail_after = 0  # the tickets service away: the job waits
+
+    with pytest.raises(Exception, match="did not answer"):
+        _scan(engine)
+    assert len(engine.uow.rule_jobs.rows) == 1
+    desk.fail_after = None
+    assert _scan(engine) == 0  # queued already: the sweep runs it
+    clock.advance(seconds=30)
+    assert handlers.run_leftover_rule_jobs(engine.uow.open, desk=desk, directory=engine.directory,
+                                           older_than=timedelta(seconds=10)) == 1
+    assert desk.get(ticket["id"])["tags"] == ["late"] and len(desk.acts) == 1
+
+
+def _comment(ticket, role, *, at, internal=False):
+    from tests.unit.automation.factories import envelope
+
+    data = {"ticket": ticket, "actor": {"id": new_id(), "role": role},
+            "comment": {"id": new_id(), "author_id": new_id(), "author_role": role, "internal": internal,
+                        "body": "Hola", "mentions": [], "created_at": at.isoformat()}}
+    return envelope("ticket.commented", data, at=at)
