@@ -161,6 +161,14 @@ rule_runs = Table(
     Index("uq_rule_runs_event_rule", "event_id", "rule_id", unique=True),  # a rule acts once per event
 )
 
+# one row: bumped by every change of a rule, so each process knows when to read the enabled rules again
+rule_book = Table(
+    "rule_book",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
 # events whose rules are still to be run: written with the event's inbox claim, deleted once every rule
 # ran (a crash in between leaves the job for the sweep, which runs the rules not yet run)
 rule_jobs = Table(

@@ -3,6 +3,7 @@ the response templates, a named resource mapped onto its entity (``helpdesk_comm
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from services.automation.adapters.orm import (
     decisions,
     response_templates,
     routing_locks,
+    rule_book,
     rule_jobs,
     rule_runs,
     rules,
@@ -332,6 +334,17 @@ def template_repository(session: Session) -> SqlAlchemyNamedRepository:
                                      not_found=TemplateNotFound)
 
 
+_ENABLED: dict[str, tuple[int | None, list[Rule]]] = {}  # database -> (rule book version, its enabled rules)
+
+
+def _detached_rule(row: Any) -> Rule:
+    rule = Rule(id=row.id, name=row.name, triggers=list(row.triggers), conditions=row.conditions,
+                actions=list(row.actions), created_by=row.created_by, now=row.created_at,
+                description=row.description, enabled=row.enabled, position=row.position)
+    rule.updated_at = row.updated_at
+    return rule
+
+
 class SqlAlchemyRuleRepository(SqlAlchemyNamedRepository):
     """The automation rules, a named resource listed in the order they run."""
 
@@ -340,12 +353,35 @@ class SqlAlchemyRuleRepository(SqlAlchemyNamedRepository):
         super().__init__(session, entity=Rule, table=rules, not_found=RuleNotFound, order_by=("position", "name_key"))
 
     def enabled(self) -> list[Rule]:
-        """The enabled rules, in the order they run."""
-        query = select(Rule).where(rules.c.enabled.is_(True)).order_by(rules.c.position, rules.c.name_key, rules.c.id)
-        return list(self.session.scalars(query))
+        """The enabled rules, in the order they run: read once per change, not once per event.
+
+        Every ticket event asks; what it gets is kept per database in this process with the rule book's
+        version (``touch``, bumped by every change of a rule in its transaction), which one primary-key read
+        checks each time, so a rule changed by any replica is seen by the next event. The rules given are copies no session holds: read them, never change them.
+        """
+        stamp = self.session.scalar(select(rule_book.c.version).where(rule_book.c.id == 1))
+        key = str(self.session.get_bind().url)
+        cached = _ENABLED.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        rows = self.session.execute(select(rules).where(rules.c.enabled.is_(True))
+                                    .order_by(rules.c.position, rules.c.name_key, rules.c.id))
+        found = [_detached_rule(row) for row in rows]
+        _ENABLED[key] = (stamp, found)
+        return found
 
     def next_position(self) -> int:
         return int(self.session.scalar(select(func.max(rules.c.position))) or 0) + 10
+
+    def touch(self) -> None:
+        """Note that the rules change in this transaction (every process reads them again after it)."""
+        bumped = self.session.execute(update(rule_book).where(rule_book.c.id == 1)
+                                      .values(version=rule_book.c.version + 1))
+        # a new book starts at a random version: a database emptied and filled again (tests) is never taken
+        # for the one this process read before
+        if not bumped.rowcount and not insert_if_absent(self.session, rule_book,
+                                                        {"id": 1, "version": random.randrange(1, 2**30)}):
+            self.session.execute(update(rule_book).where(rule_book.c.id == 1).values(version=rule_book.c.version + 1))
 
 
 class SqlAlchemyRuleRunRepository:

@@ -103,6 +103,16 @@ def fields_named(conditions: dict[str, Any]) -> set[str]:
     return {conditions["field"]} if "field" in conditions else set()
 
 
+LOOKUPS = ("description", "requester.email", "requester.name", "organization.name", "organization.vip",
+           "sla_minutes_remaining")  # what an event's ticket snapshot does not carry: asked for or read
+
+
+def may_match(rule: Rule, facts: Facts) -> bool:
+    """Whether a rule may match an event's ticket judging by the snapshot alone (``facts`` without lookups):
+    exactly, unless a condition names what must be asked for (then maybe: the rule is run to find out)."""
+    return rule.needs_lookup or rule.predicate(facts)
+
+
 def check_time_rule(triggers: list[str], conditions: dict[str, Any], problems: Problems) -> None:
     """A time rule must wait for something: a condition on a time field (else it would act on every ticket)."""
     if "time" in triggers and not fields_named(conditions) & set(TIME_FIELDS):
@@ -331,6 +341,22 @@ class Rule:
     def fires_on(self, trigger: str) -> bool:
         return self.enabled and trigger in self.triggers
 
+    @property
+    def predicate(self) -> Predicate:
+        """Its conditions compiled (kept until they change)."""
+        compiled = self.__dict__.get("_compiled")
+        if compiled is None or compiled[0] is not self.conditions:
+            compiled = (self.conditions, compile_conditions(self.conditions),
+                        bool(fields_named(self.conditions) & set(LOOKUPS)))
+            self.__dict__["_compiled"] = compiled
+        return compiled[1]
+
+    @property
+    def needs_lookup(self) -> bool:
+        """Whether a condition names what an event's snapshot lacks (the description, requester, ...)."""
+        self.predicate  # noqa: B018  (compiles once)
+        return self.__dict__["_compiled"][2]
+
 
 # -- evaluating -------------------------------------------------------------------------------------
 
@@ -392,15 +418,43 @@ def _minutes_since(value: Any, now: datetime) -> float | None:
     return None if moment is None else (now - moment).total_seconds() / 60
 
 
+Predicate = Callable[[Facts], bool]
+
+
 def matches(conditions: dict[str, Any], facts: Facts) -> bool:
     """Whether the ticket meets the conditions (an empty group always does)."""
+    return compile_conditions(conditions)(facts)
+
+
+def compile_conditions(conditions: dict[str, Any]) -> Predicate:
+    """The conditions as one function of the facts: the tree walked, and each leaf's expected value folded,
+    once (a rule keeps it: ``Rule.predicate``) instead of on every event."""
     if "all" in conditions:
-        return all(matches(item, facts) for item in conditions["all"])
+        parts = [compile_conditions(item) for item in conditions["all"]]
+        return lambda facts: all(part(facts) for part in parts)
     if "any" in conditions:
-        return any(matches(item, facts) for item in conditions["any"])
+        parts = [compile_conditions(item) for item in conditions["any"]]
+        return lambda facts: any(part(facts) for part in parts)
     if not conditions:
-        return True
-    return _test(conditions["field"], conditions["operator"], conditions["value"], facts.value(conditions["field"]))
+        return lambda facts: True
+    name, operator, expected = conditions["field"], conditions["operator"], conditions["value"]
+    kind = KINDS[name]
+    if kind in (TEXT, ID) and operator in ("contains", "starts_with", "equals", "in"):
+        if operator == "in":
+            allowed = frozenset(_fold(value) for value in expected)
+            return lambda facts: _fold(facts.value(name)) in allowed
+        wanted = _fold(expected)
+        if operator == "contains":
+            return lambda facts: isinstance(actual := facts.value(name), str) and wanted in actual.casefold()
+        if operator == "starts_with":
+            return lambda facts: isinstance(actual := facts.value(name), str) and actual.casefold().startswith(wanted)
+        return lambda facts: (actual := facts.value(name)) is not None and _fold(actual) == wanted
+    if kind == CHOICE and operator in ("equals", "in", "not_equals", "not_in"):
+        allowed = frozenset(expected if isinstance(expected, list) else [expected])
+        if operator in ("equals", "in"):
+            return lambda facts: facts.value(name) in allowed
+        return lambda facts: facts.value(name) not in allowed
+    return lambda facts: _test(name, operator, expected, facts.value(name))
 
 
 def _fold(value: Any) -> Any:

@@ -121,6 +121,7 @@ def create_rule(data: Any, actor: Any, *, uow: AutomationUnitOfWork, directory: 
     payload = _validated(data, partial=False, uow=uow, directory=directory)
     if "position" not in payload:
         payload["position"] = uow.rules.next_position()
+    uow.rules.touch()
     return resources.create_resource(RULES, payload, uow=uow, actor=caller.id)
 
 
@@ -129,6 +130,7 @@ def ship_rule(data: dict[str, Any], *, uow: AutomationUnitOfWork) -> dict[str, A
     payload = _load(data, False)
     if any(rules.referenced(payload["actions"]).values()):
         raise ValueError("a predefined rule names no person, department or template")
+    uow.rules.touch()
     return resources.create_resource(RULES, payload, uow=uow, actor=None)
 
 
@@ -152,6 +154,7 @@ def update_rule(rule_id: str, changes: Any, actor: Any, *, uow: AutomationUnitOf
     rules.check_time_rule(payload.get("triggers", current.triggers), payload.get("conditions", current.conditions),
                           problems)
     problems.raise_if_any()
+    uow.rules.touch()
     return resources.update_resource(RULES, rule_id, payload, uow=uow, actor=caller.id)
 
 
@@ -162,11 +165,14 @@ def toggle_rule(rule_id: str, enabled: Any, actor: Any, *, uow: AutomationUnitOf
         enabled = not uow.rules.get(rule_id).enabled
     if not isinstance(enabled, bool):
         raise ValidationFailed("enabled must be true or false.", {"enabled": ["Not a valid boolean."]})
+    uow.rules.touch()
     return resources.update_resource(RULES, rule_id, {"enabled": enabled}, uow=uow, actor=caller.id)
 
 
 def delete_rule(rule_id: str, actor: Any, *, uow: AutomationUnitOfWork) -> None:
     caller = _admin(actor)
+    uow.rules.get(rule_id)  # RuleNotFound before anything is written
+    uow.rules.touch()
     resources.delete_resource(RULES, rule_id, uow=uow, actor=caller.id)
 
 
@@ -213,7 +219,7 @@ def dry_run(data: Any, actor: Any, *, uow: AutomationUnitOfWork, desk: TicketDes
     facts = _facts(ticket, uow=uow, desk=desk, directory=directory)
     results = []
     for rule in candidates:
-        matched = trigger in rule.triggers and rules.matches(rule.conditions, facts)
+        matched = trigger in rule.triggers and rule.predicate(facts)
         results.append({"rule_id": rule.id, "name": rule.name, "enabled": bool(rule.enabled), "matched": matched,
                         "steps": [step.to_dict() for step in rules.plan(rule.actions, ticket)] if matched else []})
     return {"trigger": trigger, "ticket_id": ticket.get("id"), "rules": results,
@@ -277,12 +283,15 @@ def _made_by(envelope: Envelope) -> str | None:
 
 def queue_rules(envelope: Envelope, *, uow: AutomationUnitOfWork) -> bool:
     """In the event's first unit of work (the one holding its inbox claim), note the event as a job when an
-    enabled rule runs on its type; answer whether it did. Committed by the caller, with the claim."""
+    enabled rule runs on its type and may match its ticket; answer whether it did. Committed by the caller,
+    with the claim."""
     if envelope.type not in RULE_TRIGGERS or "ticket" not in envelope.data:
         return False
-    if not any(rule.fires_on(envelope.type) for rule in uow.rules.enabled()):
-        return False
-    uow.rule_jobs.add(envelope.to_dict(), now=uow.clock.now())
+    facts, cause = Facts(ticket=envelope.data["ticket"], now=uow.clock.now()), _made_by(envelope)
+    if not any(rule.fires_on(envelope.type) and rule.id != cause and rules.may_match(rule, facts)
+               for rule in uow.rules.enabled()):
+        return False  # no rule can match: nothing to note, nothing to run (most events)
+    uow.rule_jobs.add(envelope.to_dict(), now=facts.now)
     return True
 
 
@@ -307,7 +316,7 @@ def run_rule_job(event_id: str, open_uow: OpenUnitOfWork, *, desk: TicketDesk,
     cause = _made_by(envelope)
     done = []
     for rule in candidates:
-        if rule.id == cause or not rules.matches(rule.conditions, facts):
+        if rule.id == cause or not rule.predicate(facts):
             continue  # a rule's own change never runs it again
         with open_uow() as uow:
             if uow.rule_runs.ran(envelope.id, rule.id):
@@ -471,7 +480,7 @@ def run_time_rules(open_uow: OpenUnitOfWork, *, desk: TicketDesk, directory: Dir
                 if ticket["id"] in done:
                     continue
                 facts = Facts(ticket=ticket, now=now, fetch=_fetchers(ticket, desk=desk, directory=directory))
-                if rules.matches(rule.conditions, facts):
+                if rule.predicate(facts):
                     due.append((rule, ticket))
         for rule, ticket in due:
             uow.rule_jobs.add(Envelope(

@@ -317,6 +317,9 @@ class FakeRuleRepository(FakeTemplateRepository):
     def next_position(self) -> int:
         return max((rule.position for rule in self.rows.values()), default=0) + 10
 
+    def touch(self) -> None:
+        self.version = getattr(self, "version", 0) + 1
+
 
 class FakeRuleRunRepository:
     """What rules did, a list (unique by event and rule, as the real index)."""

@@ -462,3 +462,20 @@ def test_rules_and_time_rules_run_on_the_sql_repositories(new_uow, clock, look):
         uow.tickets.note_message(snapshot["id"], by_staff=True, at=clock.now())
         uow.commit()
     assert look(lambda uow: uow.tickets.for_time_rules())[0]["awaiting_agent_since"] is None
+
+
+def test_the_enabled_rules_are_read_again_when_any_changes(new_uow, look):
+    directory = FakeDirectory()
+    admin = actor("admin")
+    with new_uow() as uow:
+        rule = handlers.create_rule({"name": "Tag", "triggers": ["ticket.created"],
+                                     "actions": [{"type": "add_tag", "tag": "x"}]}, admin, uow=uow, directory=directory)
+    assert [r.id for r in look(lambda uow: uow.rules.enabled())] == [rule["id"]]
+    assert look(lambda uow: uow.rules.enabled()) is look(lambda uow: uow.rules.enabled())  # kept between events
+    with new_uow() as uow:
+        handlers.toggle_rule(rule["id"], False, admin, uow=uow)
+    assert look(lambda uow: uow.rules.enabled()) == []
+    with new_uow() as uow:
+        other = handlers.create_rule({"name": "Other", "triggers": ["ticket.created"],
+                                      "actions": [{"type": "add_tag", "tag": "y"}]}, admin, uow=uow, directory=directory)
+    assert [r.id for r in look(lambda uow: uow.rules.enabled())] == [other["id"]]

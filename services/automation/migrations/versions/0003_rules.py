@@ -54,6 +54,12 @@ def upgrade() -> None:
     op.create_index("ix_rule_runs_ticket", "rule_runs", ["ticket_id", "at"])
     op.create_index("uq_rule_runs_event_rule", "rule_runs", ["event_id", "rule_id"], unique=True)
     op.create_table(
+        "rule_book",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
         "rule_jobs",
         sa.Column("event_id", sa.String(length=36), nullable=False),
         sa.Column("envelope", sa.JSON(), nullable=False),
@@ -66,6 +72,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_rule_jobs_created", table_name="rule_jobs")
     op.drop_table("rule_jobs")
+    op.drop_table("rule_book")
     op.drop_index("uq_rule_runs_event_rule", table_name="rule_runs")
     op.drop_index("ix_rule_runs_ticket", table_name="rule_runs")
     op.drop_index("ix_rule_runs_rule_ticket", table_name="rule_runs")
