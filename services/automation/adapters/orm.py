@@ -61,6 +61,7 @@ tickets = Table(
     Column("first_response_at", UtcDateTime),
     Column("status_since", UtcDateTime),  # when it entered its status (as far as the router saw)
     Column("awaiting_agent_since", UtcDateTime),  # the requester's unanswered public message (or its opening)
+    Column("required_skills", JSON),  # its category's (routing passes over agents lacking one)
     # an agent's load: their working tickets
     Index("ix_tracked_tickets_load", "assignee_id", postgresql_where=text("working"), sqlite_where=text("working")),
     # the backlog: working and unassigned

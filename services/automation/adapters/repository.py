@@ -52,7 +52,7 @@ def _ticket(row: Any) -> TrackedTicket:
                          requester_id=row.requester_id, created_at=row.created_at, version=row.version,
                          deleted=row.deleted, sla_due_at=row.sla_due_at, queued_since=row.queued_since,
                          tags=list(row.tags or []), activity_at=row.activity_at,
-                         first_response_at=row.first_response_at)
+                         first_response_at=row.first_response_at, required_skills=list(row.required_skills or []))
 
 
 class SqlAlchemyAgentRepository:
@@ -145,6 +145,7 @@ class SqlAlchemyTicketRepository:
             "created_at": ticket.created_at, "version": ticket.version, "deleted": ticket.deleted,
             "working": ticket.working, "updated_at": now, "tags": list(ticket.tags),
             "activity_at": ticket.activity_at, "first_response_at": ticket.first_response_at,
+            "required_skills": list(ticket.required_skills),
         }
         if previous is None:  # new to us: inserted here, or by an event or a listing meanwhile (then read again)
             awaiting = ticket.created_at if ticket.first_response_at is None else None

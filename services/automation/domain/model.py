@@ -58,6 +58,7 @@ class TrackedTicket:
     tags: list[str] = field(default_factory=list)
     activity_at: datetime | None = None  # the ticket's own updated_at: its last activity
     first_response_at: datetime | None = None
+    required_skills: list[str] = field(default_factory=list)  # its category's: an agent must hold them all
 
     @property
     def working(self) -> bool:
@@ -87,6 +88,7 @@ class TrackedTicket:
             tags=list(snapshot.get("tags") or []),
             activity_at=_moment(snapshot.get("updated_at")),
             first_response_at=_moment(snapshot.get("first_response_at")),
+            required_skills=list(snapshot.get("required_skills") or []),
         )
 
 

@@ -37,7 +37,8 @@ def passed_over(agent: Agent, load: int, required_skills: Iterable[str] = (), re
         return f"account {agent.status.replace('_', ' ')}"
     if agent.availability != "online":
         return f"{agent.availability}, not online"
-    missing = sorted(set(required_skills) - set(agent.skills or ()))
+    held = {skill.casefold() for skill in agent.skills or ()}
+    missing = sorted(skill for skill in set(required_skills) if skill.casefold() not in held)
     if missing:
         return "lacks skills: " + ", ".join(missing)
     if load >= agent.max_concurrent_tickets:

@@ -57,7 +57,7 @@ def route_ticket(ticket_id: str, *, uow: AutomationUnitOfWork, desk: TicketDesk,
             return SKIPPED
         agents = uow.agents.in_scope(ticket.department_id)
         choice = routing.choose(ticket, agents, uow.tickets.loads([agent.id for agent in agents]), strategy=strategy,
-                                refused=refused)
+                                required_skills=ticket.required_skills, refused=refused)
         DECISION_SECONDS.observe(time.perf_counter() - started)
         if choice.agent_id is None:
             first = uow.tickets.mark_queued(ticket.id, now=now)
@@ -99,17 +99,18 @@ def drain_backlog(open_uow: OpenUnitOfWork, *, desk: TicketDesk, directory: Dire
         if not anyone:
             return 0
         backlog, _ = uow.tickets.backlog()
-        waiting = [(t.id, t.department_id) for t in backlog if t.department_id is None or t.department_id in able]
+        waiting = [(t.id, t.department_id, bool(t.required_skills)) for t in backlog
+                   if t.department_id is None or t.department_id in able]
     full: set[str | None] = set()
     assigned = 0
-    for ticket_id, department_id in waiting:
+    for ticket_id, department_id, needs_skills in waiting:
         if department_id in full or None in full:
             continue
         with open_uow() as uow:
             routed = route_ticket(ticket_id, uow=uow, desk=desk, directory=directory, trigger=trigger)
         if routed.outcome == ASSIGNED:
             assigned += 1
-        elif routed.outcome == QUEUED:
+        elif routed.outcome == QUEUED and not needs_skills:  # nobody with the skills is not nobody at all
             full.add(department_id)
     if assigned:
         log.info("backlog drained (%s): %s tickets assigned", trigger, assigned)

@@ -622,3 +622,30 @@ def test_the_fake_desk_refuses_a_stale_version_and_bumps_what_it_changes(desk):
     assert (answer["assignee_id"], answer["version"]) == ("someone", 2) and desk.get(snapshot["id"]) == answer
     with pytest.raises(TicketChanged):
         desk.assign(snapshot["id"], "other", expected_version=1, via="test")
+
+
+# -- a category's required skills ------------------------------------------------------------------
+
+
+def test_a_ticket_needing_skills_goes_to_an_agent_holding_them_all_even_a_busier_one(router, desk, uow):
+    router.hire(name="Idle", skills=["impresoras"])
+    expert = router.hire(name="Expert", skills=["VPN", "redes"])
+    router.open(assignee_id=expert)  # busier
+
+    ticket_id = router.open(required_skills=["vpn", "redes"])
+
+    assert desk.assignee_of(ticket_id) == expert
+    decision = uow.decisions.rows[-1]
+    assert {c["name"]: c["passed_over"] for c in decision["candidates"]}["Idle"] == "lacks skills: redes, vpn"
+
+
+def test_a_ticket_nobody_has_the_skills_for_waits_without_holding_up_the_others_of_its_department(router, desk):
+    router.hire(name="Generalist", availability="offline")
+    waiting = router.open(required_skills=["mainframe"])
+    plain = router.open()
+    assert desk.assignee_of(waiting) is None and desk.assignee_of(plain) is None
+
+    generalist = next(u for u in router.directory.users.values() if u["name"] == "Generalist")["id"]
+    router.go(generalist, "online")
+
+    assert desk.assignee_of(plain) == generalist and desk.assignee_of(waiting) is None

@@ -1,5 +1,5 @@
-"""what time-based rules read of a tracked ticket: its tags, last activity, first response, when it entered
-its status and since when its requester awaits an agent's reply
+"""what time-based rules read of a tracked ticket (its tags, last activity, first response, when it entered
+its status and since when its requester awaits an agent's reply) and the skills its category needs
 
 Revision ID: 0004
 Revises: 0003
@@ -21,11 +21,12 @@ COLUMNS = ("activity_at", "first_response_at", "status_since", "awaiting_agent_s
 
 def upgrade() -> None:
     op.add_column("tracked_tickets", sa.Column("tags", sa.JSON(), nullable=True))
+    op.add_column("tracked_tickets", sa.Column("required_skills", sa.JSON(), nullable=True))
     for name in COLUMNS:
         op.add_column("tracked_tickets", sa.Column(name, helpdesk_common.db.UtcDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("tracked_tickets") as batch:
-        for name in ("tags", *COLUMNS):
+        for name in ("tags", "required_skills", *COLUMNS):
             batch.drop_column(name)
