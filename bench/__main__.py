@@ -199,6 +199,7 @@ def main() -> int:
                     drops.append(drop)
                     migrate_and_seed("automation", url)
                     figures.update(automation_bench.run(url))
+                    figures.update(automation_bench.run_live(stack.base_url, amqp_uri, stack, args))
             finally:
                 stack.stop_all()
         finally:

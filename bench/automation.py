@@ -233,3 +233,125 @@ def _rules(engine, open_uow, desk, directory, departments) -> dict[str, float]:
           f"{interval + scan:.0f} s (every {interval} s + the scan)   (target p99 ≤ 60 s, none missed or doubled)")
     return {"rule_evaluations_per_second": evaluation, "rule_events_per_second": rate, "time_rule_scan_seconds": scan, "time_rule_firings": fired,
             "time_rule_firings_again": again}
+
+
+# -- through the running stack ----------------------------------------------------------------------
+
+LIVE_AGENTS, LATENCY_RATE, LATENCY_SECONDS = 20, 100.0, 15.0
+
+
+def run_live(base: str, amqp_uri: str, stack, args) -> dict[str, float]:
+    """The router in the running stack: its drain of the waiting tickets through the real broker, the time
+    from ``ticket.created`` to ``ticket.assigned`` at 100 creates/s, and create throughput with it assigning
+    every ticket next to the same with it stopped."""
+    import threading
+
+    import requests
+    from kombu import Connection, Exchange, Queue
+
+    from bench.tickets import login, measure_creates
+
+    admin = login(base, "admin@example.com", "admin123")
+    headers = {"Authorization": f"Bearer {admin['access_token']}"}
+    department = requests.post(f"{base}/api/v1/departments", json={"name": f"Bench {uuid.uuid4().hex[:6]}"},
+                               headers=headers, timeout=30).json()["data"]["id"]
+    for n in range(LIVE_AGENTS):  # room for everything the bench creates: every ticket is assigned
+        user = requests.post(f"{base}/api/v1/users", headers=headers, timeout=30, json={
+            "email": f"bench-agent-{n}-{uuid.uuid4().hex[:6]}@example.com", "name": f"Bench agent {n}",
+            "password": "bench-agent-123", "role": "agent", "department_id": department,
+            "max_concurrent_tickets": 1_000_000}).json()["data"]
+        requests.patch(f"{base}/api/v1/users/{user['id']}/availability", json={"availability": "online"},
+                       headers=headers, timeout=30)
+
+    def waiting() -> int:
+        answer = requests.get(f"{base}/api/v1/automation/queue", params={"limit": 1}, headers=headers, timeout=30)
+        return answer.json()["data"]["pagination"]["total"]
+
+    started, before = time.monotonic(), None
+    while (left := waiting()) > 0 and time.monotonic() - started < 600:
+        before = before if before is not None else left
+        time.sleep(0.5)
+    drained = time.monotonic() - started
+    if before:
+        print(f"router drain through the broker: {before} waiting tickets (the bench's creates) to {LIVE_AGENTS} "
+              f"agents coming online in {drained:.1f} s ({before / drained:.0f} assignments/s)")
+
+    # ticket.created -> ticket.assigned, both as a consumer of the tickets events receives them
+    seen: dict[str, dict[str, float]] = {}
+    lock = threading.Lock()
+    stop = threading.Event()
+    queue_name = f"bench-assign-{uuid.uuid4().hex[:8]}"
+
+    def consume() -> None:
+        with Connection(amqp_uri) as conn:
+            exchange = Exchange("tickets.events", type="topic", durable=True)
+            queues = [Queue(queue_name, exchange=exchange, routing_key=key, durable=False, auto_delete=True)
+                      for key in ("ticket.created", "ticket.assigned")]
+
+            def on_message(body, message):
+                kind = body.get("type")
+                ticket_id = body["data"]["ticket"]["id"]
+                with lock:
+                    seen.setdefault(ticket_id, {}).setdefault(kind, time.perf_counter())
+                message.ack()
+
+            with conn.Consumer(queues, callbacks=[on_message], accept=["json"]):
+                ready.set()
+                while not stop.is_set():
+                    try:
+                        conn.drain_events(timeout=0.5)
+                    except TimeoutError:
+                        continue
+
+    ready = threading.Event()
+    consumer = threading.Thread(target=consume, daemon=True)
+    consumer.start()
+    ready.wait(10)
+    session = requests.Session()
+    customer = login(base, "ana@example.com", "ana123")
+    session.headers["Authorization"] = f"Bearer {customer['access_token']}"
+    created: list[str] = []
+    gap, next_at, ends = 1.0 / LATENCY_RATE, time.perf_counter(), time.perf_counter() + LATENCY_SECONDS
+
+    def create() -> None:
+        answer = session.post(f"{base}/api/v1/tickets", json={"title": "Bench latency", "description": "x",
+                                                              "department_id": department}, timeout=30)
+        if answer.status_code == 201:
+            with lock:
+                created.append(answer.json()["data"]["id"])
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(16) as pool:
+        while next_at < ends:
+            pool.submit(create)
+            next_at += gap
+            time.sleep(max(0.0, next_at - time.perf_counter()))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with lock:
+            done = sum(1 for t in created if "ticket.assigned" in seen.get(t, {}))
+        if done == len(created):
+            break
+        time.sleep(0.2)
+    stop.set()
+    with lock:
+        latencies = [seen[t]["ticket.assigned"] - seen[t]["ticket.created"] for t in created
+                     if "ticket.created" in seen.get(t, {}) and "ticket.assigned" in seen.get(t, {})]
+    print(f"ticket.created -> ticket.assigned through the broker ({len(created)} tickets at {LATENCY_RATE:.0f}/s, "
+          f"{len(latencies)} assigned): p50 {pct(latencies, 50) * 1000:.1f} ms, p99 {pct(latencies, 99) * 1000:.1f} ms"
+          f"   (target p99 ≤ 100 ms)")
+
+    requests.post(f"{base}/api/v1/auth/register", json={"email": "bench.api@example.com", "name": "Bench API",
+                                                         "password": "bench-api-123"}, timeout=30)  # taken: fine
+    api = login(base, "bench.api@example.com", "bench-api-123")
+    with_router = measure_creates(base, api["access_token"], stack, clients=16, seconds=args.seconds)
+    stack.stop("automation")
+    without = measure_creates(base, api["access_token"], stack, clients=16, seconds=args.seconds)
+    stack.start("automation")
+    ratio = with_router["rate"] / without["rate"] if without.get("rate") else float("nan")
+    print(f"ticket creates (16 clients) with the router assigning every ticket: {with_router['rate']:.1f}/s, "
+          f"with it stopped: {without['rate']:.1f}/s, x{ratio:.2f}   (target: at least x0.75)")
+    return {"assign_latency_p50_ms": pct(latencies, 50) * 1000, "assign_latency_p99_ms": pct(latencies, 99) * 1000,
+            "creates_with_router": with_router["rate"], "creates_without_router": without["rate"],
+            "creates_router_ratio": ratio, "router_drain_seconds": drained}
