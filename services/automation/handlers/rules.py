@@ -15,6 +15,7 @@ times on one ticket in an hour: past it the run is recorded as ``loop_protected`
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -35,6 +36,7 @@ from services.automation.domain.errors import (
 )
 from services.automation.domain.rules import Facts, Problems, Rule, Step
 from services.automation.handlers.common import Actor, actor_from, require_staff
+from services.automation.handlers.metrics import RULE_RUNS, TIME_SCAN_SECONDS
 from services.automation.handlers.ports import AutomationUnitOfWork, Directory, OpenUnitOfWork, TicketDesk
 
 log = logging.getLogger(__name__)
@@ -359,6 +361,7 @@ def _fire(rule: Rule, ticket: dict[str, Any], envelope: Envelope, *, uow: Automa
         uow.rule_runs.add({**base, "outcome": "loop_protected", "steps": [],
                            "error": f"Fired {fired} times on this ticket in the last hour."})
         uow.commit()
+        RULE_RUNS.labels("loop_protected").inc()
         return {"rule_id": rule.id, "outcome": "loop_protected", "steps": []}
     steps = rules.plan(rule.actions, ticket)
     done: list[dict[str, Any]] = []
@@ -386,6 +389,7 @@ def _fire(rule: Rule, ticket: dict[str, Any], envelope: Envelope, *, uow: Automa
         uow.emit("rule.fired", {"rule": {"id": rule.id, "name": rule.name}, "ticket_id": ticket["id"],
                                 "trigger": envelope.type, "cause_event_id": envelope.id, "steps": done})
     uow.commit()
+    RULE_RUNS.labels(outcome).inc()
     return {"rule_id": rule.id, "outcome": outcome, "steps": done, "ticket": latest}
 
 
@@ -465,6 +469,7 @@ def run_time_rules(open_uow: OpenUnitOfWork, *, desk: TicketDesk, directory: Dir
     second finds the first's jobs queued (a pair queued or run is passed over). The jobs are queued in the
     scan's transaction, then run as an event's are (each call once; the sweep finishes one a crash left).
     """
+    started = time.perf_counter()
     with open_uow() as uow:
         time_rules = [rule for rule in uow.rules.enabled() if TIME in rule.triggers]
         if not time_rules:
@@ -489,6 +494,7 @@ def run_time_rules(open_uow: OpenUnitOfWork, *, desk: TicketDesk, directory: Dir
                 data={"ticket": _plain(ticket), "rule_id": rule.id},
             ).to_dict(), now=now)
         uow.commit()
+    TIME_SCAN_SECONDS.observe(time.perf_counter() - started)
     for rule, ticket in due:
         run_rule_job(time_event_id(rule.id, ticket["id"]), open_uow, desk=desk, directory=directory)
     if due:
