@@ -11,10 +11,14 @@ from helpdesk_common.payloads import isoformat
 from helpdesk_common.payloads import load as load_payload
 from helpdesk_contracts.vocabulary import (
     NAME_MAX,
+    PRIORITIES,
     RULE_MESSAGE_MAX,
     RULE_POSITION_MAX,
+    TAG_MAX,
+    TAGS_MAX,
     TEMPLATE_BODY_MAX,
     TEMPLATE_CATEGORY_MAX,
+    TICKET_STATUSES,
 )
 
 
@@ -43,6 +47,54 @@ class RuleInput(Schema):
     actions = fields.Raw(required=True)
     enabled = fields.Boolean(load_default=True, truthy={True}, falsy={False})
     position = fields.Integer(validate=validate.Range(min=0, max=RULE_POSITION_MAX), strict=True)
+
+
+class _Person(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(allow_none=True, validate=validate.Length(max=NAME_MAX))
+    email = fields.String(allow_none=True, validate=validate.Length(max=320))
+    organization_id = fields.UUID(allow_none=True)
+
+
+class _Organization(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(allow_none=True, validate=validate.Length(max=NAME_MAX))
+    vip = fields.Boolean(truthy={True}, falsy={False})
+
+
+_TEXT = {"allow_none": True, "validate": validate.Length(max=RULE_MESSAGE_MAX)}
+
+
+class TicketShape(Schema):
+    """A ticket described for the dry run: the fields conditions read, each of its kind."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = fields.UUID()
+    title = fields.String(**_TEXT)
+    description = fields.String(allow_none=True, validate=validate.Length(max=100_000))
+    status = fields.String(validate=validate.OneOf(TICKET_STATUSES))
+    priority = fields.String(validate=validate.OneOf(PRIORITIES))
+    category = fields.String(**_TEXT)
+    tags = fields.List(fields.String(validate=validate.Length(max=TAG_MAX)), validate=validate.Length(max=TAGS_MAX))
+    source = fields.String(**_TEXT)
+    urgency = fields.String(**_TEXT)
+    impact = fields.String(**_TEXT)
+    department_id = fields.UUID(allow_none=True)
+    assignee_id = fields.UUID(allow_none=True)
+    requester_id = fields.UUID(allow_none=True)
+    organization_id = fields.UUID(allow_none=True)
+    reopen_count = fields.Integer(strict=True, validate=validate.Range(min=0, max=1_000_000))
+    created_at = fields.AwareDateTime(allow_none=True)
+    updated_at = fields.AwareDateTime(allow_none=True)
+    sla_due_at = fields.AwareDateTime(allow_none=True)
+    requester = fields.Nested(_Person)
+    organization = fields.Nested(_Organization)
 
 
 class RuleTestInput(Schema):

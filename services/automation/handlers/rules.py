@@ -228,21 +228,19 @@ def dry_run(data: Any, actor: Any, *, uow: AutomationUnitOfWork, desk: TicketDes
             "matched": [r["rule_id"] for r in results if r["matched"]]}
 
 
-TICKET_SHAPED = ("id", "title", "description", "status", "priority", "category", "tags", "source", "urgency",
-                 "impact", "department_id", "assignee_id", "requester_id", "organization_id", "reopen_count",
-                 "created_at", "updated_at", "sla_due_at", "requester", "organization")
-
-
 def _ticket_shaped(raw: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(raw) - set(TICKET_SHAPED))
-    if unknown:
-        raise ValidationFailed(f"Unknown ticket field {unknown[0]!r}.",
-                               {f"ticket.{name}": ["Unknown field."] for name in unknown})
-    ticket = {"status": "new", "priority": "medium", "tags": [], **raw}
+    """A described ticket, checked field by field (each problem at ``ticket.<field>``), ids as text."""
+    try:
+        shaped = schemas.load(schemas.TicketShape, raw)
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.message, {f"ticket.{path}": messages for path, messages in exc.errors.items()}) \
+            from None
+    ticket = {key: str(value) if isinstance(value, uuid.UUID) else value for key, value in shaped.items()}
     for name in ("requester", "organization"):
-        if name in ticket and not isinstance(ticket[name], dict):
-            raise ValidationFailed(f"ticket.{name} must be an object.", {f"ticket.{name}": ["Expected an object."]})
-    return ticket
+        if name in ticket:
+            ticket[name] = {key: str(value) if isinstance(value, uuid.UUID) else value
+                            for key, value in ticket[name].items()}
+    return {"status": "new", "priority": "medium", "tags": [], **ticket}
 
 
 def _facts(ticket: dict[str, Any], *, uow: AutomationUnitOfWork, desk: TicketDesk, directory: Directory) -> Facts:

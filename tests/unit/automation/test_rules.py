@@ -371,6 +371,12 @@ def test_the_dry_run_refuses_what_it_cannot_run(engine, desk, directory):
                  {"ticket": {}, "trigger": "ticket.exploded"}, {"ticket": {}, "rule": {"name": "x"}}):
         with pytest.raises(ValidationFailed):
             handlers.dry_run(data, ADMIN, uow=engine.uow, desk=desk, directory=directory)
+    for shape, path in (({"status": ["open"]}, "ticket.status"), ({"tags": "vip"}, "ticket.tags"),
+                        ({"organization": {"vip": "yes"}}, "ticket.organization"),
+                        ({"created_at": "yesterday"}, "ticket.created_at"), ({"reopen_count": "2"}, "ticket.reopen_count")):
+        with pytest.raises(ValidationFailed) as refused:
+            handlers.dry_run({"ticket": shape}, ADMIN, uow=engine.uow, desk=desk, directory=directory)
+        assert list(refused.value.errors) == [path], shape
     with pytest.raises(TicketNotFound):
         handlers.dry_run({"ticket_id": new_id()}, ADMIN, uow=engine.uow, desk=desk, directory=directory)
     with pytest.raises(PermissionDenied):
