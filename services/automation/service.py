@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+import eventlet
+
 from helpdesk_common.nameko_ext import (
     RETRY_SOON,
     Database,
@@ -223,7 +225,7 @@ class AutomationService:
     def time_rules(self):
         """Run the time-based rules that came true (each once per ticket)."""
         try:
-            handlers.run_time_rules(self.db, desk=self.desk, directory=self.directory)
+            handlers.run_time_rules(self.db, desk=self.desk, directory=self.directory, pause=eventlet.sleep)
         except Exception as exc:  # the tickets service away: what came true is found again next round
             log.warning("could not run the time rules (trying again soon): %r", exc)
             return RETRY_SOON

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -219,6 +220,7 @@ def dry_run(data: Any, actor: Any, *, uow: AutomationUnitOfWork, desk: TicketDes
     else:
         candidates = uow.rules.enabled()
     facts = _facts(ticket, uow=uow, desk=desk, directory=directory)
+    uow.commit()  # read all it needs: the lookups that follow ask other services with no transaction open
     results = []
     for rule in candidates:
         matched = trigger in rule.triggers and rule.predicate(facts)
@@ -351,6 +353,7 @@ def _fire(rule: Rule, ticket: dict[str, Any], envelope: Envelope, *, uow: Automa
           desk: TicketDesk, facts: Facts) -> dict[str, Any]:
     now = uow.clock.now()
     fired = uow.rule_runs.count_since(rule.id, ticket["id"], now - timedelta(hours=1))
+    uow.commit()  # a read: no transaction (nor SQLite's one connection) is held while the tickets service is asked
     base = {"rule_id": rule.id, "rule_name": rule.name, "ticket_id": ticket["id"], "event_id": envelope.id,
             "trigger": envelope.type, "at": now}
     if fired >= RULE_FIRINGS_PER_TICKET_HOUR:
@@ -413,6 +416,7 @@ def _act(step: Step, *, ticket: dict[str, Any], rule: Rule, desk: TicketDesk, uo
         return desk.act("close", ticket_id, resolution=action.get("resolution"), **call)
     if step.type == "add_comment":
         body = action.get("body") or _render(action["template_id"], ticket, facts, uow=uow)
+        uow.commit()  # the template was read: release before asking the tickets service
         desk.act("add_comment", ticket_id, data={"body": body, "internal": bool(action.get("internal", False))}, **call)
         return None
     if step.type == "send_notification":
@@ -459,13 +463,16 @@ def time_event_id(rule_id: str, ticket_id: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"time:{rule_id}:{ticket_id}"))
 
 
-def run_time_rules(open_uow: OpenUnitOfWork, *, desk: TicketDesk, directory: Directory) -> int:
+def run_time_rules(open_uow: OpenUnitOfWork, *, desk: TicketDesk, directory: Directory,
+                   pause: Callable[[], None] = lambda: None, pause_every: int = 500) -> int:
     """Run every enabled time rule on each ticket (not closed) that meets its conditions now and never had it;
     answer how many (rule, ticket) pairs came due.
 
-    The scan takes the ``time_rules`` turn (``uow.routing``): replicas scanning at once take turns, and the
-    second finds the first's jobs queued (a pair queued or run is passed over). The jobs are queued in the
-    scan's transaction, then run as an event's are (each call once; the sweep finishes one a crash left).
+    The tickets and what already ran are read in one short transaction; the conditions are evaluated with
+    no transaction open (``pause()`` every ``pause_every`` tickets lets the process's other work run: the
+    service passes eventlet's sleep). The jobs are then queued under the ``time_rules`` turn
+    (``uow.routing``), leaving out every pair queued or run meanwhile, so replicas scanning at once queue each
+    pair once; then they run as an event's rules do (each call once; the sweep finishes one a crash left).
     """
     started = time.perf_counter()
     with open_uow() as uow:
@@ -474,24 +481,29 @@ def run_time_rules(open_uow: OpenUnitOfWork, *, desk: TicketDesk, directory: Dir
             uow.commit()
             return 0
         now = uow.clock.now()
-        uow.routing.take(now=now, scope="time_rules")
         tickets = uow.tickets.for_time_rules()
-        due: list[tuple[Rule, dict[str, Any]]] = []
-        for rule in time_rules:
-            done = uow.rule_runs.ticket_ids(rule.id, trigger=TIME) | uow.rule_jobs.ticket_ids(rule.id)
-            for ticket in tickets:
-                if ticket["id"] in done:
-                    continue
-                facts = Facts(ticket=ticket, now=now, fetch=_fetchers(ticket, desk=desk, directory=directory))
-                if rule.predicate(facts):
-                    due.append((rule, ticket))
-        for rule, ticket in due:
-            uow.rule_jobs.add(Envelope(
-                id=time_event_id(rule.id, ticket["id"]), type=TIME, version=1, occurred_at=now.isoformat(),
-                producer="automation", correlation_id=None,
-                data={"ticket": _plain(ticket), "rule_id": rule.id},
-            ).to_dict(), now=now)
+        done = {rule.id: uow.rule_runs.ticket_ids(rule.id, trigger=TIME) | uow.rule_jobs.ticket_ids(rule.id)
+                for rule in time_rules}
         uow.commit()
+    due: list[tuple[Rule, dict[str, Any]]] = []
+    for index, ticket in enumerate(tickets, start=1):
+        facts = Facts(ticket=ticket, now=now, fetch=_fetchers(ticket, desk=desk, directory=directory))
+        due.extend((rule, ticket) for rule in time_rules if ticket["id"] not in done[rule.id] and rule.predicate(facts))
+        if index % pause_every == 0:
+            pause()
+    if due:
+        with open_uow() as uow:
+            uow.routing.take(now=now, scope="time_rules")
+            taken = {rule.id: uow.rule_runs.ticket_ids(rule.id, trigger=TIME) | uow.rule_jobs.ticket_ids(rule.id)
+                     for rule in time_rules}
+            due = [(rule, ticket) for rule, ticket in due if ticket["id"] not in taken[rule.id]]
+            for rule, ticket in due:
+                uow.rule_jobs.add(Envelope(
+                    id=time_event_id(rule.id, ticket["id"]), type=TIME, version=1, occurred_at=now.isoformat(),
+                    producer="automation", correlation_id=None,
+                    data={"ticket": _plain(ticket), "rule_id": rule.id},
+                ).to_dict(), now=now)
+            uow.commit()
     TIME_SCAN_SECONDS.observe(time.perf_counter() - started)
     for rule, ticket in due:
         run_rule_job(time_event_id(rule.id, ticket["id"]), open_uow, desk=desk, directory=directory)
