@@ -46,7 +46,8 @@ def stack(tmp_path_factory, amqp_uri):
     stack, factory = _start(
         tmp_path_factory,
         amqp_uri,
-        {"GATEWAY_LOGIN_RATE_LIMIT": "1000/minute", "GATEWAY_LOGIN_ADDRESS_RATE_LIMIT": "1000/minute"},
+        {"GATEWAY_LOGIN_RATE_LIMIT": "1000/minute", "GATEWAY_LOGIN_ADDRESS_RATE_LIMIT": "1000/minute",
+         "TIME_RULES_SECONDS": "1"},  # time rules checked every second: their test waits seconds, not 30
     )
     yield stack
     stack.stop_all()

@@ -54,3 +54,22 @@ def test_an_admins_rule_acts_on_a_matching_ticket_and_the_dry_run_changes_nothin
     assert admin.patch(f"{RULES}/{rule['id']}/toggle").json()["data"]["enabled"] is False
     assert admin.delete(f"{RULES}/{rule['id']}").status_code == 200
     assert admin.get(f"{RULES}/{rule['id']}").status_code == 404
+
+
+def test_a_time_rule_acts_on_a_ticket_once_it_comes_true(as_role, event_probe):
+    admin, ana = as_role("admin"), as_role("ana")
+    word = f"lento-{uuid.uuid4().hex[:6]}"
+    rule = admin.post(RULES, json={
+        "name": f"Slow {word}", "triggers": ["time"],
+        "conditions": {"all": [{"field": "title", "operator": "contains", "value": word},
+                               {"field": "minutes_since_created", "operator": "greater_than", "value": 0.02}]},
+        "actions": [{"type": "add_tag", "tag": "slow"}]}).json()["data"]
+    probe = event_probe("tickets", "ticket.updated")
+
+    ticket_id = ana.post(TICKETS, json={"title": f"Va {word}", "description": "x"}).json()["data"]["id"]
+    event = probe.wait("ticket.updated", where=lambda e: e["data"]["ticket"]["id"] == ticket_id, timeout=30)
+
+    assert event["data"]["ticket"]["tags"] == ["slow"] and event["data"]["actor"]["via"].startswith(f"rule:{rule['id']}")
+    runs = admin.get("/api/v1/automation/rule-runs", params={"rule_id": rule["id"]}).json()["data"]["items"]
+    assert [(r["ticket_id"], r["trigger"], r["outcome"]) for r in runs] == [(ticket_id, "time", "applied")]
+    assert admin.delete(f"{RULES}/{rule['id']}").status_code == 200
