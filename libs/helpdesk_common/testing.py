@@ -119,6 +119,16 @@ def service_test_config(service: str) -> dict:
     return dict(getattr(module, "TEST_CONFIG", {})) if module else {}
 
 
+def stack_test_env(services) -> dict[str, str]:
+    """Return what end-to-end stacks set for each service (``STACK_TEST_ENV`` of its ``testing.py``): the
+    whole stack runs, so a service's timers stay on, some faster than in production for tests to wait less."""
+    env: dict[str, str] = {}
+    for service in services:
+        module = service_module(service, "testing")
+        env.update({key: str(value) for key, value in getattr(module, "STACK_TEST_ENV", {}).items()} if module else {})
+    return env
+
+
 def service_class(service: str) -> type:
     """Return the Nameko class of service ``service`` (the class named ``service`` in its ``service.py``)."""
     module = service_module(service, "service")

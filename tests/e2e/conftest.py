@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from helpdesk_common.stack import SERVICES, launch, migrate_and_seed
-from helpdesk_common.testing import DatabaseFactory, amqp_uri_for_tests, private_vhost
+from helpdesk_common.testing import DatabaseFactory, amqp_uri_for_tests, private_vhost, stack_test_env
 from tests.e2e.tcpproxy import TcpProxy
 
 DEMO = {
@@ -27,7 +27,8 @@ def _start(tmp_path_factory, amqp_uri: str, extra_env: dict | None = None):
         urls[service] = factory.create(service)
         migrate_and_seed(service, urls[service])
     try:
-        return launch(var_dir=var_dir, amqp_uri=amqp_uri, database_urls=urls, extra_env=extra_env), factory
+        return launch(var_dir=var_dir, amqp_uri=amqp_uri, database_urls=urls,
+                      extra_env={**stack_test_env(SERVICES), **(extra_env or {})}), factory
     except Exception:
         factory.drop_all()
         raise
@@ -46,8 +47,7 @@ def stack(tmp_path_factory, amqp_uri):
     stack, factory = _start(
         tmp_path_factory,
         amqp_uri,
-        {"GATEWAY_LOGIN_RATE_LIMIT": "1000/minute", "GATEWAY_LOGIN_ADDRESS_RATE_LIMIT": "1000/minute",
-         "TIME_RULES_SECONDS": "1"},  # time rules checked every second: their test waits seconds, not 30
+        {"GATEWAY_LOGIN_RATE_LIMIT": "1000/minute", "GATEWAY_LOGIN_ADDRESS_RATE_LIMIT": "1000/minute"},
     )
     yield stack
     stack.stop_all()
