@@ -29,6 +29,8 @@ from helpdesk_contracts.vocabulary import (
     METADATA_KEY_MAX,
     PRIORITIES,
     SEARCH_MAX,
+    SKILL_MAX,
+    SKILLS_MAX,
     SOURCES,
     TAG_MAX,
     TAGS_MAX,
@@ -154,6 +156,11 @@ class TicketSchema(Schema):
     impact = fields.String(allow_none=True, metadata={"enum": list(LEVELS)})
     category = fields.String(allow_none=True)
     tags = fields.List(fields.String())
+    required_skills = fields.List(
+        fields.String(),
+        metadata={"description": "The skills its category needs now: an agent must hold them all to be routed "
+                                 "the ticket (none without a category, or when no category has its name any more)."},
+    )
     requester_id = fields.String(metadata=_uuid)
     assignee_id = fields.String(allow_none=True, metadata=_uuid)
     department_id = fields.String(allow_none=True, metadata=_uuid)
@@ -465,6 +472,9 @@ class TicketStatsQuerySchema(TicketFiltersSchema):
 
 # -- categories, merging and links -----------------------------------------------------------------
 
+_SKILLS_NEEDED = "The skills an agent must hold to be routed this category's tickets (all of them)."
+
+
 class CategorySchema(Schema):
     """A ticket category; a new ticket in it goes to its default department unless one is given."""
 
@@ -472,8 +482,18 @@ class CategorySchema(Schema):
     name = fields.String(required=True)
     description = fields.String(allow_none=True)
     default_department_id = fields.String(allow_none=True, metadata=_uuid)
+    required_skills = fields.List(fields.String(), metadata={"description": _SKILLS_NEEDED})
     created_at = fields.String(metadata=_timestamp)
     updated_at = fields.String(metadata=_timestamp)
+
+
+def _required_skills() -> fields.List:
+    # a user's skills' limits: the router matches the two as written (trimmed here; case kept)
+    return fields.List(
+        text(SKILL_MAX),
+        validate=validate.Length(max=SKILLS_MAX),
+        metadata={"description": f"{_SKILLS_NEEDED} At most {SKILLS_MAX}, each trimmed; repeats count once."},
+    )
 
 
 class CreateCategorySchema(InputSchema):
@@ -482,6 +502,7 @@ class CreateCategorySchema(InputSchema):
     name = text(CATEGORY_MAX, required=True)
     description = text(CATEGORY_DESCRIPTION_MAX, allow_none=True)
     default_department_id = UuidString(allow_none=True)
+    required_skills = _required_skills()
 
 
 class UpdateCategorySchema(ChangesSchema):
@@ -490,6 +511,7 @@ class UpdateCategorySchema(ChangesSchema):
     name = text(CATEGORY_MAX)
     description = text(CATEGORY_DESCRIPTION_MAX, allow_none=True)
     default_department_id = UuidString(allow_none=True)
+    required_skills = _required_skills()
 
 
 class MergeSchema(InputSchema):

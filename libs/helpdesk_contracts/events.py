@@ -174,6 +174,12 @@ TICKET_SNAPSHOT = _obj(
         "impact": _LEVEL_OR_NULL,
         "category": _STR_OR_NULL,
         "tags": {"type": "array", "items": _STR},
+        "required_skills": {
+            "type": "array",
+            "items": _STR,
+            "description": "The skills its category needs (an agent must hold them all to be routed the ticket). "
+                           "Optional: absent from older events, read absent as none.",
+        },
         "requester_id": _UUID,
         "assignee_id": _UUID_OR_NULL,
         "department_id": _UUID_OR_NULL,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from helpdesk_common.payloads import load as load_payload
 from helpdesk_common.payloads import within_utc_range
@@ -17,6 +17,8 @@ from helpdesk_contracts.vocabulary import (
     MENTIONS_MAX,
     METADATA_KEY_MAX,
     SEARCH_MAX,
+    SKILL_MAX,
+    SKILLS_MAX,
     TAG_MAX,
     TAGS_MAX,
     TITLE_MAX,
@@ -118,8 +120,8 @@ def iso(value):
     return value.isoformat() if value is not None else None
 
 
-def ticket_snapshot(ticket) -> dict[str, Any]:
-    """The ticket as events carry it (no description, no metadata)."""
+def ticket_snapshot(ticket, *, required_skills: list[str]) -> dict[str, Any]:
+    """The ticket as events carry it (no description, no metadata); ``required_skills`` are its category's."""
     return {
         "id": ticket.id,
         "number": ticket.number,
@@ -130,6 +132,7 @@ def ticket_snapshot(ticket) -> dict[str, Any]:
         "impact": ticket.impact,
         "category": ticket.category,
         "tags": list(ticket.tags or []),
+        "required_skills": list(required_skills),
         "requester_id": ticket.requester_id,
         "assignee_id": ticket.assignee_id,
         "department_id": ticket.department_id,
@@ -145,9 +148,9 @@ def ticket_snapshot(ticket) -> dict[str, Any]:
     }
 
 
-def ticket_view(ticket, *, staff: bool, unread: int | None = None) -> dict[str, Any]:
+def ticket_view(ticket, *, staff: bool, required_skills: list[str], unread: int | None = None) -> dict[str, Any]:
     """The ticket as callers see it; metadata is for agents only, ``unread`` is the caller's side's count."""
-    view = ticket_snapshot(ticket)
+    view = ticket_snapshot(ticket, required_skills=required_skills)
     view["description"] = ticket.description
     view["resolution"] = ticket.resolution
     view["unread"] = unread
@@ -194,11 +197,27 @@ class CategoryInput(_Trimmed):
     name = fields.String(required=True, validate=validate.Length(min=1, max=CATEGORY_NAME_MAX))
     description = fields.String(validate=validate.Length(max=CATEGORY_DESCRIPTION_MAX), allow_none=True)
     default_department_id = fields.String(validate=validate.Length(equal=36), allow_none=True)
+    # a user's ``skills`` limits (the router compares the two as written, case kept); trimmed, repeats dropped
+    required_skills = fields.List(fields.String(validate=validate.Length(min=1, max=SKILL_MAX)),
+                                  validate=validate.Length(max=SKILLS_MAX))
 
     @pre_load
     def strip_name(self, data, **_):
         if isinstance(data, dict) and isinstance(data.get("name"), str):
             data = {**data, "name": data["name"].strip()}
+        return data
+
+    @pre_load
+    def strip_skills(self, data, **_):
+        if isinstance(data, dict) and isinstance(data.get("required_skills"), list):
+            skills = [skill.strip() if isinstance(skill, str) else skill for skill in data["required_skills"]]
+            data = {**data, "required_skills": skills}
+        return data
+
+    @post_load
+    def skills_once_each(self, data, **_):
+        if "required_skills" in data:
+            data["required_skills"] = list(dict.fromkeys(data["required_skills"]))  # repeats dropped, order kept
         return data
 
 
@@ -216,6 +235,7 @@ def category_view(row: dict[str, Any]) -> dict[str, Any]:
         "name": row["name"],
         "description": row["description"],
         "default_department_id": row["default_department_id"],
+        "required_skills": list(row["required_skills"] or []),
         "created_at": iso(row["created_at"]),
         "updated_at": iso(row["updated_at"]),
     }

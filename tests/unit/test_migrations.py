@@ -64,6 +64,37 @@ def test_name_keys_migration_renames_names_that_collide_once_folded(service, bef
     assert rows == [("Équipe", "équipe"), ("équipe (2)", "équipe (2)"), ("Other", "other"), ("ÉQUIPE (3)", "équipe (3)")]
 
 
+def test_tickets_categories_from_before_required_skills_require_none(database_factory):
+    """Categories stored before migration 0014 read ``[]`` through the service's repository, and take skills."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from helpdesk_common.db import make_engine
+    from services.tickets import schemas
+    from services.tickets.adapters.categories import SqlAlchemyCategoryRepository
+
+    url = database_factory.create("tickets")
+    cfg = _config("tickets", url)
+    command.upgrade(cfg, "0013")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO ticket_categories (id, name, name_key, created_at, updated_at) "
+                          "VALUES ('c1', 'Network', 'network', :at, :at)"), {"at": datetime(2026, 1, 1, tzinfo=UTC)})
+
+    command.upgrade(cfg, "head")
+
+    with Session(engine) as session:
+        repo = SqlAlchemyCategoryRepository(session)
+        assert schemas.category_view(repo.get("c1"))["required_skills"] == []
+        repo.change("c1", {"required_skills": ["vpn", "Cisco"]})
+        session.commit()
+    with Session(engine) as session:
+        assert SqlAlchemyCategoryRepository(session).find_by_name("NETWORK")["required_skills"] == ["vpn", "Cisco"]
+    engine.dispose()
+
+
 def test_users_migrations_upgrade_a_database_whose_users_reference_departments(database_factory):
     """A database made by an earlier release, with users in departments and organizations, upgrades to head
     (on SQLite, rebuilding a referenced table with the foreign keys on would fail)."""

@@ -128,6 +128,8 @@ categories = Table(
     Column("name_key", String(NAME_KEY_MAX_CHARS), nullable=False),  # helpdesk_contracts.names.name_key(name)
     Column("description", Text),
     Column("default_department_id", String(36)),
+    # the skills an agent must hold to be routed the category's tickets (rows before migration 0014: none)
+    Column("required_skills", JSON, nullable=False, server_default=text("'[]'")),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("name", name="uq_ticket_categories_name"),

@@ -27,7 +27,7 @@ def _unique_category_name(uow: TicketsUnitOfWork, name: str, *, exclude: str | N
 
 def create_category(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: TicketsUnitOfWork,
                     directory: Directory | None = None) -> dict[str, Any]:
-    """Create a ticket category (admins)."""
+    """Create a ticket category (admins); its ``required_skills`` are what an agent needs to be routed its tickets."""
     actor = actor_from(actor_raw)
     _admin(actor)
     payload = schemas.load(schemas.CategoryInput, data)
@@ -35,7 +35,8 @@ def create_category(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: Tic
     _unique_category_name(uow, payload["name"])
     now = uow.clock.now()
     row = {"id": str(uuid.uuid4()), "name": payload["name"], "description": payload.get("description"),
-           "default_department_id": payload.get("default_department_id"), "created_at": now, "updated_at": now}
+           "default_department_id": payload.get("default_department_id"),
+           "required_skills": payload.get("required_skills", []), "created_at": now, "updated_at": now}
     uow.categories.add(row)
     uow.commit()
     return schemas.category_view(row)

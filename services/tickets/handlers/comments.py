@@ -39,7 +39,7 @@ def add_comment(ticket_id: str, data: dict[str, Any], actor_raw: dict[str, Any],
     applied = ticket.record_reply(actor=actor, internal=comment.internal, now=now)
     uow.tickets.record_history(ticket.id, actor=actor, action="internal_note" if comment.internal else "replied",
                               changes=applied, now=now, public=not comment.internal)
-    uow.emit("ticket.commented", {"ticket": snapshot(ticket), "comment": _comment_event(comment),
+    uow.emit("ticket.commented", {"ticket": snapshot(ticket, uow=uow), "comment": _comment_event(comment),
                                   "actor": actor.to_dict()})
     uow.commit()
     return schemas.comment_view(comment)
@@ -82,4 +82,4 @@ def mark_read(ticket_id: str, actor_raw: dict[str, Any], *, uow: TicketsUnitOfWo
     side = rules.reader_side(actor, requester_id=ticket.requester_id)
     if side is not None and ticket.mark_read(side, now=uow.clock.now()):
         uow.commit()
-    return answer(ticket, actor)
+    return answer(ticket, actor, uow=uow)

@@ -34,6 +34,10 @@ def visible(uow: TicketsUnitOfWork, ticket_id: str, actor: rules.Actor, *, for_u
                           assignee_id=ticket.assignee_id, organization_id=ticket.organization_id,
                           organization_shared=shares(uow, actor, ticket)):
         raise TicketNotFound()  # no existence oracle for tickets one may not see
+    if for_update:
+        # a command's snapshot names its category's skills: read them (kept by uow.categories) before the
+        # command queues its writes, which a read after them would send early, one more round trip
+        required_skills(uow, ticket)
     return ticket
 
 
@@ -66,16 +70,36 @@ def require_staff(actor: rules.Actor) -> None:
         raise PermissionDenied("Only agents can do this.")
 
 
-def snapshot(ticket: Ticket) -> dict[str, Any]:
+def required_skills(uow: TicketsUnitOfWork, ticket: Ticket) -> list[str]:
+    """Return the skills the ticket's category needs: none without a category or for a name no category has
+    (deleted or renamed since the ticket was filed). Read once per unit of work (``uow.categories`` keeps it)."""
+    return _skills(uow.categories.find_by_name(ticket.category) if ticket.category else None)
+
+
+def _skills(category: dict[str, Any] | None) -> list[str]:
+    return list(category["required_skills"] or []) if category else []
+
+
+def snapshot(ticket: Ticket, *, uow: TicketsUnitOfWork) -> dict[str, Any]:
     """Return the ticket as events carry it."""
-    return schemas.ticket_snapshot(ticket)
+    return schemas.ticket_snapshot(ticket, required_skills=required_skills(uow, ticket))
 
 
-def answer(ticket: Ticket, actor: rules.Actor) -> dict[str, Any]:
-    """Return the ticket as ``actor`` reads it (staff fields and their side's unread count)."""
+def answer(ticket: Ticket, actor: rules.Actor, *, uow: TicketsUnitOfWork,
+           skills: list[str] | None = None) -> dict[str, Any]:
+    """Return the ticket as ``actor`` reads it (staff fields, their side's unread count, its category's skills:
+    ``skills`` when the caller read them already, see ``answer_page``)."""
     side = rules.reader_side(actor, requester_id=ticket.requester_id)
     return schemas.ticket_view(ticket, staff=actor.is_staff or actor.role == "system",
+                               required_skills=required_skills(uow, ticket) if skills is None else skills,
                                unread=ticket.unread_for(side) if side else None)
+
+
+def answer_page(tickets: list[Ticket], actor: rules.Actor, *, uow: TicketsUnitOfWork) -> list[dict[str, Any]]:
+    """Return a page of tickets as ``actor`` reads them, their categories read in one query (none when no
+    ticket on the page has a category)."""
+    found = uow.categories.find_by_names({t.category for t in tickets if t.category})
+    return [answer(t, actor, uow=uow, skills=_skills(found.get(t.category))) for t in tickets]
 
 
 def index_ticket(uow: TicketsUnitOfWork, ticket: Ticket, comments: list[Comment] | None = None) -> None:

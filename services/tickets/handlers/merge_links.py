@@ -59,12 +59,13 @@ def merge_tickets(ticket_id: str, target_id: str, actor_raw: dict[str, Any], *, 
     index_ticket(uow, duplicate)
     index_ticket(uow, target)
     # consumers that follow the lifecycle (SLA timers, notifications) learn of the closing as of any other
-    uow.emit("ticket.status_changed", {"ticket": snapshot(duplicate), "from": closed["status"]["before"],
+    uow.emit("ticket.status_changed", {"ticket": snapshot(duplicate, uow=uow), "from": closed["status"]["before"],
                                        "to": duplicate.status, "resolution": duplicate.resolution,
                                        "actor": actor.to_dict()})
-    uow.emit("ticket.merged", {"ticket": snapshot(duplicate), "target": snapshot(target), "actor": actor.to_dict()})
+    uow.emit("ticket.merged", {"ticket": snapshot(duplicate, uow=uow), "target": snapshot(target, uow=uow),
+                               "actor": actor.to_dict()})
     uow.commit()
-    return {"ticket": answer(duplicate, actor), "target": answer(target, actor)}
+    return {"ticket": answer(duplicate, actor, uow=uow), "target": answer(target, actor, uow=uow)}
 
 
 def _link_pair(uow: TicketsUnitOfWork, ticket_id: str, other_id: str, actor: rules.Actor) -> tuple[Ticket, Ticket]:

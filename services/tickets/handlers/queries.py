@@ -8,14 +8,14 @@ from services.tickets import schemas
 from services.tickets.domain import rules, search
 from services.tickets.domain.errors import ValidationFailed
 from services.tickets.domain.model import Ticket
-from services.tickets.handlers.common import actor_from, answer, list_filters, page_of, visible
+from services.tickets.handlers.common import actor_from, answer, answer_page, list_filters, page_of, visible
 from services.tickets.handlers.ports import TicketsUnitOfWork
 
 
 def get_ticket(ticket_id: str, actor_raw: dict[str, Any], *, uow: TicketsUnitOfWork) -> dict[str, Any]:
     """Return one ticket the caller may see."""
     actor = actor_from(actor_raw)
-    return answer(visible(uow, ticket_id, actor), actor)
+    return answer(visible(uow, ticket_id, actor), actor, uow=uow)
 
 
 def list_tickets(actor_raw: dict[str, Any], filters: dict[str, Any] | None = None, page: int = 1, limit: int = 20,
@@ -31,10 +31,10 @@ def list_tickets(actor_raw: dict[str, Any], filters: dict[str, Any] | None = Non
     loaded = list_filters(actor, filters)
     if search.parse(loaded.get("q")):
         found = _search(uow, index, actor, loaded["q"], loaded, page, limit, sort=(sort_by, sort_order), highlight=False)
-        return {"items": [answer(t, actor) for t in _in_order(uow, actor, loaded, found.ids)], "total": found.total,
+        return {"items": answer_page(_in_order(uow, actor, loaded, found.ids), actor, uow=uow), "total": found.total,
                 "total_exact": found.total_exact}
     items, total = uow.tickets.list(actor, loaded, page=page, limit=limit, sort_by=sort_by, sort_order=sort_order)
-    return {"items": [answer(t, actor) for t in items], "total": total}
+    return {"items": answer_page(items, actor, uow=uow), "total": total}
 
 
 def search_tickets(actor_raw: dict[str, Any], query: str, filters: dict[str, Any] | None = None, page: int = 1,
@@ -48,8 +48,8 @@ def search_tickets(actor_raw: dict[str, Any], query: str, filters: dict[str, Any
     loaded = list_filters(actor, filters)
     found = _search(uow, index, actor, query, loaded, page, limit)
     return {
-        "items": [{**answer(t, actor), "highlight": found.highlights.get(t.id)}
-                  for t in _in_order(uow, actor, loaded, found.ids)],
+        "items": [{**view, "highlight": found.highlights.get(view["id"])}
+                  for view in answer_page(_in_order(uow, actor, loaded, found.ids), actor, uow=uow)],
         "total": found.total,
         "total_exact": found.total_exact,
     }

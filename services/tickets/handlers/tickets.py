@@ -59,9 +59,9 @@ def open_ticket(data: dict[str, Any], actor_raw: dict[str, Any], *, uow: Tickets
     repo.insert_new(ticket)
     repo.record_history(ticket.id, actor=actor, action="created", changes=None, now=uow.clock.now())
     index_ticket(uow, ticket, [])
-    uow.emit("ticket.created", {"ticket": snapshot(ticket), "actor": actor.to_dict()})
+    uow.emit("ticket.created", {"ticket": snapshot(ticket, uow=uow), "actor": actor.to_dict()})
     uow.commit()
-    return answer(ticket, actor)
+    return answer(ticket, actor, uow=uow)
 
 
 def update_ticket(ticket_id: str, changes: dict[str, Any], actor_raw: dict[str, Any], *, uow: TicketsUnitOfWork,
@@ -78,9 +78,9 @@ def update_ticket(ticket_id: str, changes: dict[str, Any], actor_raw: dict[str, 
         uow.tickets.record_history(ticket.id, actor=actor, action="updated", changes=applied, now=uow.clock.now())
         if search.INDEXED_FIELDS & applied.keys():
             index_ticket(uow, ticket)
-        uow.emit("ticket.updated", {"ticket": snapshot(ticket), "changes": applied, "actor": actor.to_dict()})
+        uow.emit("ticket.updated", {"ticket": snapshot(ticket, uow=uow), "changes": applied, "actor": actor.to_dict()})
     uow.commit()
-    return answer(ticket, actor)
+    return answer(ticket, actor, uow=uow)
 
 
 def change_status(ticket_id: str, status: str, actor_raw: dict[str, Any], *, uow: TicketsUnitOfWork,
@@ -94,10 +94,10 @@ def change_status(ticket_id: str, status: str, actor_raw: dict[str, Any], *, uow
     previous = ticket.status
     applied = ticket.change_status(status, actor=actor, now=uow.clock.now(), resolution=resolution)
     uow.tickets.record_history(ticket.id, actor=actor, action="status_changed", changes=applied, now=uow.clock.now())
-    uow.emit("ticket.status_changed", {"ticket": snapshot(ticket), "from": previous, "to": ticket.status,
+    uow.emit("ticket.status_changed", {"ticket": snapshot(ticket, uow=uow), "from": previous, "to": ticket.status,
                                        "resolution": ticket.resolution, "actor": actor.to_dict()})
     uow.commit()
-    return answer(ticket, actor)
+    return answer(ticket, actor, uow=uow)
 
 
 def close_ticket(ticket_id: str, actor_raw: dict[str, Any], *, uow: TicketsUnitOfWork, resolution: str | None = None,
@@ -131,19 +131,19 @@ def assign_ticket(ticket_id: str, actor_raw: dict[str, Any], *, uow: TicketsUnit
     if applied:
         uow.tickets.record_history(ticket.id, actor=actor, action="assigned", changes=applied, now=uow.clock.now())
         if "status" in applied:
-            uow.emit("ticket.status_changed", {"ticket": snapshot(ticket), "from": applied["status"]["before"],
+            uow.emit("ticket.status_changed", {"ticket": snapshot(ticket, uow=uow), "from": applied["status"]["before"],
                                                "to": ticket.status, "resolution": ticket.resolution,
                                                "actor": actor.to_dict()})
         if ticket.assignee_id is None and previous_assignee is not None and set_assignee and not set_department:
-            uow.emit("ticket.unassigned", {"ticket": snapshot(ticket), "previous_assignee_id": previous_assignee,
-                                           "actor": actor.to_dict()})
+            uow.emit("ticket.unassigned", {"ticket": snapshot(ticket, uow=uow),
+                                           "previous_assignee_id": previous_assignee, "actor": actor.to_dict()})
         else:
-            uow.emit("ticket.assigned", {"ticket": snapshot(ticket), "assignee_id": ticket.assignee_id,
+            uow.emit("ticket.assigned", {"ticket": snapshot(ticket, uow=uow), "assignee_id": ticket.assignee_id,
                                          "previous_assignee_id": previous_assignee,
                                          "department_id": ticket.department_id,
                                          "previous_department_id": previous_department, "actor": actor.to_dict()})
     uow.commit()
-    return answer(ticket, actor)
+    return answer(ticket, actor, uow=uow)
 
 
 def change_priority(ticket_id: str, priority: str, actor_raw: dict[str, Any], *, uow: TicketsUnitOfWork,
@@ -163,5 +163,5 @@ def delete_ticket(ticket_id: str, actor_raw: dict[str, Any], *, uow: TicketsUnit
     ticket.soft_delete(now=uow.clock.now())
     uow.search.delete(ticket.id)
     uow.tickets.record_history(ticket.id, actor=actor, action="deleted", changes=None, now=uow.clock.now())
-    uow.emit("ticket.deleted", {"ticket": snapshot(ticket), "actor": actor.to_dict()})
+    uow.emit("ticket.deleted", {"ticket": snapshot(ticket, uow=uow), "actor": actor.to_dict()})
     uow.commit()

@@ -103,3 +103,19 @@ def test_event_type_raises_when_version_is_not_registered() -> None:
 def test_latest_version_raises_when_type_is_unknown() -> None:
     with pytest.raises(UnknownEventType):
         latest_version("user.teleported")
+
+
+def test_a_ticket_snapshot_may_name_its_categorys_required_skills_or_leave_them_out() -> None:
+    from helpdesk_contracts.events import TICKET_SNAPSHOT, validate_data
+
+    ticket = {"id": "6f1c1e8e-8a52-4c1b-9a57-0d5f0b7b1a11", "number": "TKT-000001", "title": "VPN down",
+              "status": "new", "priority": "medium", "requester_id": "0b8f5e2c-3c53-4f43-8f0e-6d7a5f3f9b22",
+              "assignee_id": None, "department_id": None, "source": "web", "created_at": "2026-01-01T09:00:00+00:00",
+              "updated_at": "2026-01-01T09:00:00+00:00", "version": 1}
+    actor = {"id": None, "role": "system"}
+
+    validate_data("ticket.created", 1, {"ticket": {**ticket, "required_skills": ["vpn"]}, "actor": actor})
+    validate_data("ticket.created", 1, {"ticket": ticket, "actor": actor})  # older producers send none
+    with pytest.raises(jsonschema.ValidationError):
+        validate_data("ticket.created", 1, {"ticket": {**ticket, "required_skills": "vpn"}, "actor": actor})
+    assert "required_skills" not in TICKET_SNAPSHOT["required"]

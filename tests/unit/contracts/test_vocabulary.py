@@ -119,6 +119,7 @@ def _length_cases():
         (gateway_tickets.CreateTicketSchema, tickets_schemas.OpenTicket, "description", vocabulary.DESCRIPTION_MAX),
         (gateway_tickets.CreateCommentSchema, tickets_schemas.AddComment, "body", vocabulary.COMMENT_MAX),
         (gateway_tickets.CreateCategorySchema, tickets_schemas.CategoryInput, "name", vocabulary.CATEGORY_NAME_MAX),
+        (gateway_tickets.CreateCategorySchema, tickets_schemas.CategoryInput, "required_skills", vocabulary.SKILLS_MAX),
         (gateway_users.CreateUserSchema, users_schemas.CreateUser, "name", vocabulary.NAME_MAX),
         (gateway_users.CreateUserSchema, users_schemas.CreateUser, "phone", vocabulary.PHONE_MAX),
         (gateway_automation.CreateTemplateSchema, automation_schemas.TemplateInput, "name", vocabulary.NAME_MAX),

@@ -431,7 +431,7 @@ LIST_FILTERS = (
     "created_from", "created_to", "q",
 )
 SORTABLE = ("created_at", "updated_at", "priority", "status", "number", "title")
-CATEGORY_FIELDS = ("name", "description", "default_department_id")
+CATEGORY_FIELDS = ("name", "description", "default_department_id", "required_skills")
 
 
 class FakeTicketsService:
@@ -489,7 +489,7 @@ class FakeTicketsService:
         self.comments[ticket["id"]] = []
         self.entries[ticket["id"]] = []
         self._record(ticket["id"], {"id": None, "role": "system", "via": "test"}, "created", None)
-        return _wire(ticket)
+        return self._view(ticket, {"role": "admin"})
 
     # -- RPC methods --------------------------------------------------------------------------
     def ping(self) -> str:
@@ -678,7 +678,9 @@ class FakeTicketsService:
         self._unique_category(data["name"])
         now = self._tick()
         category = {"id": str(uuid.uuid4()), "name": data["name"], "description": data.get("description"),
-                    "default_department_id": data.get("default_department_id"), "created_at": now, "updated_at": now}
+                    "default_department_id": data.get("default_department_id"),
+                    "required_skills": list(dict.fromkeys(data.get("required_skills", []))),
+                    "created_at": now, "updated_at": now}
         self.categories[category["id"]] = category
         return dict(category)
 
@@ -698,6 +700,8 @@ class FakeTicketsService:
         category = self._category(category_id)
         if "name" in changes:
             self._unique_category(changes["name"], exclude=category_id)
+        if "required_skills" in changes:
+            changes = {**changes, "required_skills": list(dict.fromkeys(changes["required_skills"]))}
         category.update(changes, updated_at=self._tick())
         return dict(category)
 
@@ -895,11 +899,14 @@ class FakeTicketsService:
             }
         )
 
-    @staticmethod
-    def _view(ticket: dict[str, Any], actor: dict[str, Any]) -> dict[str, Any]:
+    def _view(self, ticket: dict[str, Any], actor: dict[str, Any]) -> dict[str, Any]:
         view = _wire(ticket)
         if actor["role"] not in STAFF_ROLES:
             view.pop("metadata")
+        # its category's skills as they are now (none for a name no category has), as the service answers
+        category = next((c for c in self.categories.values()
+                         if ticket["category"] and c["name"].casefold() == ticket["category"].casefold()), None)
+        view["required_skills"] = list(category.get("required_skills", [])) if category else []
         return view
 
     def _tick(self) -> str:

@@ -90,6 +90,27 @@ def test_get_ticket_hides_metadata_from_a_customer(client, auth_headers, tickets
     assert "metadata" not in response.get_json()["data"]
 
 
+def test_a_ticket_answers_its_categorys_required_skills_in_one_and_in_a_list(client, auth_headers, tickets_service,
+                                                                            accounts):
+    tickets_service.categories["c1"] = {"id": "c1", "name": "Network", "required_skills": ["vpn", "cisco"]}
+    filed = tickets_service.add_ticket(accounts["customer"]["id"], category="Network")
+    tickets_service.add_ticket(accounts["customer"]["id"])
+
+    one = client.get(f"{TICKETS}/{filed['id']}", headers=auth_headers("customer")).get_json()["data"]
+    listed = client.get(TICKETS, headers=auth_headers("agent")).get_json()["data"]["items"]
+
+    assert one["required_skills"] == ["vpn", "cisco"]
+    assert sorted(t["required_skills"] for t in listed) == [[], ["vpn", "cisco"]]
+
+
+def test_openapi_documents_a_tickets_required_skills_as_optional(client):
+    ticket = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Ticket"]
+
+    assert ticket["properties"]["required_skills"]["type"] == "array"
+    assert "an agent must hold them all to be routed" in ticket["properties"]["required_skills"]["description"]
+    assert "required_skills" not in ticket.get("required", [])
+
+
 def test_get_ticket_of_another_customer_is_404(client, auth_headers, tickets_service, users_service, password):
     other = users_service.add_user(email="other@example.com", password=password)
     theirs = tickets_service.add_ticket(other["id"])

@@ -10,6 +10,7 @@ recorded nothing.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -140,6 +141,10 @@ class FakeCategoryRepository:
 
     def find_by_name(self, name: str) -> dict[str, Any] | None:
         return next((dict(r) for r in self.rows.values() if r["name"].casefold() == name.casefold()), None)
+
+    def find_by_names(self, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+        found = {name: self.find_by_name(name) for name in names}
+        return {name: row for name, row in found.items() if row is not None}
 
     def list(self) -> list[dict[str, Any]]:
         return sorted((dict(r) for r in self.rows.values()), key=lambda r: r["name"].casefold())
