@@ -154,3 +154,27 @@ def test_two_router_processes_never_exceed_capacity_nor_assign_a_ticket_twice(
         lines = [line for line in tickets_rpc.history(ticket["id"], admin)
                  if line["action"] == "assigned" and line["field"] == "assignee_id"]
         assert len(lines) == (1 if assignee(tickets_rpc, admin, ticket) else 0)
+
+
+def test_a_ticket_of_a_category_needing_skills_goes_to_an_agent_holding_them(router, users_rpc, tickets_rpc,
+                                                                              automation_rpc, admin, customer):
+    dept = department(users_rpc)
+    category = tickets_rpc.create_category({"name": f"VPN {uuid.uuid4().hex[:6]}", "required_skills": ["vpn"]}, admin)
+    with handled(router, "on_user", "user.created", name="Generalist"):
+        users_rpc.create_user({"email": f"gen-{uuid.uuid4().hex[:8]}@example.com", "name": "Generalist",
+                               "password": "Ag3nt-pass", "role": "agent", "department_id": dept})
+    generalist = users_rpc.list_users(filters={"q": "Generalist"})["items"][0]["id"]
+    go_online(users_rpc, router, generalist)
+    with handled(router, "on_user", "user.created", name="Expert"):
+        expert = users_rpc.create_user({"email": f"exp-{uuid.uuid4().hex[:8]}@example.com", "name": "Expert",
+                                        "password": "Ag3nt-pass", "role": "agent", "department_id": dept,
+                                        "skills": ["VPN"]})["id"]
+    go_online(users_rpc, router, expert)
+
+    with handled(router, "on_ticket", "ticket.created", title="Sin VPN"):
+        ticket = tickets_rpc.create({"title": "Sin VPN", "description": "x", "department_id": dept,
+                                     "category": category["name"]}, customer)
+
+    assert ticket["required_skills"] == ["vpn"] and assignee(tickets_rpc, admin, ticket) == expert
+    [decision] = automation_rpc.list_decisions(admin, ticket_id=ticket["id"])["items"]
+    assert {c["name"]: c["passed_over"] for c in decision["candidates"]}["Generalist"] == "lacks skills: vpn"
