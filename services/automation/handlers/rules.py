@@ -35,6 +35,7 @@ from services.automation.domain.errors import (
     TicketNotFound,
     ValidationFailed,
 )
+from services.automation.domain.model import TrackedTicket
 from services.automation.domain.rules import Facts, Problems, Rule, Step
 from services.automation.handlers.common import Actor, actor_from, require_staff
 from services.automation.handlers.metrics import RULE_RUNS, TIME_SCAN_SECONDS
@@ -385,6 +386,8 @@ def _fire(rule: Rule, ticket: dict[str, Any], envelope: Envelope, *, uow: Automa
         done.append(step.to_dict())
     if outcome == "applied" and all("skipped" in step for step in done):
         outcome = "unchanged"  # everything was already so: nothing happened, nothing to tell
+    if latest is not None:  # the router's copy follows (routing, next, sees what the rule did)
+        uow.tickets.apply(TrackedTicket.from_snapshot(latest), now=now)
     uow.rule_runs.add({**base, "outcome": outcome, "steps": done, "error": error})
     if outcome != "unchanged":
         uow.emit("rule.fired", {"rule": {"id": rule.id, "name": rule.name}, "ticket_id": ticket["id"],

@@ -489,3 +489,14 @@ def _comment(ticket, role, *, at, internal=False):
             "comment": {"id": new_id(), "author_id": new_id(), "author_role": role, "internal": internal,
                         "body": "Hola", "mentions": [], "created_at": at.isoformat()}}
     return envelope("ticket.commented", data, at=at)
+
+
+def test_what_a_rule_did_is_in_the_routers_copy_before_routing_looks(engine, desk, directory):
+    agent = directory.add(user_snapshot())
+    engine.add(actions=[{"type": "assign_agent", "agent_id": agent["id"]}])
+    ticket, created = engine.open(priority="urgent")
+
+    engine.deliver(created)
+
+    held = engine.uow.tickets.get(ticket["id"])
+    assert held.assignee_id == agent["id"] and not held.wants_agent  # routing will leave it be
