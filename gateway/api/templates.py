@@ -41,7 +41,10 @@ register(blp, ROUTES)
 @require_auth(roles=STAFF)
 @blp.arguments(RenderTemplateSchema)
 @blp.response(200, envelope(RenderedTemplateSchema))
+@blp.error(404, "No such template, or no such ticket you may see (`ticket_id`).")
 def render_template(payload, template_id):
-    """Render a template with the values given (staff); a variable it uses and the context lacks is a 422."""
-    rendered = rpc().call(SERVICE, "render_template", str(template_id), payload["context"], actor=current_actor())
+    """Render a template (staff) with the values given, or for a ticket you may see (`ticket_id`: its fields, its
+    requester, you as the agent); a variable it uses and nothing gives is a 422."""
+    rendered = rpc().call(SERVICE, "render_template", str(template_id), payload.get("context"), actor=current_actor(),
+                          ticket_id=payload.get("ticket_id"))
     return success(rendered)

@@ -187,18 +187,25 @@ class UpdateTemplateSchema(ChangesSchema):
 
 
 class RenderTemplateSchema(InputSchema):
-    """The values to render a template with."""
+    """What to render a template with: values, a ticket, or both."""
 
     context = fields.Dict(
         keys=fields.String(),
         values=fields.Dict(keys=fields.String(), values=fields.String(allow_none=True)),
-        required=True,
         metadata={
             "description": "`{variable: {attribute: value}}`, e.g. `{\"ticket\": {\"number\": \"TKT-000123\"}, "
                            "\"requester\": {\"name\": \"Rita\"}}`. Every variable the template uses must be given "
-                           "(a 422 naming `context` otherwise); null renders as nothing; others are ignored.",
+                           "(a 422 naming `context` otherwise); null renders as nothing; others are ignored. With "
+                           "`ticket_id`, values given here win over those read.",
         },
     )
+    ticket_id = UuidString(metadata={"description": "Render for this ticket (one you may see): its fields, its "
+                                                    "requester, and you as the agent."})
+
+    @validates_schema
+    def _something_to_render_with(self, data, **_):
+        if "context" not in data and "ticket_id" not in data:
+            raise ValidationError("Give a context, a ticket_id, or both.", "context")
 
 
 class RenderedTemplateSchema(Schema):

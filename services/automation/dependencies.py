@@ -101,6 +101,14 @@ class _Desk:
                 return None
             raise
 
+    def get_as(self, ticket_id: str, actor: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            return _bounded(self._proxy.get, ticket_id, actor)
+        except RemoteError as exc:
+            if exc.exc_type in (TicketNotFound.__name__, "PermissionDenied", "ValidationFailed"):
+                return None
+            raise
+
     def working(self) -> Iterator[list[dict[str, Any]]]:
         return _pages(lambda page: self._proxy.list(SYSTEM, filters={"status": WORKING}, page=page, limit=PAGE_SIZE,
                                                     sort_by="created_at", sort_order="asc"))

@@ -120,10 +120,12 @@ class AutomationService:
             return handlers.delete_template(template_id, actor, uow=uow)
 
     @expected
-    def render_template(self, template_id, context, actor):
-        """Render a response template with ``{ticket, requester, agent}`` values (staff): ``{"body": text}``."""
+    def render_template(self, template_id, context, actor, ticket_id=None):
+        """Render a response template (staff): ``{"body": text}``, with ``{ticket, requester, agent}`` values,
+        or for a ticket the caller may see (``ticket_id``)."""
         with self.db() as uow:
-            return handlers.render_template(template_id, context, actor, uow=uow)
+            return handlers.render_template(template_id, context, actor, uow=uow, desk=self.desk,
+                                            directory=self.directory, ticket_id=ticket_id)
 
     # -- automation rules -----------------------------------------------------------------------------
     @expected

@@ -126,6 +126,17 @@ def render(body: str, context: Any) -> str:
         raise _refuse(f"The template cannot be rendered: {exc.message}", [str(exc.message)]) from None
 
 
+def context_of(ticket: dict[str, Any], *, requester: dict[str, Any] | None,
+               agent: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """The values a template is rendered with for a ticket: the ticket's, its requester's and the agent's."""
+    return {
+        "ticket": {name: ticket.get(name) for name in ("number", "title", "status", "priority", "category",
+                                                       "created_at")},
+        "requester": {"name": (requester or {}).get("name"), "email": (requester or {}).get("email")},
+        "agent": {"name": (agent or {}).get("name"), "email": (agent or {}).get("email")},
+    }
+
+
 class ResponseTemplate:
     """A canned response staff insert into replies; unique by ``name_key`` (its name ignoring case,
     width and spacing). Its creator and managers may change or delete it."""

@@ -134,6 +134,8 @@ class TicketDesk(Protocol):
         ActionRefused when the tickets service refuses it."""
     def get(self, ticket_id: str) -> dict[str, Any] | None:
         """The ticket as it is now, None when it is gone."""
+    def get_as(self, ticket_id: str, actor: dict[str, Any]) -> dict[str, Any] | None:
+        """The ticket as ``actor`` may see it; None when they may not, or it is gone."""
     def working(self) -> Iterator[list[dict[str, Any]]]:
         """Pages of every ticket in a working state."""
 

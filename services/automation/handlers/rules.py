@@ -432,14 +432,10 @@ def _render(template_id: str, ticket: dict[str, Any], facts: Facts, *, uow: Auto
     template = uow.templates.find(template_id)
     if template is None:
         raise ActionRefused("its response template was deleted")
-    requester = facts.value("requester.name"), facts.value("requester.email")
     agent = uow.agents.get(ticket["assignee_id"]) if ticket.get("assignee_id") else None
-    context = {
-        "ticket": {name: ticket.get(name) for name in ("number", "title", "status", "priority", "category",
-                                                       "created_at")},
-        "requester": {"name": requester[0], "email": requester[1]},
-        "agent": {"name": agent.name if agent else None, "email": None},
-    }
+    context = templates.context_of(
+        ticket, requester={"name": facts.value("requester.name"), "email": facts.value("requester.email")},
+        agent={"name": agent.name} if agent else None)
     try:
         return templates.render(template.body, context)
     except ValidationFailed as exc:

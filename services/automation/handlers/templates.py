@@ -13,10 +13,10 @@ from helpdesk_common import resources
 from helpdesk_common.resources import NamedResource
 from services.automation import schemas
 from services.automation.domain import templates
-from services.automation.domain.errors import Conflict, PermissionDenied
+from services.automation.domain.errors import Conflict, PermissionDenied, TicketNotFound
 from services.automation.domain.templates import ResponseTemplate
 from services.automation.handlers.common import Actor, actor_from, require_staff
-from services.automation.handlers.ports import AutomationUnitOfWork
+from services.automation.handlers.ports import AutomationUnitOfWork, Directory, TicketDesk
 
 TEMPLATES = NamedResource(
     name="template", entity=ResponseTemplate, repository="templates",
@@ -71,8 +71,25 @@ def delete_template(template_id: str, actor: Any, *, uow: AutomationUnitOfWork) 
     resources.delete_resource(TEMPLATES, template_id, uow=uow, actor=caller.id)
 
 
-def render_template(template_id: str, context: Any, actor: Any, *, uow: AutomationUnitOfWork) -> dict[str, Any]:
-    """Render a template with ``{ticket: {...}, requester: {...}, agent: {...}}`` (staff): ``{"body": text}``."""
-    _staff(actor)
+def render_template(template_id: str, context: Any, actor: Any, *, uow: AutomationUnitOfWork,
+                    desk: TicketDesk | None = None, directory: Directory | None = None,
+                    ticket_id: str | None = None) -> dict[str, Any]:
+    """Render a template (staff): ``{"body": text}``.
+
+    With ``{ticket: {...}, requester: {...}, agent: {...}}`` values, or for a ticket the caller may see
+    (``ticket_id``): its fields, its requester, and the caller as the agent; values given in ``context`` too
+    win over those read.
+    """
+    caller = _staff(actor)
     template = uow.templates.get(template_id)
+    if ticket_id is not None:
+        if desk is None or directory is None:
+            raise AssertionError("rendering for a ticket needs the tickets and users services")
+        ticket = desk.get_as(str(ticket_id), actor)
+        if ticket is None:
+            raise TicketNotFound()
+        read = templates.context_of(ticket, requester=directory.get_user(str(ticket["requester_id"])),
+                                    agent=directory.get_user(caller.id) if caller.id else None)
+        given = context if isinstance(context, dict) else {}
+        context = {name: {**values, **(given.get(name) or {})} for name, values in read.items()}
     return {"body": templates.render(template.body, context)}

@@ -510,6 +510,17 @@ class FakeTicketDesk:
         ticket = self.tickets.get(ticket_id)
         return copy.deepcopy(ticket) if ticket is not None else None
 
+    def get_as(self, ticket_id: str, actor: dict[str, Any]) -> dict[str, Any] | None:
+        """As the tickets service answers a caller: staff see their department's, the unrouted and their own;
+        customers theirs."""
+        ticket = self.get(ticket_id)
+        if ticket is None or actor.get("role") in ("admin", "supervisor"):
+            return ticket
+        if actor.get("role") == "customer":
+            return ticket if ticket["requester_id"] == actor.get("id") else None
+        visible = ticket["department_id"] in (None, actor.get("department_id")) or ticket["assignee_id"] == actor.get("id")
+        return ticket if visible else None
+
     def working(self) -> Iterator[list[dict[str, Any]]]:
         working = [copy.deepcopy(t) for t in self.tickets.values() if t["status"] in WORKING_STATUSES]
         for start in range(0, len(working), self.page_size):

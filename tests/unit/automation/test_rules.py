@@ -500,3 +500,31 @@ def test_what_a_rule_did_is_in_the_routers_copy_before_routing_looks(engine, des
 
     held = engine.uow.tickets.get(ticket["id"])
     assert held.assignee_id == agent["id"] and not held.wants_agent  # routing will leave it be
+
+
+# -- a response template rendered for a ticket -------------------------------------------------------
+
+
+def test_a_template_renders_for_a_ticket_the_caller_may_see_with_its_requester_and_the_caller_as_agent(
+        uow, desk, directory):
+    requester = directory.add(user_snapshot("customer", name="Rita Cliente", email="rita@acme.example"))
+    me = directory.add(user_snapshot(name="Carlos", email="carlos@example.com"))
+    caller = {"id": me["id"], "role": "agent", "department_id": DEPT_B, "organization_id": None}
+    with uow.open() as u:
+        template = handlers.create_template({"name": "Hola", "body": "Hola {{ requester.name }}, {{ ticket.number }} "
+                                                                       "({{ ticket.priority }}). {{ agent.name }}"},
+                                            caller, uow=u)
+    mine = desk.add(ticket_snapshot(requester_id=requester["id"], department_id=DEPT_B, priority="high"))
+    theirs = desk.add(ticket_snapshot(requester_id=requester["id"]))  # department A: not the caller's
+
+    with uow.open() as u:
+        body = handlers.render_template(template["id"], None, caller, uow=u, desk=desk, directory=directory,
+                                        ticket_id=mine["id"])["body"]
+    assert body == f"Hola Rita Cliente, {mine['number']} (high). Carlos"
+    with uow.open() as u:
+        given = handlers.render_template(template["id"], {"agent": {"name": "Soporte"}}, caller, uow=u, desk=desk,
+                                         directory=directory, ticket_id=mine["id"])["body"]
+    assert given.endswith("Soporte")
+    with pytest.raises(TicketNotFound), uow.open() as u:
+        handlers.render_template(template["id"], None, caller, uow=u, desk=desk, directory=directory,
+                                 ticket_id=theirs["id"])

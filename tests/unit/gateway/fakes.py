@@ -1288,10 +1288,11 @@ class FakeAutomationService:
         with self.store as uow:
             return automation_handlers.delete_template(template_id, actor, uow=uow)
 
-    def render_template(self, template_id, context, actor):
+    def render_template(self, template_id, context, actor, ticket_id=None):
         self._check_actor(actor)
         with self.store as uow:
-            return _wire(automation_handlers.render_template(template_id, context, actor, uow=uow))
+            return _wire(automation_handlers.render_template(template_id, context, actor, uow=uow, desk=self.desk,
+                                                             directory=self.directory, ticket_id=ticket_id))
 
     def create_rule(self, data, actor):
         self._check_actor(actor)
@@ -1393,3 +1394,9 @@ class _TicketsDesk:
     def get(self, ticket_id: str) -> dict[str, Any] | None:
         ticket = self.tickets.tickets.get(ticket_id)
         return _wire(ticket) if ticket is not None and ticket_id not in self.tickets.deleted else None
+
+    def get_as(self, ticket_id: str, actor: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            return _wire(self.tickets.get(ticket_id, actor))
+        except (NotFound, PermissionDenied):  # not found, or not the caller's to see
+            return None

@@ -297,3 +297,20 @@ def test_the_routes_are_in_the_openapi_document(client):
     assert set(paths[f"{TEMPLATES}/{{template_id}}"]) >= {"get", "put", "delete"}
     render = paths[f"{TEMPLATES}/{{template_id}}/render"]["post"]
     assert {"200", "401", "403", "404", "422"} <= set(render["responses"])
+
+
+def test_a_template_renders_for_a_ticket_the_caller_may_see(client, auth_headers, accounts, create, tickets_service):
+    created = create(body="{{ ticket.number }} for {{ requester.name }} by {{ agent.name }}")
+    customer = accounts["customer"]
+    unrouted = tickets_service.add_ticket(customer["id"])
+    elsewhere = tickets_service.add_ticket(customer["id"], department_id=str(uuid.uuid4()))
+
+    ok = client.post(f"{TEMPLATES}/{created['id']}/render", json={"ticket_id": unrouted["id"]},
+                     headers=auth_headers("agent"))
+    hidden = client.post(f"{TEMPLATES}/{created['id']}/render", json={"ticket_id": elsewhere["id"]},
+                         headers=auth_headers("agent"))
+
+    assert ok.status_code == 200, ok.get_json()
+    assert ok.get_json()["data"]["body"] == (
+        f"{unrouted['number']} for {customer['name']} by {accounts['agent']['name']}")
+    assert hidden.status_code == 404, hidden.get_json()  # not the agent's department: not theirs to read
