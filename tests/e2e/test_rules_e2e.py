@@ -33,7 +33,7 @@ def test_an_admins_rule_acts_on_a_matching_ticket_and_the_dry_run_changes_nothin
     assert dry.status_code == 200, dry.text
     assert rule["id"] in dry.json()["data"]["matched"]
 
-    probe = event_probe("tickets", "ticket.commented")
+    probe, fired = event_probe("tickets", "ticket.commented"), event_probe("automation", "rule.fired")
     opened = ana.post(TICKETS, json={"title": f"La {word} no imprime", "description": "Planta 2"})
     assert opened.status_code == 201
     ticket_id = opened.json()["data"]["id"]
@@ -48,6 +48,8 @@ def test_an_admins_rule_acts_on_a_matching_ticket_and_the_dry_run_changes_nothin
     comments = ana.get(f"{TICKETS}/{ticket_id}/comments").json()["data"]
     comments = comments["items"] if isinstance(comments, dict) else comments
     assert all(c["author_role"] != "system" for c in comments)  # an internal note: never the customer's
+    # the run is recorded with its rule.fired event, after the tickets service answered: wait for that
+    fired.wait("rule.fired", where=lambda e: e["data"]["ticket_id"] == ticket_id, timeout=20)
     runs = admin.get("/api/v1/automation/rule-runs", params={"ticket_id": ticket_id}).json()["data"]["items"]
     assert [(r["rule_id"], r["outcome"]) for r in runs] == [(rule["id"], "applied")]
 
@@ -64,10 +66,11 @@ def test_a_time_rule_acts_on_a_ticket_once_it_comes_true(as_role, event_probe):
         "conditions": {"all": [{"field": "title", "operator": "contains", "value": word},
                                {"field": "minutes_since_created", "operator": "greater_than", "value": 0.02}]},
         "actions": [{"type": "add_tag", "tag": "slow"}]}).json()["data"]
-    probe = event_probe("tickets", "ticket.updated")
+    probe, fired = event_probe("tickets", "ticket.updated"), event_probe("automation", "rule.fired")
 
     ticket_id = ana.post(TICKETS, json={"title": f"Va {word}", "description": "x"}).json()["data"]["id"]
     event = probe.wait("ticket.updated", where=lambda e: e["data"]["ticket"]["id"] == ticket_id, timeout=30)
+    fired.wait("rule.fired", where=lambda e: e["data"]["ticket_id"] == ticket_id, timeout=20)  # its run recorded
 
     assert event["data"]["ticket"]["tags"] == ["slow"] and event["data"]["actor"]["via"].startswith(f"rule:{rule['id']}")
     runs = admin.get("/api/v1/automation/rule-runs", params={"rule_id": rule["id"]}).json()["data"]["items"]
