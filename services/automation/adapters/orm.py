@@ -63,11 +63,12 @@ tickets = Table(
     Column("awaiting_agent_since", UtcDateTime),  # the requester's unanswered public message (or its opening)
     Column("required_skills", JSON),  # its category's (routing passes over agents lacking one)
     # an agent's load: their working tickets
-    Index("ix_tracked_tickets_load", "assignee_id", postgresql_where=text("working"), sqlite_where=text("working")),
+    # (on SQLite the condition is written as SQLAlchemy writes the queries' - "working = 1" - or it is not used)
+    Index("ix_tracked_tickets_load", "assignee_id", postgresql_where=text("working"), sqlite_where=text("working = 1")),
     # the backlog: working and unassigned
     Index("ix_tracked_tickets_backlog", "department_id", "priority_rank", "created_at",
           postgresql_where=text("working AND assignee_id IS NULL"),
-          sqlite_where=text("working AND assignee_id IS NULL")),
+          sqlite_where=text("working = 1 AND assignee_id IS NULL")),
 )
 
 # how each department's tickets are routed (absent: least_loaded)
