@@ -19,7 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from helpdesk_common.clock import SystemClock
 from helpdesk_common.db import make_engine
-from helpdesk_contracts.vocabulary import PRIORITIES
+from helpdesk_contracts.vocabulary import CONCURRENT_TICKETS_MAX, PRIORITIES
 from services.automation import handlers
 from services.automation.adapters.orm import agents, tickets
 from services.automation.adapters.uow import AutomationUnitOfWork
@@ -255,11 +255,11 @@ def run_live(base: str, amqp_uri: str, stack, args) -> dict[str, float]:
     headers = {"Authorization": f"Bearer {admin['access_token']}"}
     department = requests.post(f"{base}/api/v1/departments", json={"name": f"Bench {uuid.uuid4().hex[:6]}"},
                                headers=headers, timeout=30).json()["data"]["id"]
-    for n in range(LIVE_AGENTS):  # room for everything the bench creates: every ticket is assigned
+    for n in range(LIVE_AGENTS):  # room for all the bench creates (20 000): every ticket is assigned
         user = requests.post(f"{base}/api/v1/users", headers=headers, timeout=30, json={
             "email": f"bench-agent-{n}-{uuid.uuid4().hex[:6]}@example.com", "name": f"Bench agent {n}",
             "password": "bench-agent-123", "role": "agent", "department_id": department,
-            "max_concurrent_tickets": 1_000_000}).json()["data"]
+            "max_concurrent_tickets": CONCURRENT_TICKETS_MAX}).json()["data"]
         requests.patch(f"{base}/api/v1/users/{user['id']}/availability", json={"availability": "online"},
                        headers=headers, timeout=30)
 
