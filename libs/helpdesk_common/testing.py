@@ -24,6 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -117,6 +118,22 @@ def service_test_config(service: str) -> dict:
     """Return the settings service ``service``'s tests start it with (``TEST_CONFIG`` of its ``testing.py``)."""
     module = service_module(service, "testing")
     return dict(getattr(module, "TEST_CONFIG", {})) if module else {}
+
+
+def wait_until(condition: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.1) -> Any:
+    """Ask ``condition()`` until it answers something true, and return that; fail after ``timeout`` s saying
+    ``what`` did not happen. For a state nothing announces (a read model caught up, a process answering);
+    where an event says it, wait on the event (``event_probe``)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = condition()
+        if found:
+            return found
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what} within {timeout} s")
+        time.sleep(interval)
 
 
 def stack_test_env(services) -> dict[str, str]:

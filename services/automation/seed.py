@@ -18,7 +18,7 @@ from helpdesk_common.db import make_engine
 from services.automation import handlers
 from services.automation.adapters.orm import start_mappers
 from services.automation.adapters.uow import AutomationUnitOfWork
-from services.automation.domain.rules import PREDEFINED
+from services.automation.domain.predefined import PREDEFINED
 
 
 def seed(url: str) -> list[str]:

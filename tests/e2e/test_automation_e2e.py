@@ -2,11 +2,11 @@
 department whose agent is online is assigned to them by the system, the decision says why, the agent's
 workload counts it, and a ticket nobody can take waits in the queue until the agent is back online."""
 
-import time
 import uuid
 
 import pytest
 
+from helpdesk_common.testing import wait_until
 from tests.e2e.conftest import Api, login
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +35,8 @@ def test_a_ticket_goes_to_the_online_agent_of_its_department_and_the_next_waits_
     # online: she is also given the backlog of tickets with no department the other tests left (hundreds in a
     # full run); her load counts them, so it is read once she has them all: none left in the queue she sees
     assert agent.patch(f"/api/v1/users/{agent_id}/availability", json={"availability": "online"}).status_code == 200
-    _wait_until(lambda: agent.get("/api/v1/automation/queue").json()["data"]["pagination"]["total"] == 0, timeout=120)
+    wait_until(lambda: agent.get("/api/v1/automation/queue").json()["data"]["pagination"]["total"] == 0, timeout=120,
+               what="her queue did not empty")
     probe = event_probe("tickets", "ticket.assigned")
 
     first = ana.post(TICKETS, json={"title": "Sin red", "description": "Planta 3", "department_id": department_id})
@@ -53,12 +54,17 @@ def test_a_ticket_goes_to_the_online_agent_of_its_department_and_the_next_waits_
     load = agent.get(f"/api/v1/users/{agent_id}/workload").json()["data"]["working_tickets"]
     assert load >= 1
     assert admin.put(f"/api/v1/users/{agent_id}", json={"max_concurrent_tickets": load}).status_code == 200
-    _wait_until(lambda: agent.get(f"/api/v1/users/{agent_id}/workload").json()["data"]["at_capacity"])
+    wait_until(lambda: agent.get(f"/api/v1/users/{agent_id}/workload").json()["data"]["at_capacity"], timeout=20,
+               what="the router did not see her at capacity")
 
     second = ana.post(TICKETS, json={"title": "Sin impresora", "description": "Planta 3",
                                      "department_id": department_id}).json()["data"]
-    _wait_until(lambda: admin.get("/api/v1/automation/decisions", params={"ticket_id": second["id"]}).status_code == 200
-                and admin.get("/api/v1/automation/decisions", params={"ticket_id": second["id"]}).json()["data"]["items"])
+
+    def decided():
+        answer = admin.get("/api/v1/automation/decisions", params={"ticket_id": second["id"]})
+        return answer.status_code == 200 and answer.json()["data"]["items"]
+
+    wait_until(decided, timeout=20, what="no decision on the second ticket")
     queue = admin.get("/api/v1/automation/queue", params={"department_id": department_id}).json()["data"]["items"]
     assert [(item["position"], item["ticket_id"]) for item in queue] == [(1, second["id"])]
     assert ana.get("/api/v1/automation/queue").status_code == 403
@@ -67,13 +73,3 @@ def test_a_ticket_goes_to_the_online_agent_of_its_department_and_the_next_waits_
     assert agent.patch(f"{TICKETS}/{first_id}/status", json={"status": "resolved"}).status_code == 200
     event = probe.wait("ticket.assigned", where=lambda e: e["data"]["ticket"]["id"] == second["id"], timeout=20)
     assert event["data"]["assignee_id"] == agent_id
-
-
-def _wait_until(condition, timeout=20.0):
-    """Poll the API until ``condition()`` holds (the router's read model answers no event to wait on)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"not true within {timeout} s")

@@ -15,6 +15,7 @@ import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from helpdesk_common.stack import Stack, free_port, make_env
+from helpdesk_common.testing import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -27,14 +28,6 @@ def _answers(amqp_uri: str) -> bool:
             return proxy.ping() == "pong"
     except Exception:  # not consuming yet: ask again
         return False
-
-
-def _until(condition, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} within {timeout} s")
-        threading.Event().wait(0.2)
 
 
 @pytest.fixture
@@ -52,7 +45,7 @@ def routers(services, automation_db_url, amqp_uri, tmp_path):
     try:
         for name in ("automation", "automation.2"):
             start(name)
-        _until(lambda: all(_answers(amqp_uri) for _ in range(4)), timeout=60, what="the routers did not answer")
+        wait_until(lambda: all(_answers(amqp_uri) for _ in range(4)), timeout=60, what="the routers did not answer")
         yield stack
     finally:
         stack.stop_all()
@@ -72,9 +65,9 @@ def test_killing_routers_under_load_loses_and_doubles_no_assignment_and_no_rule_
                                           "max_concurrent_tickets": CAPACITY})
             users_rpc.set_availability(user["id"], "online")
             agents.append(user["id"])
-        _until(lambda: all(automation.workload(a, admin)["availability"] == "online" for a in agents
+        wait_until(lambda: all(automation.workload(a, admin)["availability"] == "online" for a in agents
                            if _known(automation, a, admin)), timeout=30, what="the routers did not see the agents")
-        _until(lambda: all(_known(automation, a, admin) for a in agents), timeout=30, what="agents unknown")
+        wait_until(lambda: all(_known(automation, a, admin) for a in agents), timeout=30, what="agents unknown")
 
     assigned, noted = event_probe("tickets", "ticket.assigned"), event_probe("tickets", "ticket.commented")
     created: list[str] = []
@@ -88,9 +81,8 @@ def test_killing_routers_under_load_loses_and_doubles_no_assignment_and_no_rule_
     loader = threading.Thread(target=load)
     loader.start()
     for turn, name in enumerate(("automation", "automation.2"), start=1):  # each killed in turn under load
-        _until(lambda turn=turn: len(created) >= TICKETS // 3 * turn, timeout=60, what="tickets were not created")
+        wait_until(lambda turn=turn: len(created) >= TICKETS // 3 * turn, timeout=60, what="tickets were not created")
         routers.stop(name, sig=signal.SIGKILL)
-        threading.Event().wait(1.0)
         routers.restart(name)
     loader.join(timeout=120)
     assert len(created) == TICKETS

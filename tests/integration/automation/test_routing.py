@@ -6,13 +6,12 @@ router processes no agent is given more than their maximum and no ticket is assi
 from __future__ import annotations
 
 import contextlib
-import time
 import uuid
 
 import pytest
 from nameko.testing.services import entrypoint_waiter
 
-from helpdesk_common.testing import backend
+from helpdesk_common.testing import backend, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -138,13 +137,11 @@ def test_two_router_processes_never_exceed_capacity_nor_assign_a_ticket_twice(
     opened = [tickets_rpc.create({"title": f"t{n}", "description": "x", "department_id": dept}, customer)
               for n in range(10)]
 
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        queue = automation_rpc.backlog(admin)["total"]
+    def settled():  # every ticket decided, five in the backlog (the routers announce no decision)
         decided = sum(len(automation_rpc.list_decisions(admin, ticket_id=t["id"])["items"]) > 0 for t in opened)
-        if decided == len(opened) and queue == 5:
-            break
-        time.sleep(0.2)
+        return decided == len(opened) and automation_rpc.backlog(admin)["total"] == 5
+
+    wait_until(settled, timeout=WAIT, what="the routers did not settle")
 
     owners = [assignee(tickets_rpc, admin, ticket) for ticket in opened]
     for agent_id, most in limits.items():
